@@ -1,0 +1,53 @@
+import type { DigestSet } from '../core/digest.ts';
+
+/**
+ * When an attestor runs relative to the wrapped command. Mirrors go-witness:
+ * before the command (materials, git, environment, CI context), after it
+ * (products, command result).
+ */
+export type Phase = 'before' | 'after';
+
+/** What every attestor sees. */
+export interface AttestationContext {
+  /** Absolute working directory of the command. */
+  workdir: string;
+  /** The wrapped command. */
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Filled in once the command finished (only visible in the 'after' phase). */
+  result?: CommandResult;
+  /** Material digests captured before the command (path -> digests), for products to diff against. */
+  materials?: Map<string, DigestSet>;
+  /** Options given on the command line (globs, allowlists). */
+  options: AttestOptions;
+  /** Progress messages go here (stderr in the CLI). */
+  log: (message: string) => void;
+}
+
+export interface AttestOptions {
+  /** Globs for materials; default: git-tracked files (or every file) plus lockfiles. */
+  materials?: string[];
+  /** Globs for products; default: files created or changed by the command. */
+  products?: string[];
+  /** Extra environment variable names to record (values that look like secrets are never kept). */
+  envAllow?: string[];
+}
+
+export interface CommandResult {
+  exitCode: number;
+  signal: string | null;
+  startedOn: string;
+  finishedOn: string;
+}
+
+/** One evidence collector; one file per implementation, listed in attest/index.ts. */
+export interface Attestor<T = unknown> {
+  readonly name: string;
+  readonly phase: Phase;
+  attest(ctx: AttestationContext): Promise<T>;
+}
+
+/** An attestor whose result names the artifacts the provenance is about. */
+export interface SubjectProducer {
+  subjects(): Array<{ name: string; digest: DigestSet }>;
+}

@@ -1,0 +1,85 @@
+/**
+ * One error type for the whole library. A `VouchError` always carries a code
+ * from the closed union below, a message that names the offending file or
+ * field, and the exit code the CLI maps it to (2: bad input or usage,
+ * 1: verification or policy failure).
+ *
+ * Verification *failures* are normally results (see sign/verify), not
+ * exceptions; a VouchError with exit code 1 is used only where a caller asked
+ * for "verify or throw".
+ */
+export type ErrorCode =
+  // input and usage (exit 2)
+  | 'USAGE'
+  | 'FILE_NOT_FOUND'
+  | 'FILE_READ'
+  | 'FILE_WRITE'
+  | 'JSON_MALFORMED'
+  | 'JSON_TOO_DEEP'
+  | 'JSON_TOO_LARGE'
+  | 'JSON_NOT_CANONICALIZABLE'
+  | 'DSSE_MALFORMED'
+  | 'DSSE_NO_SIGNATURES'
+  | 'STATEMENT_MALFORMED'
+  | 'STATEMENT_UNKNOWN_TYPE'
+  | 'PREDICATE_MALFORMED'
+  | 'BUNDLE_MALFORMED'
+  | 'KEY_MALFORMED'
+  | 'KEY_UNSUPPORTED'
+  | 'KEY_PASSPHRASE'
+  | 'TRUSTED_ROOT_MALFORMED'
+  | 'PATH_ESCAPE'
+  | 'DIGEST_MALFORMED'
+  | 'STORE_CORRUPT'
+  | 'COMMAND_FAILED_TO_START'
+  | 'SIGNING_FAILED'
+  | 'IDENTITY_TOKEN_MISSING'
+  // verification (exit 1)
+  | 'VERIFICATION_FAILED';
+
+const EXIT_ONE: ReadonlySet<ErrorCode> = new Set(['VERIFICATION_FAILED']);
+
+export interface VouchErrorOptions {
+  /** The file the problem is in, when there is one. */
+  file?: string | undefined;
+  /** A JSON pointer, field name or line the problem is at. */
+  field?: string | undefined;
+  cause?: unknown;
+}
+
+export class VouchError extends Error {
+  override readonly name = 'VouchError';
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: VouchErrorOptions = {}) {
+    super(formatMessage(message, options), { cause: options.cause });
+    this.code = code;
+    this.file = options.file;
+    this.field = options.field;
+  }
+
+  /** Exit code the CLI uses for this error: 1 for verification, 2 otherwise. */
+  get exitCode(): 1 | 2 {
+    return EXIT_ONE.has(this.code) ? 1 : 2;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, file: this.file, field: this.field };
+  }
+}
+
+function formatMessage(message: string, { file, field }: VouchErrorOptions): string {
+  const where = [file, field].filter(Boolean).join(': ');
+  return where ? `${where}: ${message}` : message;
+}
+
+export function isVouchError(e: unknown): e is VouchError {
+  return e instanceof VouchError;
+}
+
+/** The message of anything thrown, for wrapping foreign errors. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,99 @@
+import { readFile, stat } from 'node:fs/promises';
+import { errorMessage, VouchError } from './errors.ts';
+
+export interface JsonLimits {
+  /** Largest input accepted, in bytes. */
+  maxBytes?: number;
+  /** Deepest nesting of arrays and objects accepted. */
+  maxDepth?: number;
+}
+
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_DEPTH = 64;
+
+/**
+ * Parses untrusted JSON text. Errors name the source and the line and column,
+ * and refuse input that is too large or nested too deep for later walkers.
+ *
+ * @throws VouchError JSON_MALFORMED | JSON_TOO_LARGE | JSON_TOO_DEEP
+ */
+export function parseJson(text: string, source: string, limits: JsonLimits = {}): unknown {
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (text.length > maxBytes) {
+    throw new VouchError('JSON_TOO_LARGE', `larger than the limit of ${maxBytes} bytes`, {
+      file: source,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new VouchError('JSON_MALFORMED', `not valid JSON: ${describeSyntaxError(text, e)}`, {
+      file: source,
+      cause: e,
+    });
+  }
+  checkDepth(value, limits.maxDepth ?? DEFAULT_MAX_DEPTH, source);
+  return value;
+}
+
+/**
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ | JSON_*
+ */
+export async function readJsonFile(path: string, limits: JsonLimits = {}): Promise<unknown> {
+  return parseJson(await readTextFile(path, limits.maxBytes), path, limits);
+}
+
+/**
+ * Reads a UTF-8 file with a size limit checked before reading.
+ *
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ | JSON_TOO_LARGE
+ */
+export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_BYTES): Promise<string> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new VouchError('FILE_READ', 'is a directory', { file: path });
+    if (st.size > maxBytes) {
+      throw new VouchError('JSON_TOO_LARGE', `larger than the limit of ${maxBytes} bytes`, {
+        file: path,
+      });
+    }
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new VouchError('FILE_NOT_FOUND', 'no such file', { file: path });
+    }
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
+  }
+}
+
+function checkDepth(root: unknown, maxDepth: number, source: string): void {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > maxDepth) {
+      throw new VouchError('JSON_TOO_DEEP', `nested deeper than ${maxDepth} levels`, {
+        file: source,
+      });
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
+function describeSyntaxError(text: string, e: unknown): string {
+  const msg = errorMessage(e);
+  const m = /position (\d+)/.exec(msg);
+  if (!m) return text.trim() === '' ? 'empty input' : msg;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `${msg.replace(/ in JSON at position \d+.*$/s, '')} at line ${line}, column ${col}`;
+}
+
+/** Type guard for plain JSON objects. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,79 @@
+import type { KeyObject } from 'node:crypto';
+import type { DsseSigner, DsseVerifier } from '../core/dsse.ts';
+
+/** Key algorithms vouch generates and reads. RSA is read-only (PKCS#1 / PKCS#8 PEM). */
+export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-pkcs1v15' | 'rsa-pss';
+
+/** A private key ready to sign DSSE PAE bytes (see keys.ts). */
+export interface SigningKey extends DsseSigner {
+  readonly algorithm: KeyAlgorithm;
+  /** Stable id: lower-case hex sha256 of the SPKI DER public key. */
+  readonly keyid: string;
+  readonly publicKey: KeyObject;
+  /** SPKI PEM of the public key. */
+  readonly publicKeyPem: string;
+}
+
+/** A trusted public key (see keys.ts). */
+export interface VerificationKey extends DsseVerifier {
+  readonly algorithm: KeyAlgorithm;
+  readonly keyid: string;
+  readonly publicKey: KeyObject;
+}
+
+/** How a Statement gets signed into a Sigstore bundle. */
+export type SigningMode =
+  | { mode: 'key'; key: SigningKey }
+  | {
+      mode: 'keyless';
+      /** OIDC token; when absent, taken from the CI environment (GitHub Actions, GitLab). */
+      identityToken?: string;
+      fulcioURL: string;
+      rekorURL: string;
+      /** RFC 3161 timestamp authority; optional. */
+      tsaURL?: string;
+    };
+
+/** What a verifier trusts. Impossible combinations do not type-check. */
+export type TrustPolicy =
+  | {
+      mode: 'key';
+      keys: VerificationKey[];
+      /** Trusted root used only to check transparency-log entries a key-signed bundle carries. */
+      trustedRoot?: unknown;
+    }
+  | {
+      mode: 'keyless';
+      /** Parsed trusted_root.json (protobuf-specs JSON form). */
+      trustedRoot: unknown;
+      identity: KeylessIdentity;
+    };
+
+export interface KeylessIdentity {
+  issuer: string;
+  /** Exact SAN match; exclusive with subjectRegExp. */
+  subject?: string;
+  subjectRegExp?: string;
+}
+
+/** One named check performed during verification, passed or failed. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Who signed, once verified. */
+export type Signer =
+  | { kind: 'key'; keyid: string }
+  | { kind: 'certificate'; subject: string; issuer: string };
+
+/** The result of verifying one bundle: every check with its reason. */
+export interface BundleVerdict {
+  ok: boolean;
+  source: string;
+  checks: Check[];
+  signers: Signer[];
+  /** The verified in-toto Statement (only set when ok and the bundle is a DSSE in-toto bundle). */
+  statement?: import('../core/statement.ts').Statement;
+}
