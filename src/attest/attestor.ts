@@ -1,4 +1,6 @@
 import type { DigestSet } from '../core/digest.ts';
+import type { Subject } from '../core/statement.ts';
+import type { TreeSnapshot } from './snapshot.ts';
 
 /**
  * When an attestor runs relative to the wrapped command. Mirrors go-witness:
@@ -18,6 +20,8 @@ export interface AttestationContext {
   result?: CommandResult;
   /** Material digests captured before the command (path -> digests), for products to diff against. */
   materials?: Map<string, DigestSet>;
+  /** Stamps of the whole tree taken before the command, so products need not re-hash unchanged files. */
+  snapshot?: TreeSnapshot;
   /** Options given on the command line (globs, allowlists). */
   options: AttestOptions;
   /** Progress messages go here (stderr in the CLI). */
@@ -47,7 +51,16 @@ export interface Attestor<T = unknown> {
   attest(ctx: AttestationContext): Promise<T>;
 }
 
-/** An attestor whose result names the artifacts the provenance is about. */
-export interface SubjectProducer {
-  subjects(): Array<{ name: string; digest: DigestSet }>;
+/**
+ * An attestor whose result names the artifacts the provenance is about.
+ * Subjects are derived from the result rather than kept on the attestor, so
+ * attestors hold no state between runs and one list serves concurrent runs.
+ */
+export interface SubjectProducer<T = unknown> {
+  subjects(result: T): Subject[];
+}
+
+/** Run-time check for the optional SubjectProducer ability (go-witness style). */
+export function isSubjectProducer<T>(a: Attestor<T>): a is Attestor<T> & SubjectProducer<T> {
+  return typeof (a as Partial<SubjectProducer<T>>).subjects === 'function';
 }

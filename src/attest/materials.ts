@@ -1,0 +1,138 @@
+import { access, lstat, readlink } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { type DigestSet, digestBytes, digestFile } from '../core/digest.ts';
+import { errorMessage, VouchError } from '../core/errors.ts';
+import type { Attestor } from './attestor.ts';
+import { git } from './exec.ts';
+import { expandGlobs } from './globs.ts';
+import { isInside, toSlash } from './paths.ts';
+import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
+import { listFiles } from './tree.ts';
+
+/** Lockfiles pin what a build resolves, so they are inputs even when untracked. */
+export const LOCKFILES: readonly string[] = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'bun.lock',
+  'bun.lockb',
+  'deno.lock',
+  'Cargo.lock',
+  'go.sum',
+  'go.work.sum',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+  'pdm.lock',
+  'Gemfile.lock',
+  'composer.lock',
+  'mix.lock',
+  'pubspec.lock',
+  'Podfile.lock',
+  'packages.lock.json',
+  'gradle.lockfile',
+  'flake.lock',
+];
+
+export interface Material {
+  /** Relative to the working directory, `/`-separated. */
+  path: string;
+  digest: DigestSet;
+}
+
+export interface MaterialsAttestation {
+  /** How the file list was chosen. */
+  source: 'git' | 'walk' | 'globs';
+  /** Sorted by path. Symbolic links are digested by their target text, as git records them. */
+  materials: Material[];
+}
+
+export const materialsAttestor: Attestor<MaterialsAttestation> = {
+  name: 'materials',
+  phase: 'before',
+  async attest(ctx) {
+    const { workdir, options } = ctx;
+    let source: MaterialsAttestation['source'];
+    let paths: string[];
+    if (options.materials && options.materials.length > 0) {
+      source = 'globs';
+      paths = (await expandGlobs(options.materials, workdir)).map((p) => containedPath(workdir, p));
+    } else {
+      const tracked = await gitTrackedFiles(workdir, ctx.env);
+      source = tracked ? 'git' : 'walk';
+      paths = tracked ?? (await listFiles(workdir));
+      paths.push(...(await presentLockfiles(workdir)));
+    }
+    const unique = [...new Set(paths)].sort();
+    const digests = await mapLimit(unique, DIGEST_CONCURRENCY, (p) => digestMaterial(workdir, p));
+    const materials: Material[] = [];
+    unique.forEach((path, i) => {
+      const digest = digests[i];
+      if (digest) materials.push({ path, digest });
+    });
+    ctx.log(`materials: ${materials.length} files (${source})`);
+    return { source, materials };
+  },
+};
+
+/** Paths in the materials result as a lookup table, which products diff against. */
+export function materialsMap(a: MaterialsAttestation): Map<string, DigestSet> {
+  return new Map(a.materials.map((m) => [m.path, m.digest]));
+}
+
+/** `git ls-files` relative to `workdir`, or undefined outside a git work tree. */
+async function gitTrackedFiles(
+  workdir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string[] | undefined> {
+  const inside = await git(['rev-parse', '--is-inside-work-tree'], workdir, env);
+  if (!inside.ok || inside.stdout.trim() !== 'true') return undefined;
+  // -z: names with newlines or quotes come back verbatim, not C-quoted.
+  const r = await git(['ls-files', '-z', '--cached'], workdir, env);
+  if (!r.ok) return undefined;
+  return r.stdout.split('\0').filter((p) => p !== '');
+}
+
+async function presentLockfiles(workdir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of LOCKFILES) {
+    try {
+      await access(join(workdir, name));
+      found.push(name);
+    } catch {
+      // not present
+    }
+  }
+  return found;
+}
+
+function containedPath(workdir: string, p: string): string {
+  const abs = resolve(workdir, p);
+  if (!isInside(workdir, abs)) {
+    throw new VouchError('PATH_ESCAPE', 'material is outside the working directory', { file: p });
+  }
+  return toSlash(relative(workdir, abs));
+}
+
+/**
+ * Digest of one material, or undefined for what is not a file: a tracked
+ * file deleted in the work tree, a submodule directory, a glob hit on a
+ * directory. Links are hashed by their text so that a link pointing outside
+ * the tree never causes us to read (and fingerprint) a file out there.
+ */
+async function digestMaterial(workdir: string, rel: string): Promise<DigestSet | undefined> {
+  const abs = join(workdir, rel);
+  try {
+    const st = await lstat(abs);
+    if (st.isSymbolicLink()) return digestBytes(await readlink(abs));
+    if (!st.isFile()) return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new VouchError('FILE_READ', `cannot read material: ${errorMessage(e)}`, {
+      file: rel,
+      cause: e,
+    });
+  }
+  return digestFile(abs);
+}

@@ -1,0 +1,83 @@
+/**
+ * Heuristics that keep credentials out of provenance. Provenance is signed
+ * and often published, so a leaked token cannot be taken back: when in doubt
+ * we redact. False positives cost a "[redacted]" marker; false negatives
+ * cost a credential rotation.
+ */
+
+export const REDACTED = '[redacted]';
+
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+const VALUE_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['jwt', /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/],
+  ['github-token', /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/],
+  ['aws-access-key', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/],
+  ['pem', /-----BEGIN [A-Z0-9 ]*-----/],
+  ['gitlab-token', /\bglpat-[A-Za-z0-9_-]{20,}/],
+  ['slack-token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
+  ['npm-token', /\bnpm_[A-Za-z0-9]{36}\b/],
+  ['url-credentials', /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i],
+];
+
+/** Names the kind of secret `value` looks like, or undefined when it looks harmless. */
+export function secretKind(value: string): string | undefined {
+  for (const [kind, re] of VALUE_PATTERNS) if (re.test(value)) return kind;
+  if (hasHighEntropyRun(value)) return 'high-entropy';
+  return undefined;
+}
+
+/**
+ * A run of 20+ token characters mixing upper case, lower case and digits with
+ * high Shannon entropy looks like a random key. Hex digests (commit SHAs) use
+ * one case, so they pass; paths and words fail the entropy bound.
+ */
+function hasHighEntropyRun(value: string): boolean {
+  for (const run of value.match(/[A-Za-z0-9+/=_-]{20,}/g) ?? []) {
+    if (!/[a-z]/.test(run) || !/[A-Z]/.test(run) || !/[0-9]/.test(run)) continue;
+    if (entropy(run) >= 3.5) return true;
+  }
+  return false;
+}
+
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/**
+ * Redacts command-line arguments that carry credentials: `--token=…`,
+ * `--password …` (the argument after a secret-named flag) and any argument
+ * whose value looks like a secret. Returns the redacted argv and the indexes
+ * changed, so the record says exactly what was withheld.
+ */
+export function redactArgv(argv: readonly string[]): { argv: string[]; redacted: number[] } {
+  const out: string[] = [];
+  const redacted: number[] = [];
+  argv.forEach((arg, i) => {
+    const flagValue = /^(-{1,2}[A-Za-z0-9_.-]+)=(.*)$/s.exec(arg);
+    const prev = i > 0 ? argv[i - 1] : undefined;
+    const prevIsSecretFlag =
+      prev !== undefined && /^-{1,2}[A-Za-z0-9_.-]+$/.test(prev) && isSecretName(prev);
+    if (flagValue?.[1] && isSecretName(flagValue[1])) {
+      out.push(`${flagValue[1]}=${REDACTED}`);
+      redacted.push(i);
+    } else if (prevIsSecretFlag || secretKind(arg)) {
+      out.push(REDACTED);
+      redacted.push(i);
+    } else {
+      out.push(arg);
+    }
+  });
+  return { argv: out, redacted };
+}
