@@ -1,0 +1,29 @@
+export { BUNDLE_MEDIA_TYPE, signStatement } from './bundle.ts';
+export {
+  type GeneratedKeyAlgorithm,
+  type GeneratedKeyPair,
+  generateKeyPair,
+  keyidOf,
+  loadSigningKey,
+  loadVerificationKey,
+  type SigningKeyOptions,
+  verificationKeyFromKeyObject,
+} from './keys.ts';
+export {
+  loadTrustedRoot,
+  publicGoodTrustedRoot,
+  type TrustedRootJson,
+  trustedRootFromJson,
+} from './trusted-root.ts';
+export type {
+  BundleVerdict,
+  Check,
+  KeyAlgorithm,
+  KeylessIdentity,
+  Signer,
+  SigningKey,
+  SigningMode,
+  TrustPolicy,
+  VerificationKey,
+} from './types.ts';
+export { type ArtifactInput, parseBundle, type VerifyOptions, verifyBundle } from './verify.ts';
