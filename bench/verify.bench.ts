@@ -23,8 +23,9 @@ type VerifyBundle = (
   artifact: unknown,
   policy: TrustPolicy,
 ) => unknown | Promise<unknown>;
-/** A DSSE bundle carries its subject inside; no separate artifact is passed. */
-const VOUCH_ARTIFACT = undefined;
+/** The artifact digest, as `vouch verify <artifact>` passes it: vouch also checks the subject. */
+const SUBJECT_HEX = createHash('sha256').update('app').digest('hex');
+const VOUCH_ARTIFACT = { digest: { algorithm: 'sha256', hex: SUBJECT_HEX } };
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -161,9 +162,7 @@ async function loadVouchVerify(): Promise<VerifyBundle | string> {
 function statement() {
   return {
     _type: 'https://in-toto.io/Statement/v1',
-    subject: [
-      { name: 'app.tgz', digest: { sha256: createHash('sha256').update('app').digest('hex') } },
-    ],
+    subject: [{ name: 'app.tgz', digest: { sha256: SUBJECT_HEX } }],
     predicateType: 'https://slsa.dev/provenance/v1',
     predicate: { buildDefinition: { buildType: 'https://vouch.dev/bench/v1' }, runDetails: {} },
   };
