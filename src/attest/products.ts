@@ -8,7 +8,7 @@ import { expandGlobs } from './globs.ts';
 import { resolveInside, toSlash } from './paths.ts';
 import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
 import { isRacy, type TreeSnapshot } from './snapshot.ts';
-import { type FileStamp, sameStamp, stampTree } from './tree.ts';
+import { sameStamp, stampTree } from './tree.ts';
 
 export interface ProductsAttestation {
   /**
@@ -44,12 +44,19 @@ export const productsAttestor: Attestor<ProductsAttestation> &
 };
 
 /**
- * Files created or changed since `before`. A file whose stamp (size, mtime,
- * ctime, inode, device) is identical and not racy is unchanged without being
- * read. Anything else is hashed and compared with the digest it had before:
- * its material digest, or the racy baseline. A changed stamp with no earlier
- * digest (an untracked, non-material file) counts as changed: we cannot prove
- * otherwise, and missing a product is worse than listing a rewritten one.
+ * Files the command created or changed, relative to `before`:
+ *
+ * - a file not in the snapshot is new: a product;
+ * - identical stamp (size, mtime, ctime, inode, device), not racy: unchanged,
+ *   and never read;
+ * - a material (an input) with a changed or racy stamp: re-hashed, a product
+ *   only if its content differs — a build that rewrites a source file with the
+ *   same bytes did not produce it;
+ * - any other file with a changed stamp: the command wrote it, so it is a
+ *   product even if the bytes are the same as last time (a rebuild produces
+ *   its outputs again; we have no earlier digest to compare anyway);
+ * - any other file with an identical but racy stamp: compared with the
+ *   content baseline taken before the command.
  */
 export async function changedFiles(
   workdir: string,
@@ -57,24 +64,36 @@ export async function changedFiles(
   materials: ReadonlyMap<string, DigestSet>,
 ): Promise<string[]> {
   const after = await stampTree(workdir);
-  const suspects: Array<[string, FileStamp]> = [];
+  const products: string[] = [];
+  const toCompare: Array<[string, DigestSet]> = [];
   for (const [path, st] of after) {
     const old = before.stamps.get(path);
-    if (old && sameStamp(old, st) && !isRacy(st, before)) continue;
-    suspects.push([path, st]);
+    if (!old) {
+      products.push(path);
+      continue;
+    }
+    const same = sameStamp(old, st);
+    if (same && !isRacy(st, before)) continue;
+    const material = materials.get(path);
+    // Links: materials hold the link text's digest, so nothing comparable; a touched link counts.
+    if (material?.sha256 && st.kind === 'file') toCompare.push([path, material]);
+    else if (!same) products.push(path);
+    else {
+      const baseline = before.baselines.get(path);
+      if (baseline?.sha256 && st.kind === 'file') toCompare.push([path, baseline]);
+    }
   }
-  const verdicts = await mapLimit(suspects, DIGEST_CONCURRENCY, async ([path, st]) => {
-    const earlier = materials.get(path) ?? before.baselines.get(path);
-    // Links: materials hold the link text's digest, so there is nothing comparable; a rewritten link counts.
-    if (!earlier?.sha256 || st.kind === 'symlink') return true;
+  const differs = await mapLimit(toCompare, DIGEST_CONCURRENCY, async ([path, earlier]) => {
     try {
-      const now = await digestFile(resolve(workdir, path));
-      return now.sha256 !== earlier.sha256;
+      return (await digestFile(resolve(workdir, path))).sha256 !== earlier.sha256;
     } catch {
       return false; // deleted again before we looked: not a product
     }
   });
-  return suspects.filter((_, i) => verdicts[i]).map(([path]) => path);
+  toCompare.forEach(([path], i) => {
+    if (differs[i]) products.push(path);
+  });
+  return products.sort();
 }
 
 /**
@@ -84,17 +103,24 @@ export async function changedFiles(
  * @throws VouchError PATH_ESCAPE naming the product path
  */
 async function digestProducts(workdir: string, paths: readonly string[]): Promise<Subject[]> {
-  const out = await mapLimit(paths, DIGEST_CONCURRENCY, async (p): Promise<Subject | undefined> => {
-    const real = await resolveInside(workdir, p);
-    if (!real) return undefined;
-    const st = await stat(real);
-    if (!st.isFile()) return undefined;
-    return {
-      name: toSlash(relative(workdir, resolve(workdir, p))),
-      digest: await digestFile(real),
-    };
+  const out = await mapLimit(paths, DIGEST_CONCURRENCY, async (p) => {
+    try {
+      const real = await resolveInside(workdir, p);
+      if (!real || !(await stat(real)).isFile()) return undefined;
+      return {
+        name: toSlash(relative(workdir, resolve(workdir, p))),
+        digest: await digestFile(real),
+      };
+    } catch (error) {
+      return { error };
+    }
   });
-  return out
-    .filter((s): s is Subject => s !== undefined)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Report the first failure in path order, so the error does not depend on I/O timing.
+  const subjects: Subject[] = [];
+  for (const r of out) {
+    if (r === undefined) continue;
+    if ('error' in r) throw r.error;
+    subjects.push(r);
+  }
+  return subjects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -16,13 +16,15 @@ export const RACY_WINDOW_NS = 2_000_000_000n;
 export interface TreeSnapshot {
   /** Wall-clock time the snapshot started, in ns since the epoch. */
   takenAtNs: bigint;
+  /** Files with a ctime this close to takenAtNs are compared by content. */
+  racyWindowNs: bigint;
   stamps: Map<string, FileStamp>;
   /** Content digests of racy files that are not materials (materials carry their own). */
   baselines: Map<string, DigestSet>;
 }
 
 export function isRacy(stamp: FileStamp, snapshot: TreeSnapshot): boolean {
-  return stamp.ctimeNs >= snapshot.takenAtNs - RACY_WINDOW_NS;
+  return stamp.ctimeNs >= snapshot.takenAtNs - snapshot.racyWindowNs;
 }
 
 /**
@@ -30,9 +32,12 @@ export function isRacy(stamp: FileStamp, snapshot: TreeSnapshot): boolean {
  * a change made while materials are being hashed moves ctime past the stamp
  * and is re-examined later, instead of hiding behind a stale digest.
  */
-export async function takeSnapshot(root: string): Promise<TreeSnapshot> {
+export async function takeSnapshot(
+  root: string,
+  racyWindowNs: bigint = RACY_WINDOW_NS,
+): Promise<TreeSnapshot> {
   const takenAtNs = BigInt(Date.now()) * 1_000_000n;
-  return { takenAtNs, stamps: await stampTree(root), baselines: new Map() };
+  return { takenAtNs, racyWindowNs, stamps: await stampTree(root), baselines: new Map() };
 }
 
 /**

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_ENV_ALLOW, recordEnvironment } from './environment.ts';
+import { REDACTED, redactArgv, secretKind } from './secrets.ts';
+
+// Fake credentials with the real formats' shapes; none is live.
+const GHP = `ghp_${'A1b2C3d4E5f6G7h8I9j0'.repeat(2)}`;
+const JWT =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+const AWS = 'AKIAIOSFODNN7EXAMPLE';
+const PEM =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+
+test('only allowlisted names are recorded', () => {
+  const rec = recordEnvironment(
+    { NODE_ENV: 'production', HOME: '/home/me', PATH: '/usr/bin' },
+    DEFAULT_ENV_ALLOW,
+  );
+  assert.deepEqual(rec.variables, { NODE_ENV: 'production' });
+  assert.deepEqual(rec.redacted, []);
+});
+
+test('secret-like names are redacted even when explicitly allowed', () => {
+  const env = {
+    GITHUB_TOKEN: GHP,
+    API_KEY: 'plain-looking',
+    DB_PASSWORD: 'hunter2',
+    SESSION_ID: 'sess-3141',
+  };
+  const rec = recordEnvironment(env, Object.keys(env));
+  for (const name of Object.keys(env)) assert.equal(rec.variables[name], REDACTED, name);
+  const json = JSON.stringify(rec);
+  for (const v of Object.values(env))
+    assert.ok(!json.includes(v), `value of length ${v.length} leaked`);
+  assert.match(rec.note, /redacted/);
+});
+
+test('allowlisted names with secret-looking values are redacted, and say why', () => {
+  const env = { NODE_ENV: JWT, LANG: GHP, TZ: AWS, CI: PEM, MY_VAR: 'u9Xk2LmQ7vRt4ZpW8sYb3NcJ' };
+  const rec = recordEnvironment(env, [...DEFAULT_ENV_ALLOW, 'MY_VAR']);
+  const json = JSON.stringify(rec);
+  for (const v of Object.values(env)) assert.ok(!json.includes(v));
+  const reasons = Object.fromEntries(rec.redacted.map((r) => [r.name, r.reason]));
+  assert.deepEqual(reasons, {
+    CI: 'value looks like pem',
+    LANG: 'value looks like github-token',
+    MY_VAR: 'value looks like high-entropy',
+    NODE_ENV: 'value looks like jwt',
+    TZ: 'value looks like aws-access-key',
+  });
+});
+
+test('ordinary values are kept: commit SHAs, refs, locales', () => {
+  const env = {
+    GITHUB_SHA: 'ffac537e6cbbf934b08745a378932722df287a53',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main',
+    LANG: 'en_US.UTF-8',
+  };
+  assert.deepEqual(recordEnvironment(env, DEFAULT_ENV_ALLOW).variables, env);
+});
+
+test('secretKind recognises the documented token formats', () => {
+  assert.equal(secretKind(`github_pat_${'a1B2'.repeat(10)}`), 'github-token');
+  assert.equal(secretKind('https://user:pa55@example.com/x.git'), 'url-credentials');
+  assert.equal(secretKind('hello world'), undefined);
+});
+
+test('redactArgv hides --token=…, the value after --password, and token-shaped arguments', () => {
+  const argv = ['deploy', `--token=${GHP}`, '--password', 'hunter2', JWT, '--out', 'dist'];
+  const r = redactArgv(argv);
+  assert.deepEqual(r.argv, [
+    'deploy',
+    `--token=${REDACTED}`,
+    '--password',
+    REDACTED,
+    REDACTED,
+    '--out',
+    'dist',
+  ]);
+  assert.deepEqual(r.redacted, [1, 3, 4]);
+});
