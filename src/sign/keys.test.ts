@@ -69,7 +69,7 @@ describe('keys made by openssl', () => {
         assert.equal(vk.keyid, key.keyid);
         assert.equal(vk.verify(MESSAGE, sig), true);
         const tampered = Buffer.from(MESSAGE);
-        tampered[tampered.length - 2] ^= 1;
+        tampered.writeUInt8(tampered.readUInt8(tampered.length - 2) ^ 1, tampered.length - 2);
         assert.equal(vk.verify(tampered, sig), false);
       });
     });

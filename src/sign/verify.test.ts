@@ -1,0 +1,408 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { X509Certificate } from '@sigstore/core';
+import { isVouchError } from '../core/errors.ts';
+import { loadVerificationKey } from './keys.ts';
+import { loadTrustedRoot, publicGoodTrustedRoot } from './trusted-root.ts';
+import type { BundleVerdict, KeylessIdentity, TrustPolicy } from './types.ts';
+import { parseBundle, verifyBundle } from './verify.ts';
+
+const SIGSTORE = '/work/shared/vectors/sigstore';
+const CONFORMANCE = `${SIGSTORE}/conformance/bundle-verify`;
+const PUBLIC_GOOD_FILE = `${SIGSTORE}/public-good/trusted_root.json`;
+const DEFAULT_IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/**
+ * Conformance cases sigstore-js 4 cannot get right, with the reason. Empty
+ * today: every case reaches its expected outcome. A case listed here must
+ * keep reaching the WRONG outcome, so the table cannot go stale.
+ */
+const EXPECTED_UNSUPPORTED: Record<string, string> = {};
+
+function failedChecks(v: BundleVerdict): string {
+  return v.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail}`)
+    .join(' | ');
+}
+
+const readOptional = (dir: string, name: string) =>
+  existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').trim() : undefined;
+
+describe('sigstore-conformance bundle-verify', () => {
+  const publicGood = JSON.parse(readFileSync(PUBLIC_GOOD_FILE, 'utf8'));
+  const cases = readdirSync(CONFORMANCE, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+
+  test('the suite is all there', () => {
+    assert.ok(cases.length >= 45, `found ${cases.length} cases`);
+    for (const name of Object.keys(EXPECTED_UNSUPPORTED)) assert.ok(cases.includes(name), name);
+  });
+
+  for (const name of cases) {
+    test(name, () => {
+      const dir = join(CONFORMANCE, name);
+      const mustPass = !name.endsWith('_fail');
+      const trustedRootText = readOptional(dir, 'trusted_root.json');
+      const trustedRoot = trustedRootText ? JSON.parse(trustedRootText) : publicGood;
+      const artifactFile = existsSync(join(dir, 'artifact'))
+        ? join(dir, 'artifact')
+        : join(CONFORMANCE, 'a.txt');
+      const keyPem = readOptional(dir, 'key.pub');
+
+      let outcome = false;
+      let why = '';
+      let policy: TrustPolicy | undefined;
+      try {
+        policy = keyPem
+          ? { mode: 'key', keys: [loadVerificationKey(keyPem, join(dir, 'key.pub'))], trustedRoot }
+          : {
+              mode: 'keyless',
+              trustedRoot,
+              identity: {
+                subject: readOptional(dir, 'identity') ?? DEFAULT_IDENTITY,
+                issuer: readOptional(dir, 'issuer') ?? DEFAULT_ISSUER,
+              },
+            };
+      } catch (e) {
+        // An unreadable trusted key is a failure to verify, with exit 2.
+        assert.ok(isVouchError(e) && e.code === 'KEY_MALFORMED', String(e));
+        outcome = false;
+        why = e.message;
+      }
+      if (policy) {
+        // Bundle text, not parsed JSON: the malformed-JSON case must fail inside verifyBundle.
+        const text = readFileSync(join(dir, 'bundle.sigstore.json'), 'utf8');
+        const v = verifyBundle(text, name, { bytes: readFileSync(artifactFile) }, policy);
+        outcome = v.ok;
+        why = failedChecks(v);
+        assert.equal(v.checks.length > 0, true);
+        assert.equal(
+          v.ok,
+          v.checks.every((c) => c.ok),
+          'ok is exactly "every check passed"',
+        );
+      }
+      const result = outcome;
+      if (name in EXPECTED_UNSUPPORTED) {
+        assert.notEqual(result, mustPass, `now handled: remove ${name} from EXPECTED_UNSUPPORTED`);
+      } else {
+        assert.equal(result, mustPass, `expected ${mustPass ? 'PASS' : 'FAIL'}; ${why}`);
+      }
+    });
+  }
+});
+
+describe('real public-good bundles from sigstore-js', () => {
+  const dir = `${SIGSTORE}/sigstore-js/bundles`;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sigstore'));
+  const trustedRoot = publicGoodTrustedRoot();
+
+  /** Identity and issuer read from the leaf certificate, as a user would copy them. */
+  function identityOf(bundle: { verificationMaterial: unknown }): {
+    subject: string;
+    issuer: string;
+  } {
+    const vm = bundle.verificationMaterial as {
+      certificate?: { rawBytes: string };
+      x509CertificateChain?: { certificates: Array<{ rawBytes: string }> };
+    };
+    const raw =
+      vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes ?? '';
+    const cert = X509Certificate.parse(Buffer.from(raw, 'base64'));
+    const v2 = cert.extension('1.3.6.1.4.1.57264.1.8');
+    const issuer = v2
+      ? v2.valueObj.subs[0]?.value.toString('ascii')
+      : cert.extension('1.3.6.1.4.1.57264.1.1')?.value.toString('ascii');
+    assert.ok(cert.subjectAltName && issuer);
+    return { subject: cert.subjectAltName, issuer };
+  }
+
+  test('there are v0.1, v0.2 and v0.3 bundles', () => {
+    const types = new Set(
+      files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).mediaType),
+    );
+    assert.ok(types.size >= 4, [...types].join(', '));
+  });
+
+  for (const f of files) {
+    test(`${f} parses and verifies keylessly; the statement comes back`, () => {
+      const bundle = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      assert.doesNotThrow(() => parseBundle(bundle, f));
+      const identity = identityOf(bundle);
+      // These DSSE bundles are about an npm tarball we do not have: no artifact,
+      // so the subject is reported as not compared, and everything else is verified.
+      const v = verifyBundle(bundle, f, undefined, { mode: 'keyless', trustedRoot, identity });
+      assert.equal(v.ok, true, failedChecks(v));
+      assert.deepEqual(v.signers, [{ kind: 'certificate', ...identity }]);
+      assert.equal(v.statement?.subject[0]?.name, 'pkg:npm/sigstore@1.0.0');
+      for (const name of ['certificate', 'transparency-log', 'signature', 'identity', 'issuer']) {
+        assert.ok(
+          v.checks.some((c) => c.name === name && c.ok),
+          `check ${name} passed`,
+        );
+      }
+      // The right statement digest is accepted, a wrong one is not.
+      const sha512 = v.statement?.subject[0]?.digest.sha512;
+      assert.match(sha512 ?? '', /^[0-9a-f]{128}$/);
+      const wrong = verifyBundle(
+        bundle,
+        f,
+        { digest: { algorithm: 'sha256', hex: '00'.repeat(32) } },
+        {
+          mode: 'keyless',
+          trustedRoot,
+          identity,
+        },
+      );
+      assert.equal(wrong.ok, false);
+    });
+  }
+
+  const f = 'bundleV03-intoto.sigstore';
+  const bundle = () => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+
+  test('a flipped certificate byte fails', () => {
+    const b = bundle();
+    const identity = identityOf(b);
+    const der = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
+    der.writeUInt8(der.readUInt8(der.length - 20) ^ 0x01, der.length - 20); // inside the CA's signature
+    b.verificationMaterial.certificate.rawBytes = der.toString('base64');
+    const v = verifyBundle(b, f, undefined, { mode: 'keyless', trustedRoot, identity });
+    assert.equal(v.ok, false);
+    assert.ok(
+      v.checks.some((c) => !c.ok && c.name === 'certificate'),
+      failedChecks(v),
+    );
+  });
+
+  test('wrong identity, wrong issuer, identity by anchored regexp', () => {
+    const b = bundle();
+    const { subject, issuer } = identityOf(b);
+    const policy = (identity: KeylessIdentity): TrustPolicy => ({
+      mode: 'keyless',
+      trustedRoot,
+      identity,
+    });
+    const wrongSubject = verifyBundle(b, f, undefined, policy({ subject: `x${subject}`, issuer }));
+    assert.equal(wrongSubject.ok, false);
+    assert.deepEqual(
+      wrongSubject.checks.filter((c) => !c.ok).map((c) => c.name),
+      ['identity'],
+    );
+
+    const wrongIssuer = verifyBundle(
+      b,
+      f,
+      undefined,
+      policy({ subject, issuer: 'https://accounts.google.com' }),
+    );
+    assert.equal(wrongIssuer.ok, false);
+    assert.deepEqual(
+      wrongIssuer.checks.filter((c) => !c.ok).map((c) => c.name),
+      ['issuer'],
+    );
+
+    assert.equal(
+      verifyBundle(b, f, undefined, policy({ subjectRegExp: '.*@dehamer\\.com', issuer })).ok,
+      true,
+    );
+    // Anchored: a pattern matching only part of the subject is not enough.
+    assert.equal(
+      verifyBundle(b, f, undefined, policy({ subjectRegExp: 'dehamer', issuer })).ok,
+      false,
+    );
+    assert.equal(
+      verifyBundle(b, f, undefined, policy({ issuer })).ok,
+      false,
+      'a subject is required',
+    );
+  });
+
+  test('a keyless bundle is not accepted by a key policy, and vice versa', () => {
+    const anyKey = loadVerificationKey(
+      readFileSync(`${CONFORMANCE}/managed-key-happy-path/key.pub`, 'utf8'),
+      'key.pub',
+    );
+    const v = verifyBundle(bundle(), f, undefined, { mode: 'key', keys: [anyKey] });
+    assert.equal(v.ok, false);
+    assert.ok(v.checks.some((c) => c.name === 'verification-material' && !c.ok));
+
+    const keyBundle = readFileSync(
+      `${CONFORMANCE}/managed-key-happy-path/bundle.sigstore.json`,
+      'utf8',
+    );
+    const k = verifyBundle(keyBundle, 'k', undefined, {
+      mode: 'keyless',
+      trustedRoot,
+      identity: { subject: 'x', issuer: 'y' },
+    });
+    assert.equal(k.ok, false);
+    assert.ok(k.checks.some((c) => c.name === 'verification-material' && !c.ok));
+  });
+});
+
+describe('key-signed bundles with log entries', () => {
+  const dir = `${CONFORMANCE}/managed-key-happy-path`;
+  const key = loadVerificationKey(readFileSync(`${dir}/key.pub`, 'utf8'), 'key.pub');
+  const text = readFileSync(`${dir}/bundle.sigstore.json`, 'utf8');
+  const artifact = { bytes: readFileSync(`${CONFORMANCE}/a.txt`) };
+
+  test('entries are verified against the trusted root when one is given', () => {
+    const v = verifyBundle(text, 'b', artifact, {
+      mode: 'key',
+      keys: [key],
+      trustedRoot: publicGoodTrustedRoot(),
+    });
+    assert.equal(v.ok, true, failedChecks(v));
+    assert.match(
+      v.checks.find((c) => c.name === 'transparency-log')?.detail ?? '',
+      /1 log entry verified/,
+    );
+  });
+
+  test('a tampered entry is rejected even though the key signature is fine', () => {
+    const b = JSON.parse(text);
+    const entry = b.verificationMaterial.tlogEntries[0];
+    entry.integratedTime = String(Number(entry.integratedTime) + 1);
+    const v = verifyBundle(b, 'b', artifact, {
+      mode: 'key',
+      keys: [key],
+      trustedRoot: publicGoodTrustedRoot(),
+    });
+    assert.equal(v.ok, false);
+    assert.ok(v.checks.some((c) => c.name === 'signature' && c.ok));
+    assert.ok(
+      v.checks.some((c) => c.name === 'transparency-log' && !c.ok),
+      failedChecks(v),
+    );
+  });
+
+  test('message signature: digest-only input cannot verify a key signature, and says so', () => {
+    const hex = createHash('sha256').update(artifact.bytes).digest('hex');
+    const v = verifyBundle(
+      text,
+      'b',
+      { digest: { algorithm: 'sha256', hex } },
+      {
+        mode: 'key',
+        keys: [key],
+      },
+    );
+    assert.equal(v.ok, false);
+    assert.ok(
+      v.checks.some((c) => c.name === 'artifact-digest' && c.ok),
+      'the digest itself matches',
+    );
+    assert.match(failedChecks(v), /needs the artifact bytes/);
+  });
+});
+
+describe('bad input', () => {
+  const good = readFileSync(
+    `${CONFORMANCE}/happy-path-v0.3-new-mediaType/bundle.sigstore.json`,
+    'utf8',
+  );
+  const cases: Array<[string, string, RegExp]> = [
+    ['truncated JSON', good.slice(0, good.length / 2), /not valid JSON/],
+    ['not JSON', 'this is not json', /not valid JSON/],
+    [
+      'wrong media type',
+      good.replace('bundle.v0.3+json', 'bundle.v0.9+json'),
+      /unsupported media type/,
+    ],
+    ['an array', '[]', /not a JSON object/],
+    [
+      'no content',
+      JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }),
+      /not a valid Sigstore bundle/,
+    ],
+  ];
+  for (const [name, text, re] of cases) {
+    test(`${name}: parseBundle throws BUNDLE_MALFORMED naming the file; verifyBundle returns a failed verdict`, () => {
+      assert.throws(
+        () => parseBundle(text, 'evidence/x.sigstore.json'),
+        (e: unknown) =>
+          isVouchError(e) &&
+          e.code === 'BUNDLE_MALFORMED' &&
+          e.file === 'evidence/x.sigstore.json' &&
+          e.message.startsWith('evidence/x.sigstore.json') &&
+          re.test(e.message),
+      );
+      const v = verifyBundle(text, 'evidence/x.sigstore.json', undefined, {
+        mode: 'key',
+        keys: [],
+      });
+      assert.equal(v.ok, false);
+      assert.equal(v.source, 'evidence/x.sigstore.json');
+      assert.equal(v.checks[0]?.name, 'bundle-format');
+      assert.match(v.checks[0]?.detail ?? '', re);
+    });
+  }
+
+  test('the field is named for a structural problem', () => {
+    const b = JSON.parse(good);
+    b.verificationMaterial.tlogEntries[0].logIndex = '-1';
+    assert.throws(() => parseBundle(b, 'f.json'), {
+      code: 'BUNDLE_MALFORMED',
+      field: '/verificationMaterial/tlogEntries/0/logIndex',
+    });
+  });
+});
+
+describe('trusted roots', () => {
+  test('publicGoodTrustedRoot is the embedded public-good root, offline', () => {
+    assert.deepEqual(publicGoodTrustedRoot(), JSON.parse(readFileSync(PUBLIC_GOOD_FILE, 'utf8')));
+  });
+
+  test('loadTrustedRoot reads a valid root and rejects malformed ones naming file and field', async () => {
+    assert.ok(await loadTrustedRoot(PUBLIC_GOOD_FILE));
+    const missingStart = `${CONFORMANCE}/trust-root-tlog-missing-validity-start_fail/trusted_root.json`;
+    await assert.rejects(loadTrustedRoot(missingStart), {
+      code: 'TRUSTED_ROOT_MALFORMED',
+      file: missingStart,
+      field: '/tlogs/1/publicKey/validFor/start',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-root-'));
+    try {
+      const f = join(dir, 'root.json');
+      writeFileSync(f, JSON.stringify({ mediaType: 'application/json' }));
+      await assert.rejects(loadTrustedRoot(f), {
+        code: 'TRUSTED_ROOT_MALFORMED',
+        file: f,
+        field: '/mediaType',
+      });
+      writeFileSync(f, '{"mediaType":');
+      await assert.rejects(loadTrustedRoot(f), { code: 'JSON_MALFORMED', file: f });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a malformed trusted root in a policy is a failed check, not a throw', () => {
+    const text = readFileSync(
+      `${CONFORMANCE}/happy-path-v0.3-new-mediaType/bundle.sigstore.json`,
+      'utf8',
+    );
+    const v = verifyBundle(
+      text,
+      'b',
+      { bytes: readFileSync(`${CONFORMANCE}/a.txt`) },
+      {
+        mode: 'keyless',
+        trustedRoot: { mediaType: 'nope' },
+        identity: { subject: DEFAULT_IDENTITY, issuer: DEFAULT_ISSUER },
+      },
+    );
+    assert.equal(v.ok, false);
+    assert.ok(v.checks.some((c) => c.name === 'trusted-root' && !c.ok));
+  });
+});
