@@ -1,12 +1,12 @@
-import { access, lstat, readlink } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { type DigestSet, digestBytes, digestFile } from '../core/digest.ts';
-import { errorMessage, VouchError } from '../core/errors.ts';
+import type { DigestSet } from '../core/digest.ts';
+import { VouchError } from '../core/errors.ts';
 import type { Attestor } from './attestor.ts';
 import { git } from './exec.ts';
 import { expandGlobs } from './globs.ts';
+import { digestFiles } from './hashing.ts';
 import { isInside, toSlash } from './paths.ts';
-import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
 import { listFiles } from './tree.ts';
 
 /** Lockfiles pin what a build resolves, so they are inputs even when untracked. */
@@ -65,7 +65,7 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
       paths.push(...(await presentLockfiles(workdir)));
     }
     const unique = [...new Set(paths)].sort();
-    const digests = await mapLimit(unique, DIGEST_CONCURRENCY, (p) => digestMaterial(workdir, p));
+    const digests = await digestFiles(workdir, unique);
     const materials: Material[] = [];
     unique.forEach((path, i) => {
       const digest = digests[i];
@@ -113,26 +113,4 @@ function containedPath(workdir: string, p: string): string {
     throw new VouchError('PATH_ESCAPE', 'material is outside the working directory', { file: p });
   }
   return toSlash(relative(workdir, abs));
-}
-
-/**
- * Digest of one material, or undefined for what is not a file: a tracked
- * file deleted in the work tree, a submodule directory, a glob hit on a
- * directory. Links are hashed by their text so that a link pointing outside
- * the tree never causes us to read (and fingerprint) a file out there.
- */
-async function digestMaterial(workdir: string, rel: string): Promise<DigestSet | undefined> {
-  const abs = join(workdir, rel);
-  try {
-    const st = await lstat(abs);
-    if (st.isSymbolicLink()) return digestBytes(await readlink(abs));
-    if (!st.isFile()) return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new VouchError('FILE_READ', `cannot read material: ${errorMessage(e)}`, {
-      file: rel,
-      cause: e,
-    });
-  }
-  return digestFile(abs);
 }

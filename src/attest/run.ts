@@ -12,7 +12,7 @@ import { type MaterialsAttestation, materialsMap } from './materials.ts';
 import type { ProvenancePredicate } from './predicate.ts';
 import { buildProvenance } from './provenance.ts';
 import { ATTESTORS } from './registry.ts';
-import { addRacyBaselines, takeSnapshot } from './snapshot.ts';
+import { addRacyBaselines, settle, takeSnapshot } from './snapshot.ts';
 import { spawnCommand } from './spawn.ts';
 
 export interface RunOptions {
@@ -76,7 +76,10 @@ export async function runAndAttest(options: RunOptions): Promise<RunResult> {
   await run(attestors.filter((a) => a.phase === 'before'));
   const materials = attestations.materials as MaterialsAttestation | undefined;
   ctx.materials = materials ? materialsMap(materials) : new Map();
-  if (ctx.snapshot) await addRacyBaselines(workdir, ctx.snapshot, ctx.materials);
+  if (ctx.snapshot) {
+    await addRacyBaselines(workdir, ctx.snapshot, ctx.materials);
+    await settle(ctx.snapshot);
+  }
 
   const result = await spawnCommand(ctx.argv, {
     cwd: workdir,

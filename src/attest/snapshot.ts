@@ -1,16 +1,27 @@
-import { join } from 'node:path';
-import { type DigestSet, digestFile } from '../core/digest.ts';
-import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DigestSet } from '../core/digest.ts';
+import { digestFiles } from './hashing.ts';
 import { type FileStamp, stampTree } from './tree.ts';
 
 /**
- * File system timestamps come from a coarse kernel clock (a few ms) and some
- * file systems store whole seconds. A file the command rewrites within the
- * same tick as our snapshot keeps an identical stamp — git's "racy clean"
- * problem. Any file whose ctime is this close to the snapshot is therefore
- * never trusted by stamp alone; it gets a content baseline instead.
+ * File system timestamps come from a coarse kernel clock (one tick, at most
+ * 10 ms on Linux) and some file systems keep whole seconds (2 s on FAT). A
+ * file the command rewrites within the same tick as its last change before
+ * the snapshot keeps an identical stamp — git's "racy clean" problem.
+ *
+ * We avoid it instead of paying for it: before the command starts, settle()
+ * waits until the clock is one granule past the newest ctime in the snapshot
+ * (usually no wait at all; a few ms right after a checkout). Any write by the
+ * command then gets a later ctime. What settle() cannot fix — ctimes in the
+ * future, from a file server whose clock runs ahead — is "racy": such files
+ * are compared by content. A file server whose clock runs *behind* ours by
+ * more than a granule is not covered; name outputs with --products there.
  */
-export const RACY_WINDOW_NS = 2_000_000_000n;
+export const RACY_WINDOW_NS = 0n;
+const FINE_GRANULE_NS = 20_000_000n;
+const COARSE_GRANULE_NS = 2_000_000_000n;
+/** Longer than this and the clock is skewed, not merely recent: do not sleep on it. */
+const MAX_SETTLE_NS = 3_000_000_000n;
 
 /** The tree as it was before the command ran. */
 export interface TreeSnapshot {
@@ -32,11 +43,15 @@ export function isRacy(stamp: FileStamp, snapshot: TreeSnapshot): boolean {
  * a change made while materials are being hashed moves ctime past the stamp
  * and is re-examined later, instead of hiding behind a stale digest.
  */
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
 export async function takeSnapshot(
   root: string,
   racyWindowNs: bigint = RACY_WINDOW_NS,
 ): Promise<TreeSnapshot> {
-  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  const takenAtNs = nowNs();
   return { takenAtNs, racyWindowNs, stamps: await stampTree(root), baselines: new Map() };
 }
 
@@ -53,11 +68,26 @@ export async function addRacyBaselines(
   const todo = [...snapshot.stamps]
     .filter(([path, st]) => st.kind === 'file' && !materials.has(path) && isRacy(st, snapshot))
     .map(([path]) => path);
-  const digests = await mapLimit(todo, DIGEST_CONCURRENCY, (p) =>
-    digestFile(join(root, p)).catch(() => undefined),
-  );
+  const digests = await digestFiles(root, todo);
   todo.forEach((p, i) => {
     const d = digests[i];
     if (d) snapshot.baselines.set(p, d);
   });
+}
+
+/**
+ * Step 3, just before the command starts: wait until the file system clock
+ * has moved a whole granule past every ctime in the snapshot (see above).
+ * The granule is 2 s when every ctime is a whole second (a coarse file
+ * system), else 20 ms.
+ */
+export async function settle(snapshot: TreeSnapshot): Promise<void> {
+  let newest = 0n;
+  let coarse = snapshot.stamps.size > 0;
+  for (const st of snapshot.stamps.values()) {
+    if (st.ctimeNs > newest) newest = st.ctimeNs;
+    if (st.ctimeNs % 1_000_000_000n !== 0n) coarse = false;
+  }
+  const wait = newest + (coarse ? COARSE_GRANULE_NS : FINE_GRANULE_NS) - nowNs();
+  if (wait > 0n && wait <= MAX_SETTLE_NS) await sleep(Number(wait / 1_000_000n) + 1);
 }

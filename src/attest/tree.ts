@@ -1,7 +1,7 @@
-import type { BigIntStats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { type BigIntStats, lstatSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapLimit } from './pool.ts';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
 /** Directories never walked by default: VCS data, installed dependencies, our own store. */
 export const DEFAULT_EXCLUDED_DIRS: readonly string[] = ['.git', 'node_modules', '.vouch'];
@@ -73,23 +73,26 @@ export async function listFiles(
   return out.sort();
 }
 
-/** Stamps of every file under `root`, keyed by relative path. */
+/**
+ * Stamps of every file under `root`, keyed by relative path. lstat runs
+ * synchronously in batches: one async call per file costs a thread-pool round
+ * trip each, several times slower on large trees (see hashing.ts).
+ */
 export async function stampTree(
   root: string,
   excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
 ): Promise<Map<string, FileStamp>> {
   const files = await listFiles(root, excludedDirs);
-  const stamps = await mapLimit(files, 64, async (rel) => {
-    try {
-      return stampOf(await lstat(join(root, rel), { bigint: true }));
-    } catch {
-      return undefined; // deleted while we walked: simply not part of the snapshot
-    }
-  });
   const out = new Map<string, FileStamp>();
-  files.forEach((rel, i) => {
-    const s = stamps[i];
-    if (s) out.set(rel, s);
-  });
+  for (let i = 0; i < files.length; i++) {
+    if (i > 0 && i % 1024 === 0) await yieldToLoop();
+    const rel = files[i] as string;
+    try {
+      const s = stampOf(lstatSync(join(root, rel), { bigint: true }));
+      if (s) out.set(rel, s);
+    } catch {
+      // deleted while we walked: simply not part of the snapshot
+    }
+  }
   return out;
 }
