@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVouchError } from '../core/errors.ts';
@@ -242,4 +242,28 @@ test('outside git: materials are every file except .git, node_modules, .vouch', 
   );
   assert.deepEqual(r.attestations.git, { present: false });
   assert.deepEqual(r.subjects, [{ name: 'a.out', digest: { sha256: sha256('bin') } }]);
+});
+
+test('SIGTERM sent to vouch is forwarded to the command, and its result recorded', async (t) => {
+  const { workdir, env } = await project(t);
+  const child = nodeScript(
+    "const fs=require('fs');process.on('SIGTERM',()=>{fs.writeFileSync('got-term','yes');process.exit(7)});fs.writeFileSync('ready','');setInterval(()=>{},1000)",
+  );
+  const running = runAndAttest({ argv: child, workdir, env, stdio: 'pipe', attestFailure: true });
+  for (;;) {
+    try {
+      await access(join(workdir, 'ready'));
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  process.kill(process.pid, 'SIGTERM');
+  const r = await running;
+  assert.equal(r.exitCode, 7);
+  assert.deepEqual(
+    r.subjects.map((s) => s.name),
+    ['got-term', 'ready'],
+  );
+  assert.equal(process.listenerCount('SIGTERM'), 0, 'signal handlers removed after the run');
 });
