@@ -46,7 +46,10 @@ export async function writeFileAtomic(
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new VouchError('FILE_WRITE', 'file already exists', { file: path, cause: e });
     }
-    throw new VouchError('FILE_WRITE', `cannot write: ${errorMessage(e)}`, { file: path, cause: e });
+    throw new VouchError('FILE_WRITE', `cannot write: ${errorMessage(e)}`, {
+      file: path,
+      cause: e,
+    });
   }
 }
 

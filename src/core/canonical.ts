@@ -1,5 +1,5 @@
-import { VouchError } from './errors.ts';
 import { compareCodePoints } from './digest.ts';
+import { VouchError } from './errors.ts';
 
 /**
  * RFC 8785 JSON Canonicalization Scheme. Keys are sorted by UTF-16 code

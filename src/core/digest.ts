@@ -28,11 +28,15 @@ export async function digestFile(
     throw fileError(path, e);
   }
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // Small files get a small buffer: allocating 4 MiB per file dominated
+    // hashing a tree of 10,000 sources.
+    const { size } = await fh.stat();
+    const length = Math.max(1, Math.min(CHUNK, size + 1));
+    const buf = Buffer.allocUnsafe(length);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      const { bytesRead } = await fh.read(buf, 0, length, null);
       if (bytesRead === 0) break;
-      const chunk = bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+      const chunk = bytesRead === length ? buf : buf.subarray(0, bytesRead);
       for (const h of hashes) h.update(chunk);
     }
   } catch (e) {

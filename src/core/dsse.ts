@@ -136,7 +136,8 @@ export function envelopeFromJson(value: unknown, source: string): Envelope {
       if (s.keyid !== undefined && typeof s.keyid !== 'string') {
         throw malformed(source, `${field}/keyid`, 'not a string');
       }
-      if (typeof s.sig !== 'string') throw malformed(source, `${field}/sig`, 'missing or not a string');
+      if (typeof s.sig !== 'string')
+        throw malformed(source, `${field}/sig`, 'missing or not a string');
       const sig = decodeBase64(s.sig, source, `${field}/sig`);
       if (sig.length === 0) throw malformed(source, `${field}/sig`, 'empty signature');
       return { keyid: s.keyid ?? '', sig };
@@ -148,7 +149,8 @@ export function parseEnvelope(text: string, source: string): Envelope {
   return envelopeFromJson(parseJson(text, source), source);
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /** Strict base64 (standard or URL-safe alphabet, DSSE allows both). */
@@ -161,4 +163,3 @@ export function decodeBase64(text: string, source: string, field: string): Buffe
 function malformed(source: string, field: string, message: string): VouchError {
   return new VouchError('DSSE_MALFORMED', message, { file: source, field });
 }
-

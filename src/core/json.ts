@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { errorMessage, VouchError } from './errors.ts';
+import { locateJsonError } from './json-locate.ts';
 
 export interface JsonLimits {
   /** Largest input accepted, in bytes. */
@@ -28,7 +29,7 @@ export function parseJson(text: string, source: string, limits: JsonLimits = {})
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new VouchError('JSON_MALFORMED', `not valid JSON: ${describeSyntaxError(text, e)}`, {
+    throw new VouchError('JSON_MALFORMED', `not valid JSON: ${describeSyntaxError(text)}`, {
       file: source,
       cause: e,
     });
@@ -82,15 +83,13 @@ function checkDepth(root: unknown, maxDepth: number, source: string): void {
   }
 }
 
-function describeSyntaxError(text: string, e: unknown): string {
-  const msg = errorMessage(e);
-  const m = /position (\d+)/.exec(msg);
-  if (!m) return text.trim() === '' ? 'empty input' : msg;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
+function describeSyntaxError(text: string): string {
+  if (text.trim() === '') return 'empty input';
+  const { offset, reason } = locateJsonError(text);
+  const before = text.slice(0, offset);
   const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return `${msg.replace(/ in JSON at position \d+.*$/s, '')} at line ${line}, column ${col}`;
+  const col = offset - before.lastIndexOf('\n');
+  return `${reason} at line ${line}, column ${col}`;
 }
 
 /** Type guard for plain JSON objects. */

@@ -25,17 +25,25 @@ const HEX_LENGTH: Record<string, number> = {
   sha512: 128,
   sha224: 56,
   sha1: 40,
-  'sha512_256': 64,
-  'sha3_256': 64,
-  'sha3_384': 96,
-  'sha3_512': 128,
+  sha512_256: 64,
+  sha3_256: 64,
+  sha3_384: 96,
+  sha3_512: 128,
   gitCommit: 40,
   gitTree: 40,
   gitBlob: 40,
 };
 
 /** Digest algorithms strong enough to identify an artifact. */
-const STRONG = new Set(['sha256', 'sha384', 'sha512', 'sha512_256', 'sha3_256', 'sha3_384', 'sha3_512']);
+const STRONG = new Set([
+  'sha256',
+  'sha384',
+  'sha512',
+  'sha512_256',
+  'sha3_256',
+  'sha3_384',
+  'sha3_512',
+]);
 
 /**
  * Validates a parsed Statement: type, at least one subject, every subject
@@ -56,7 +64,8 @@ export function statementFromJson(value: unknown, source: string): Statement {
   const subject = value.subject.map((s, i): Subject => {
     const field = `/subject/${i}`;
     if (!isObject(s)) throw bad(field, 'not a JSON object');
-    if (s.name !== undefined && typeof s.name !== 'string') throw bad(`${field}/name`, 'not a string');
+    if (s.name !== undefined && typeof s.name !== 'string')
+      throw bad(`${field}/name`, 'not a string');
     if (!isObject(s.digest) || Object.keys(s.digest).length === 0) {
       throw bad(`${field}/digest`, 'must be a non-empty object of algorithm to hex digest');
     }
@@ -88,7 +97,11 @@ export function parseStatement(payload: Uint8Array | string, source: string): St
 }
 
 /** Builds a v1 Statement; the caller's subjects are sorted for determinism. */
-export function makeStatement<P>(subject: Subject[], predicateType: string, predicate: P): Statement<P> {
+export function makeStatement<P>(
+  subject: Subject[],
+  predicateType: string,
+  predicate: P,
+): Statement<P> {
   const sorted = [...subject].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { _type: STATEMENT_V1, subject: sorted, predicateType, predicate };
 }

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import {
+  makeStatement,
+  parseStatement,
+  statementFromJson,
+  statementHasSubject,
+} from './statement.ts';
+
+const HEX = 'a'.repeat(64);
+
+test('a real in-toto Statement from sigstore-js parses', () => {
+  const text = readFileSync(
+    new URL('../../../shared/vectors/sigstore/sigstore-js/bundles/statement.json', import.meta.url),
+    'utf8',
+  );
+  const st = parseStatement(text, 'statement.json');
+  assert.ok(st.subject.length > 0);
+  assert.match(st.predicateType, /^https?:\/\//);
+});
+
+test('subject matching is exact, case-insensitive hex, and ignores weak algorithms', () => {
+  const st = makeStatement(
+    [
+      { name: 'b', digest: { sha256: HEX } },
+      { name: 'a', digest: { sha1: 'b'.repeat(40) } },
+    ],
+    'https://example.com/p',
+    {},
+  );
+  assert.deepEqual(
+    st.subject.map((s) => s.name),
+    ['a', 'b'],
+  );
+  assert.equal(statementHasSubject(st, 'sha256', HEX.toUpperCase()), true);
+  assert.equal(statementHasSubject(st, 'sha256', 'b'.repeat(64)), false);
+  assert.equal(statementHasSubject(st, 'sha1', 'b'.repeat(40)), false);
+});
+
+test('invalid statements name the field', () => {
+  const base = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'x', digest: { sha256: HEX } }],
+    predicateType: 'https://p',
+    predicate: {},
+  };
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ ...base, _type: 'https://in-toto.io/Statement/v9' }, '/_type'],
+    [{ ...base, subject: [] }, '/subject'],
+    [{ ...base, subject: [{ name: 'x', digest: {} }] }, '/subject/0/digest'],
+    [{ ...base, subject: [{ name: 'x', digest: { sha256: 'zz' } }] }, '/subject/0/digest/sha256'],
+    [{ ...base, predicateType: 'not a uri' }, '/predicateType'],
+    [{ ...base, predicate: [1] }, '/predicate'],
+  ];
+  for (const [json, field] of cases) {
+    assert.throws(
+      () => statementFromJson(json, 's.json'),
+      (e: unknown) => {
+        const err = e as { code: string; field: string; message: string };
+        return (
+          err.code === 'STATEMENT_MALFORMED' &&
+          err.field === field &&
+          err.message.startsWith('s.json')
+        );
+      },
+      field,
+    );
+  }
+});
