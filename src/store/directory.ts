@@ -233,6 +233,11 @@ export class DirectoryStore implements EvidenceStore {
     return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 
+  /** Where the bundle with this id lives (whether or not it is stored). */
+  bundlePath(id: string): string {
+    return this.#bundlePath(id);
+  }
+
   #bundlePath(id: string): string {
     return join(this.root, 'bundles', 'sha256', id.slice(0, 2), `${id}.sigstore.json`);
   }

@@ -1,0 +1,98 @@
+import { basename, resolve } from 'node:path';
+import { SLSA_PROVENANCE_V1, validateProvenance } from '../../attest/index.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
+import { VouchError } from '../../core/errors.ts';
+import { isObject, readJsonFile } from '../../core/json.ts';
+import { resolvePredicateType } from '../../core/predicates.ts';
+import { makeStatement, type Subject } from '../../core/statement.ts';
+import { signStatement } from '../../sign/index.ts';
+import { DirectoryStore } from '../../store/index.ts';
+import { parse, usage } from '../args.ts';
+import { displayPath, printJson } from '../io.ts';
+import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
+import type { Command } from './command.ts';
+
+const HELP = `Usage: vouch attest <file | sha256:HEX> --predicate-type T --predicate FILE [options]
+
+Signs an in-toto Statement v1 with any predicate about a file (or a digest).
+
+  --predicate-type T   a URI, or one of: slsaprovenance, vsa, cyclonedx, spdx, vuln,
+                       openvex, test-result, link, custom
+  --predicate FILE     the predicate, a JSON object
+  --name NAME          subject name (default: the file's base name)
+${SIGNING_HELP}
+
+  --store DIR          evidence store (default: .vouch)
+  --no-store           do not store the bundle
+  --out FILE           also write the bundle to FILE
+  --json               print a JSON summary on stdout`;
+
+export const attestCommand: Command = {
+  name: 'attest',
+  summary: 'sign any predicate about a file',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parse('attest', argv, {
+      ...SIGNING_OPTIONS,
+      'predicate-type': { type: 'string' },
+      predicate: { type: 'string' },
+      name: { type: 'string' },
+      store: { type: 'string', default: '.vouch' },
+      'no-store': { type: 'boolean' },
+      out: { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout(`${HELP}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1) throw usage('attest', 'give exactly one file or sha256:HEX');
+    if (!values['predicate-type']) throw usage('attest', '--predicate-type is required');
+    if (!values.predicate) throw usage('attest', '--predicate is required');
+    const target = positionals[0] as string;
+    const predicateType = resolvePredicateType(values['predicate-type']);
+    const predicatePath = resolve(io.cwd, values.predicate);
+    const predicate = await readJsonFile(predicatePath);
+    if (!isObject(predicate)) {
+      throw new VouchError('PREDICATE_MALFORMED', 'predicate must be a JSON object', {
+        file: values.predicate,
+      });
+    }
+    if (predicateType === SLSA_PROVENANCE_V1) validateProvenance(predicate, values.predicate);
+    const subject = await subjectOf(target, values.name, io.cwd);
+    const mode = await signingModeFrom('attest', values, io);
+    const statement = makeStatement([subject], predicateType, predicate);
+    const bundle = await signStatement(statement, mode);
+    const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
+    let stored: { id: string; path: string } | undefined;
+    if (!values['no-store']) {
+      const store = new DirectoryStore(resolve(io.cwd, values.store));
+      const entry = await store.put(bytes);
+      stored = { id: entry.id, path: displayPath(store.bundlePath(entry.id), io.cwd) };
+    }
+    if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+    if (values.json) {
+      printJson(io, {
+        subject,
+        predicateType,
+        bundle: { stored: stored ?? null, out: values.out ?? null },
+      });
+    } else {
+      io.stdout(
+        `attested ${predicateType} about ${subject.name} sha256:${subject.digest.sha256}\n`,
+      );
+      if (stored) io.stdout(`stored ${stored.path}\n`);
+      if (values.out) io.stdout(`wrote ${values.out}\n`);
+    }
+    return 0;
+  },
+};
+
+async function subjectOf(target: string, name: string | undefined, cwd: string): Promise<Subject> {
+  if (isDigestString(target)) {
+    const { algorithm, hex } = parseDigest(target);
+    return { name: name ?? target, digest: { [algorithm]: hex } };
+  }
+  const digest = await digestFile(resolve(cwd, target), ['sha256']);
+  return { name: name ?? basename(target), digest };
+}

@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { type GeneratedKeyAlgorithm, generateKeyPair } from '../../sign/index.ts';
+import { parse, usage } from '../args.ts';
+import { type Io, printJson } from '../io.ts';
+import { passphraseFor } from '../signing.ts';
+import type { Command } from './command.ts';
+
+const ALGORITHMS: readonly GeneratedKeyAlgorithm[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519'];
+
+const HELP = `Usage: vouch keys generate [--algorithm A] [--out PREFIX] [--no-passphrase] [--force] [--json]
+
+Writes PREFIX.key (PKCS#8 PEM, mode 0600, encrypted with a passphrase) and
+PREFIX.pub (SPKI PEM), and prints the key id (sha256 of the public key).
+
+  --algorithm A      ecdsa-p256 (default), ecdsa-p384, ed25519
+  --out PREFIX       file name prefix (default: vouch)
+  --no-passphrase    write the private key unencrypted (tests, throwaway keys)
+  --force            replace existing files
+The passphrase comes from VOUCH_PASSPHRASE, else it is asked twice on the terminal.`;
+
+export const keysCommand: Command = {
+  name: 'keys',
+  summary: 'generate a signing key pair',
+  help: HELP,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub !== 'generate')
+      throw usage(
+        'keys',
+        sub ? `unknown subcommand ${JSON.stringify(sub)}` : 'missing subcommand: generate',
+      );
+    const { values } = parse('keys generate', rest, {
+      algorithm: { type: 'string', default: 'ecdsa-p256' },
+      out: { type: 'string', default: 'vouch' },
+      'no-passphrase': { type: 'boolean' },
+      force: { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout(`${HELP}\n`);
+      return 0;
+    }
+    const algorithm = values.algorithm as GeneratedKeyAlgorithm;
+    if (!ALGORITHMS.includes(algorithm)) {
+      throw usage('keys generate', `--algorithm must be one of ${ALGORITHMS.join(', ')}`);
+    }
+    const prefix = resolve(io.cwd, values.out);
+    const passphrase = values['no-passphrase']
+      ? undefined
+      : await newPassphrase(`${values.out}.key`, io);
+    const pair = generateKeyPair(algorithm, passphrase);
+    const exclusive = !values.force;
+    // Public key first: a half-finished run never leaves a private key without its public half.
+    await writeFileAtomic(`${prefix}.pub`, pair.publicKeyPem, { exclusive });
+    await writeFileAtomic(`${prefix}.key`, pair.privateKeyPem, { exclusive, mode: 0o600 });
+    const out = {
+      keyid: pair.keyid,
+      algorithm,
+      encrypted: passphrase !== undefined,
+      privateKey: `${values.out}.key`,
+      publicKey: `${values.out}.pub`,
+    };
+    if (values.json) printJson(io, out);
+    else {
+      io.stdout(
+        `${out.privateKey}  private key (${algorithm}${out.encrypted ? ', encrypted' : ', NOT encrypted'})\n`,
+      );
+      io.stdout(`${out.publicKey}  public key\nkeyid ${pair.keyid}\n`);
+    }
+    return 0;
+  },
+};
+
+async function newPassphrase(keyFile: string, io: Io): Promise<string> {
+  if (io.env.VOUCH_PASSPHRASE) return io.env.VOUCH_PASSPHRASE;
+  const first = await passphraseFor(keyFile, io);
+  const again = await io.promptSecret('Repeat the passphrase: ');
+  if (again !== first) throw usage('keys generate', 'the passphrases differ');
+  if (first === '')
+    throw usage('keys generate', 'empty passphrase: use --no-passphrase for an unencrypted key');
+  return first;
+}

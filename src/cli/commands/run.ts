@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { runAndAttest } from '../../attest/index.ts';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { signStatement } from '../../sign/index.ts';
+import { DirectoryStore } from '../../store/index.ts';
+import { parse, usage } from '../args.ts';
+import { displayPath, printJson } from '../io.ts';
+import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
+import type { Command } from './command.ts';
+
+const HELP = `Usage: vouch run [options] -- <command> [args…]
+
+Runs a build step and emits signed SLSA provenance v1 about what it produced.
+Records the command, its materials (git-tracked files and lockfiles by default),
+its products (files it created or changed), an allowlisted environment (never
+secret-looking values), git state and CI context. vouch exits with the
+command's exit code; a failed command yields no provenance unless
+--attest-failure.
+
+${SIGNING_HELP}
+
+Options:
+  --materials GLOB    inputs to record instead of the default (repeatable)
+  --products GLOB     products to record instead of changed files (repeatable)
+  --env NAME          also record this environment variable (repeatable)
+  --attest-failure    sign provenance even when the command fails
+  --store DIR         evidence store (default: .vouch)
+  --no-store          do not store the bundle
+  --out FILE          also write the bundle to FILE (*.sigstore.json)
+  --json              print a JSON summary on stdout (command output goes to stderr)`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a build step and emit signed provenance for its products',
+  help: HELP,
+  async run(argv, io) {
+    const { values, rest } = parse('run', argv, {
+      ...SIGNING_OPTIONS,
+      materials: { type: 'string', multiple: true },
+      products: { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
+      'attest-failure': { type: 'boolean' },
+      store: { type: 'string', default: '.vouch' },
+      'no-store': { type: 'boolean' },
+      out: { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout(`${HELP}\n`);
+      return 0;
+    }
+    if (rest.length === 0) throw usage('run', 'missing the command to run after --');
+    // Load the key (and ask for its passphrase) before the build, not after it.
+    const mode = await signingModeFrom('run', values, io);
+    const attestOptions: Parameters<typeof runAndAttest>[0]['attestOptions'] = {};
+    if (values.materials) attestOptions.materials = values.materials;
+    if (values.products) attestOptions.products = values.products;
+    if (values.env) attestOptions.envAllow = values.env;
+    const result = await runAndAttest({
+      argv: rest,
+      workdir: io.cwd,
+      env: io.env,
+      attestOptions,
+      attestFailure: values['attest-failure'] ?? false,
+      stdio: values.json ? 'pipe' : 'inherit',
+      log: (m) => io.stderr(`${m.endsWith('\n') ? m : `${m}\n`}`),
+    });
+
+    if (!result.statement) {
+      const reason = result.noProvenanceReason ?? `command exited with ${result.exitCode}`;
+      io.stderr(`vouch run: no provenance: ${reason}\n`);
+      if (values.json) printJson(io, { exitCode: result.exitCode, provenance: null, reason });
+      // A build that succeeded but produced nothing attestable is not a verification failure,
+      // yet it must not look like success either.
+      return result.exitCode !== 0 ? result.exitCode : 1;
+    }
+
+    io.stderr(`vouch run: signing provenance for ${result.subjects.length} product(s)\n`);
+    const bundle = await signStatement(result.statement, mode);
+    const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
+    let stored: { id: string; path: string } | undefined;
+    if (!values['no-store']) {
+      const store = new DirectoryStore(resolve(io.cwd, values.store));
+      const entry = await store.put(bytes);
+      stored = { id: entry.id, path: displayPath(store.bundlePath(entry.id), io.cwd) };
+    }
+    if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+
+    if (values.json) {
+      printJson(io, {
+        exitCode: result.exitCode,
+        predicateType: result.statement.predicateType,
+        subjects: result.subjects,
+        bundle: { stored: stored ?? null, out: values.out ?? null },
+      });
+    } else {
+      for (const s of result.subjects) io.stderr(`  sha256:${s.digest.sha256}  ${s.name}\n`);
+      if (stored) io.stderr(`vouch run: stored ${stored.path}\n`);
+      if (values.out) io.stderr(`vouch run: wrote ${values.out}\n`);
+    }
+    return result.exitCode;
+  },
+};

@@ -1,0 +1,83 @@
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from '@sigstore/sign';
+import { VouchError } from '../core/errors.ts';
+import { readTextFile } from '../core/json.ts';
+import type { SigningMode } from '../sign/index.ts';
+import { loadSigningKey } from '../sign/index.ts';
+import { usage } from './args.ts';
+import type { Io } from './io.ts';
+
+/** Flags every signing verb (run, attest) takes. */
+export const SIGNING_OPTIONS = {
+  key: { type: 'string' },
+  keyless: { type: 'boolean' },
+  'identity-token': { type: 'string' },
+  'fulcio-url': { type: 'string' },
+  'rekor-url': { type: 'string' },
+  'tsa-url': { type: 'string' },
+} as const;
+
+export const SIGNING_HELP = `Signing (one of):
+  --key FILE               private key (PKCS#8, PKCS#1 RSA or SEC1 EC PEM); an encrypted key's
+                           passphrase comes from VOUCH_PASSPHRASE or a terminal prompt
+  --keyless                Sigstore keyless: Fulcio certificate for an OIDC identity, Rekor entry
+    --identity-token T     OIDC token (default: ambient CI token, GitHub Actions or GitLab)
+    --fulcio-url URL       default ${DEFAULT_FULCIO_URL}
+    --rekor-url URL        default ${DEFAULT_REKOR_URL}
+    --tsa-url URL          RFC 3161 timestamp authority (optional)`;
+
+interface SigningValues {
+  key?: string | undefined;
+  keyless?: boolean | undefined;
+  'identity-token'?: string | undefined;
+  'fulcio-url'?: string | undefined;
+  'rekor-url'?: string | undefined;
+  'tsa-url'?: string | undefined;
+}
+
+/**
+ * @throws VouchError USAGE | FILE_* | KEY_*
+ */
+export async function signingModeFrom(
+  verb: string,
+  v: SigningValues,
+  io: Io,
+): Promise<SigningMode> {
+  if (v.key !== undefined && v.keyless) throw usage(verb, '--key and --keyless exclude each other');
+  if (v.key !== undefined) {
+    const pem = await readTextFile(v.key, 1024 * 1024);
+    const passphrase = isEncryptedPem(pem) ? await passphraseFor(v.key, io) : undefined;
+    return { mode: 'key', key: loadSigningKey(pem, v.key, passphrase) };
+  }
+  if (v.keyless) {
+    const mode: SigningMode = {
+      mode: 'keyless',
+      fulcioURL: v['fulcio-url'] ?? DEFAULT_FULCIO_URL,
+      rekorURL: v['rekor-url'] ?? DEFAULT_REKOR_URL,
+    };
+    if (v['identity-token'] !== undefined) mode.identityToken = v['identity-token'];
+    if (v['tsa-url'] !== undefined) mode.tsaURL = v['tsa-url'];
+    return mode;
+  }
+  throw usage(verb, 'say how to sign: --key FILE or --keyless');
+}
+
+function isEncryptedPem(pem: string): boolean {
+  return pem.includes('BEGIN ENCRYPTED PRIVATE KEY') || /Proc-Type:\s*4,ENCRYPTED/.test(pem);
+}
+
+/**
+ * @throws VouchError KEY_PASSPHRASE when there is neither VOUCH_PASSPHRASE nor a terminal.
+ */
+export async function passphraseFor(keyFile: string, io: Io): Promise<string> {
+  const fromEnv = io.env.VOUCH_PASSPHRASE;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const typed = await io.promptSecret(`Passphrase for ${keyFile}: `);
+  if (typed === undefined) {
+    throw new VouchError(
+      'KEY_PASSPHRASE',
+      'encrypted key needs a passphrase: set VOUCH_PASSPHRASE (no terminal to ask on)',
+      { file: keyFile },
+    );
+  }
+  return typed;
+}

@@ -1,0 +1,117 @@
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { getTrustedRoot } from '@sigstore/tuf';
+import { errorMessage, VouchError } from '../core/errors.ts';
+import { readTextFile } from '../core/json.ts';
+import type { TrustPolicy, VerificationKey } from '../sign/index.ts';
+import {
+  loadTrustedRoot,
+  loadVerificationKey,
+  publicGoodTrustedRoot,
+  type TrustedRootJson,
+} from '../sign/index.ts';
+import { usage } from './args.ts';
+
+/** Flags of every verifying verb, named as cosign names them. */
+export const TRUST_OPTIONS = {
+  key: { type: 'string', multiple: true },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'tuf-mirror': { type: 'string' },
+} as const;
+
+export const TRUST_HELP = `Trust (one of):
+  --key FILE                          trusted public key (SPKI / PKCS#1 PEM or certificate);
+                                      repeat for several
+  --certificate-identity ID           keyless: exact certificate SAN (email or URI)
+  --certificate-identity-regexp RE    keyless: SAN must match RE (whole string)
+  --certificate-oidc-issuer URL       keyless: required with either of the above
+  --trusted-root FILE                 Sigstore trusted_root.json (default: the public-good
+                                      root shipped with vouch, no network)
+  --tuf-mirror URL                    fetch the trusted root from a Sigstore TUF repository`;
+
+interface TrustValues {
+  key?: string[] | undefined;
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'trusted-root'?: string | undefined;
+  'tuf-mirror'?: string | undefined;
+}
+
+/**
+ * @throws VouchError USAGE | FILE_* | KEY_* | TRUSTED_ROOT_MALFORMED
+ */
+export async function trustPolicyFrom(
+  verb: string,
+  v: TrustValues,
+  cacheDir: string,
+): Promise<TrustPolicy> {
+  const identity = v['certificate-identity'];
+  const identityRe = v['certificate-identity-regexp'];
+  const issuer = v['certificate-oidc-issuer'];
+  const keyless = identity !== undefined || identityRe !== undefined || issuer !== undefined;
+  if (v.key?.length && keyless)
+    throw usage(verb, '--key and --certificate-* flags exclude each other');
+  if (v.key?.length) {
+    const keys: VerificationKey[] = [];
+    for (const file of v.key)
+      keys.push(loadVerificationKey(await readTextFile(file, 1024 * 1024), file));
+    const policy: TrustPolicy = { mode: 'key', keys };
+    if (v['trusted-root'] !== undefined)
+      policy.trustedRoot = await loadTrustedRoot(v['trusted-root']);
+    return policy;
+  }
+  if (!keyless) {
+    throw usage(
+      verb,
+      'say whom to trust: --key FILE, or --certificate-identity[-regexp] with --certificate-oidc-issuer',
+    );
+  }
+  if (issuer === undefined)
+    throw usage(verb, '--certificate-oidc-issuer is required for keyless verification');
+  if ((identity === undefined) === (identityRe === undefined)) {
+    throw usage(
+      verb,
+      'give exactly one of --certificate-identity and --certificate-identity-regexp',
+    );
+  }
+  if (identityRe !== undefined) {
+    try {
+      new RegExp(identityRe);
+    } catch (e) {
+      throw usage(
+        verb,
+        `--certificate-identity-regexp is not a valid regular expression: ${errorMessage(e)}`,
+      );
+    }
+  }
+  return {
+    mode: 'keyless',
+    trustedRoot: await trustedRootFrom(v, cacheDir),
+    identity:
+      identity !== undefined
+        ? { issuer, subject: identity }
+        : { issuer, subjectRegExp: identityRe as string },
+  };
+}
+
+async function trustedRootFrom(v: TrustValues, cacheDir: string): Promise<TrustedRootJson> {
+  if (v['trusted-root'] !== undefined) return loadTrustedRoot(v['trusted-root']);
+  if (v['tuf-mirror'] !== undefined) {
+    try {
+      const root = await getTrustedRoot({ mirrorURL: v['tuf-mirror'], cachePath: cacheDir });
+      return TrustedRoot.toJSON(root) as TrustedRootJson;
+    } catch (e) {
+      throw new VouchError(
+        'TRUSTED_ROOT_MALFORMED',
+        `cannot get the trusted root from TUF: ${errorMessage(e)}`,
+        {
+          file: v['tuf-mirror'],
+        },
+      );
+    }
+  }
+  return publicGoodTrustedRoot();
+}
