@@ -98,7 +98,7 @@ export async function runAndAttest(options: RunOptions): Promise<RunResult> {
       statement: undefined,
       attestations,
       subjects: [],
-      noProvenanceReason: `command exited with code ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}; pass attestFailure to attest it anyway`,
+      noProvenanceReason: `command exited with code ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}`,
     };
   }
   await run(after);

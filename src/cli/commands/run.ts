@@ -67,7 +67,9 @@ export const runCommand: Command = {
 
     if (!result.statement) {
       const reason = result.noProvenanceReason ?? `command exited with ${result.exitCode}`;
-      io.stderr(`vouch run: no provenance: ${reason}\n`);
+      const hint =
+        result.exitCode !== 0 ? ' (--attest-failure signs provenance of failed builds)' : '';
+      io.stderr(`vouch run: no provenance: ${reason}${hint}\n`);
       if (values.json) printJson(io, { exitCode: result.exitCode, provenance: null, reason });
       // A build that succeeded but produced nothing attestable is not a verification failure,
       // yet it must not look like success either.
