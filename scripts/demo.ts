@@ -41,7 +41,7 @@ writeFileSync(
   join(dir, 'package.json'),
   `${JSON.stringify({ name: 'hello-vouch', version: '1.0.0', main: 'lib/index.js', files: ['lib'] }, null, 2)}\n`,
 );
-writeFileSync(join(dir, 'lib', 'index.js'), 'export const greet = (name) => `hello, ${name}`;\n');
+writeFileSync(join(dir, 'lib', 'index.js'), "export const greet = (name) => 'hello, ' + name;\n");
 sh('git', ['init', '-q', '-b', 'main']);
 sh('git', ['add', '.']);
 sh('git', [
