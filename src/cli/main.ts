@@ -1,4 +1,4 @@
-import { errorMessage, isVouchError } from '../core/errors.ts';
+import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
 import { attestCommand } from './commands/attest.ts';
 import type { Command } from './commands/command.ts';
 import { evidenceCommand } from './commands/evidence.ts';
@@ -34,11 +34,18 @@ Exit codes: 0 ok, 1 verification or policy failure (or the wrapped command's cod
 /** Runs one CLI invocation and returns its exit code. Never calls process.exit. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [verb, ...rest] = argv;
-  const json = rest.includes('--json');
+  // Only vouch's own flags: for `run`, everything after `--` belongs to the wrapped command.
+  const dash = rest.indexOf('--');
+  const json = (dash === -1 ? rest : rest.slice(0, dash)).includes('--json');
   try {
-    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+    if (verb === undefined) {
+      // No command is a usage error: the help goes to stderr, not to a pipe expecting output.
+      io.stderr(help());
+      return 2;
+    }
+    if (verb === 'help' || verb === '--help' || verb === '-h') {
       io.stdout(help());
-      return verb === undefined ? 2 : 0;
+      return 0;
     }
     if (verb === 'version' || verb === '--version') {
       io.stdout(`${packageVersion()}\n`);
@@ -46,8 +53,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const command = COMMANDS.find((c) => c.name === verb);
     if (!command) {
-      io.stderr(`vouch: unknown command ${JSON.stringify(verb)}\n\n${help()}`);
-      return 2;
+      const error = new VouchError('USAGE', `vouch: unknown command ${JSON.stringify(verb)}`);
+      if (json) printJson(io, { error: error.toJSON() });
+      io.stderr(`${error.message}\n\n${help()}`);
+      return error.exitCode;
     }
     return await command.run(rest, io);
   } catch (e) {

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
+import { VouchError } from '../../core/errors.ts';
 import { type GeneratedKeyAlgorithm, generateKeyPair } from '../../sign/index.ts';
 import { parse, usage } from '../args.ts';
 import { type Io, printJson } from '../io.ts';
@@ -25,6 +28,10 @@ export const keysCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const [sub, ...rest] = argv;
+    if (sub === '--help' || sub === '-h') {
+      io.stdout(`${HELP}\n`);
+      return 0;
+    }
     if (sub !== 'generate')
       throw usage(
         'keys',
@@ -45,14 +52,30 @@ export const keysCommand: Command = {
       throw usage('keys generate', `--algorithm must be one of ${ALGORITHMS.join(', ')}`);
     }
     const prefix = resolve(io.cwd, values.out);
+    const exclusive = !values.force;
+    // Refuse before asking for a passphrase, and before writing either half: a new .pub
+    // beside an old .key would be a public key that does not match its private key.
+    if (exclusive) {
+      for (const file of [`${values.out}.pub`, `${values.out}.key`]) {
+        if (existsSync(resolve(io.cwd, file)))
+          throw new VouchError('FILE_WRITE', 'file already exists (use --force to replace it)', {
+            file,
+          });
+      }
+    }
     const passphrase = values['no-passphrase']
       ? undefined
       : await newPassphrase(`${values.out}.key`, io);
     const pair = generateKeyPair(algorithm, passphrase);
-    const exclusive = !values.force;
     // Public key first: a half-finished run never leaves a private key without its public half.
     await writeFileAtomic(`${prefix}.pub`, pair.publicKeyPem, { exclusive });
-    await writeFileAtomic(`${prefix}.key`, pair.privateKeyPem, { exclusive, mode: 0o600 });
+    try {
+      await writeFileAtomic(`${prefix}.key`, pair.privateKeyPem, { exclusive, mode: 0o600 });
+    } catch (e) {
+      // A .key appeared since the check: take back the .pub this run created.
+      if (exclusive) await rm(`${prefix}.pub`, { force: true });
+      throw e;
+    }
     const out = {
       keyid: pair.keyid,
       algorithm,
