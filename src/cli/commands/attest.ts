@@ -1,15 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { SLSA_PROVENANCE_V1, validateProvenance } from '../../attest/index.ts';
-import { writeFileAtomic } from '../../core/atomic.ts';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
 import { VouchError } from '../../core/errors.ts';
 import { isObject, readJsonFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
 import { makeStatement, type Subject } from '../../core/statement.ts';
-import { signStatement } from '../../sign/index.ts';
-import { DirectoryStore } from '../../store/index.ts';
 import { parse, usage } from '../args.ts';
-import { displayPath, printJson } from '../io.ts';
+import { printJson } from '../io.ts';
+import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
 import type { Command } from './command.ts';
 
@@ -38,9 +36,7 @@ export const attestCommand: Command = {
       'predicate-type': { type: 'string' },
       predicate: { type: 'string' },
       name: { type: 'string' },
-      store: { type: 'string', default: '.vouch' },
-      'no-store': { type: 'boolean' },
-      out: { type: 'string' },
+      ...PUBLISH_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
@@ -62,27 +58,19 @@ export const attestCommand: Command = {
     const subject = await subjectOf(target, values.name, io.cwd);
     const mode = await signingModeFrom('attest', values, io);
     const statement = makeStatement([subject], predicateType, predicate);
-    const bundle = await signStatement(statement, mode);
-    const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
-    let stored: { id: string; path: string } | undefined;
-    if (!values['no-store']) {
-      const store = new DirectoryStore(resolve(io.cwd, values.store));
-      const entry = await store.put(bytes);
-      stored = { id: entry.id, path: displayPath(store.bundlePath(entry.id), io.cwd) };
-    }
-    if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+    const published = await signAndPublish(statement, mode, values, io);
     if (values.json) {
       printJson(io, {
         subject,
         predicateType,
-        bundle: { stored: stored ?? null, out: values.out ?? null },
+        bundle: published,
       });
     } else {
       io.stdout(
         `attested ${predicateType} about ${subject.name} sha256:${subject.digest.sha256}\n`,
       );
-      if (stored) io.stdout(`stored ${stored.path}\n`);
-      if (values.out) io.stdout(`wrote ${values.out}\n`);
+      if (published.stored) io.stdout(`stored ${published.stored.path}\n`);
+      if (published.out) io.stdout(`wrote ${published.out}\n`);
     }
     return 0;
   },

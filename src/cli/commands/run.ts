@@ -1,10 +1,7 @@
-import { resolve } from 'node:path';
 import { runAndAttest } from '../../attest/index.ts';
-import { writeFileAtomic } from '../../core/atomic.ts';
-import { signStatement } from '../../sign/index.ts';
-import { DirectoryStore } from '../../store/index.ts';
 import { parse, usage } from '../args.ts';
-import { displayPath, printJson } from '../io.ts';
+import { printJson } from '../io.ts';
+import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
 import type { Command } from './command.ts';
 
@@ -40,9 +37,7 @@ export const runCommand: Command = {
       products: { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       'attest-failure': { type: 'boolean' },
-      store: { type: 'string', default: '.vouch' },
-      'no-store': { type: 'boolean' },
-      out: { type: 'string' },
+      ...PUBLISH_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
@@ -77,27 +72,19 @@ export const runCommand: Command = {
     }
 
     io.stderr(`vouch run: signing provenance for ${result.subjects.length} product(s)\n`);
-    const bundle = await signStatement(result.statement, mode);
-    const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
-    let stored: { id: string; path: string } | undefined;
-    if (!values['no-store']) {
-      const store = new DirectoryStore(resolve(io.cwd, values.store));
-      const entry = await store.put(bytes);
-      stored = { id: entry.id, path: displayPath(store.bundlePath(entry.id), io.cwd) };
-    }
-    if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+    const published = await signAndPublish(result.statement, mode, values, io);
 
     if (values.json) {
       printJson(io, {
         exitCode: result.exitCode,
         predicateType: result.statement.predicateType,
         subjects: result.subjects,
-        bundle: { stored: stored ?? null, out: values.out ?? null },
+        bundle: published,
       });
     } else {
       for (const s of result.subjects) io.stderr(`  sha256:${s.digest.sha256}  ${s.name}\n`);
-      if (stored) io.stderr(`vouch run: stored ${stored.path}\n`);
-      if (values.out) io.stderr(`vouch run: wrote ${values.out}\n`);
+      if (published.stored) io.stderr(`vouch run: stored ${published.stored.path}\n`);
+      if (published.out) io.stderr(`vouch run: wrote ${published.out}\n`);
     }
     return result.exitCode;
   },
