@@ -1,0 +1,140 @@
+// Shared fixtures for the CLI end-to-end tests (not itself a test file): they run
+// `src/cli/main.ts` in a child Node.js, in a temp directory, as a user would.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+export const VECTORS = '/work/shared/vectors';
+
+export interface VouchResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface VouchOptions {
+  cwd: string;
+  /** The whole environment of the child (no inheritance): use `isolatedEnv`. */
+  env?: NodeJS.ProcessEnv;
+  /** Written to stdin, which is always a pipe (never a terminal). */
+  input?: string;
+}
+
+/** Runs `vouch <args>` from this checkout. stdin is a pipe, so there is no TTY to prompt on. */
+export function vouch(args: readonly string[], options: VouchOptions): Promise<VouchResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      cwd: options.cwd,
+      env: options.env ?? isolatedEnv(options.cwd),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Parses stdout as one JSON document, with the whole result in the message when it is not. */
+export function jsonOf(r: VouchResult): any {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+}
+
+/** For assertion messages: everything the run printed. */
+export function show(r: VouchResult): string {
+  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+}
+
+/** A temp directory (real path), removed after the test. */
+export async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), 'vouch-cli-')));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * An environment isolated from the developer's: own HOME and caches, no git
+ * system/global config, fixed git identity, no CI variables, no passphrase.
+ */
+export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: join(home, '.home'),
+    XDG_CACHE_HOME: join(home, '.home', '.cache'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: join(home, '.home', '.gitconfig'),
+    GIT_CEILING_DIRECTORIES: home,
+    GIT_AUTHOR_NAME: 'Test',
+    GIT_AUTHOR_EMAIL: 'test@example.com',
+    GIT_COMMITTER_NAME: 'Test',
+    GIT_COMMITTER_EMAIL: 'test@example.com',
+    LANG: 'C',
+    ...extra,
+  };
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  return sha256(await readFile(path));
+}
+
+export function git(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
+}
+
+/** A fresh git repository with `src.txt` committed, inside a temp dir; returns it and its env. */
+export async function gitProject(t: { after: (fn: () => Promise<void>) => void }) {
+  const root = await tempDir(t);
+  const dir = join(root, 'proj');
+  await mkdir(dir);
+  await mkdir(join(root, '.home'));
+  const env = isolatedEnv(root);
+  await writeFile(join(dir, 'src.txt'), 'hello, build\n');
+  git(dir, env, 'init', '-q', '-b', 'main');
+  git(dir, env, 'add', '-A');
+  git(dir, env, 'commit', '-q', '--no-gpg-sign', '-m', 'initial');
+  return { dir, env };
+}
+
+/** The build the run tests wrap: upper-cases src.txt into dist/out.txt. */
+export const BUILD = ['sh', '-c', 'mkdir -p dist && tr a-z A-Z < src.txt > dist/out.txt'];
+
+/** `vouch keys generate --no-passphrase --out <prefix>`; fails the test when it fails. */
+export async function generateKey(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  prefix = 'k',
+  algorithm = 'ecdsa-p256',
+): Promise<{ key: string; pub: string }> {
+  const r = await vouch(
+    ['keys', 'generate', '--no-passphrase', '--out', prefix, '--algorithm', algorithm],
+    { cwd, env },
+  );
+  if (r.code !== 0) throw new Error(`keys generate failed: ${show(r)}`);
+  return { key: `${prefix}.key`, pub: `${prefix}.pub` };
+}
+
+/** The in-toto Statement inside a DSSE bundle file. */
+export async function statementOf(bundlePath: string): Promise<any> {
+  const bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
+  return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+}
