@@ -1,0 +1,178 @@
+import { PackageURL } from 'packageurl-js';
+import type {
+  Accounting,
+  Component,
+  Dependency,
+  Ecosystem,
+  Hash,
+  ReaderResult,
+  Scope,
+} from './model.ts';
+
+export interface ComponentInput {
+  ecosystem: Ecosystem;
+  namespace?: string | undefined;
+  name: string;
+  version: string;
+  scope?: Scope;
+  licenses?: readonly string[];
+  hashes?: readonly Hash[];
+  source?: Component['source'];
+  properties?: Record<string, string>;
+  /** purl qualifiers (e.g. { distro: 'debian-12', arch: 'amd64' }). */
+  qualifiers?: Record<string, string>;
+  /** purl subpath, rarely needed. */
+  subpath?: string;
+}
+
+const SCOPE_RANK: Record<Scope, number> = { required: 0, peer: 1, optional: 2, dev: 3 };
+
+/**
+ * Collects one reader's output for one source file, merging entries that are
+ * the same package (same purl) and counting everything so the accounting
+ * identity `declared = emitted + merged + skipped` holds by construction:
+ * call `declare()` once per package entry in the source, then exactly one of
+ * `add()` or `skip()` for it.
+ */
+export class ResultBuilder {
+  readonly #file: string;
+  readonly #reader: string;
+  readonly #format: string;
+  readonly #byRef = new Map<string, Component>();
+  readonly #edges = new Map<string, Set<string>>();
+  readonly #roots = new Set<string>();
+  #declared = 0;
+  #merged = 0;
+  readonly #skipped: Accounting['skipped'] = [];
+  #incomplete: string | undefined;
+
+  constructor(file: string, reader: string, format: string) {
+    this.#file = file;
+    this.#reader = reader;
+    this.#format = format;
+  }
+
+  /** Counts one package entry of the source. */
+  declare(n = 1): void {
+    this.#declared += n;
+  }
+
+  /** Adds (or merges) a component and returns its ref. */
+  add(input: ComponentInput): string {
+    const purl = purlOf(input);
+    const existing = this.#byRef.get(purl);
+    const scope = input.scope ?? 'required';
+    if (existing) {
+      this.#merged++;
+      // The same package reached as required and as dev is required.
+      if (SCOPE_RANK[scope] < SCOPE_RANK[existing.scope]) existing.scope = scope;
+      for (const l of input.licenses ?? [])
+        if (!existing.licenses.includes(l)) existing.licenses.push(l);
+      for (const h of input.hashes ?? []) {
+        if (!existing.hashes.some((x) => x.algorithm === h.algorithm)) existing.hashes.push(h);
+      }
+      return purl;
+    }
+    const c: Component = {
+      ref: purl,
+      ecosystem: input.ecosystem,
+      name: input.name,
+      version: input.version,
+      purl,
+      scope,
+      licenses: [...(input.licenses ?? [])],
+      hashes: [...(input.hashes ?? [])],
+      foundIn: [this.#file],
+    };
+    if (input.namespace) c.namespace = input.namespace;
+    if (input.source) c.source = input.source;
+    if (input.properties && Object.keys(input.properties).length > 0)
+      c.properties = { ...input.properties };
+    this.#byRef.set(purl, c);
+    return purl;
+  }
+
+  /** Records an entry that could not be mapped, with the reason. */
+  skip(entry: string, reason: string): void {
+    this.#skipped.push({ entry, reason });
+  }
+
+  depend(from: string, to: string): void {
+    if (from === to) return;
+    let set = this.#edges.get(from);
+    if (!set) {
+      set = new Set();
+      this.#edges.set(from, set);
+    }
+    set.add(to);
+  }
+
+  root(ref: string): void {
+    this.#roots.add(ref);
+  }
+
+  /** Marks the result as partial by nature (e.g. pom.xml lists only declared dependencies). */
+  incomplete(reason: string): void {
+    this.#incomplete = reason;
+  }
+
+  has(ref: string): boolean {
+    return this.#byRef.has(ref);
+  }
+
+  build(): ReaderResult {
+    const components = [...this.#byRef.values()].sort((a, b) => cmp(a.ref, b.ref));
+    for (const c of components) {
+      c.licenses.sort();
+      c.hashes.sort((a, b) => cmp(a.algorithm, b.algorithm));
+    }
+    const dependencies: Dependency[] = [...this.#edges.entries()]
+      .map(([ref, to]) => ({ ref, dependsOn: [...to].sort(cmp) }))
+      .sort((a, b) => cmp(a.ref, b.ref));
+    const accounting: Accounting = {
+      file: this.#file,
+      reader: this.#reader,
+      format: this.#format,
+      declared: this.#declared,
+      emitted: components.length,
+      merged: this.#merged,
+      skipped: this.#skipped,
+    };
+    if (this.#incomplete !== undefined) {
+      accounting.incomplete = true;
+      accounting.incompleteReason = this.#incomplete;
+    }
+    return { components, dependencies, roots: [...this.#roots].sort(cmp), accounting };
+  }
+}
+
+/** Builds the canonical purl string for a component. */
+export function purlOf(input: ComponentInput): string {
+  return new PackageURL(
+    input.ecosystem,
+    input.namespace || undefined,
+    input.name,
+    input.version || undefined,
+    input.qualifiers && Object.keys(input.qualifiers).length > 0 ? input.qualifiers : undefined,
+    input.subpath,
+  ).toString();
+}
+
+/** Converts an SRI integrity string (`sha512-<base64>`) to hashes. Unknown algorithms are dropped. */
+export function hashesFromIntegrity(integrity: string | undefined): Hash[] {
+  if (!integrity) return [];
+  const out: Hash[] = [];
+  for (const part of integrity.trim().split(/\s+/)) {
+    const m = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)$/.exec(part);
+    if (!m) continue;
+    const algorithm = (
+      { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const
+    )[m[1] as 'sha1' | 'sha256' | 'sha384' | 'sha512'];
+    out.push({ algorithm, value: Buffer.from(m[2] as string, 'base64').toString('hex') });
+  }
+  return out;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
