@@ -48,6 +48,7 @@ export function vouch(args: readonly string[], options: VouchOptions): Promise<V
 }
 
 /** Parses stdout as one JSON document, with the whole result in the message when it is not. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read JSON of a shape they assert on
 export function jsonOf(r: VouchResult): any {
   try {
     return JSON.parse(r.stdout);
@@ -134,6 +135,7 @@ export async function generateKey(
 }
 
 /** The in-toto Statement inside a DSSE bundle file. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read JSON of a shape they assert on
 export async function statementOf(bundlePath: string): Promise<any> {
   const bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
   return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
