@@ -1,8 +1,7 @@
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from '@sigstore/sign';
 import { VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
 import type { SigningMode } from '../sign/index.ts';
-import { loadSigningKey } from '../sign/index.ts';
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, loadSigningKey } from '../sign/index.ts';
 import { usage } from './args.ts';
 import type { Io } from './io.ts';
 

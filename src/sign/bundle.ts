@@ -1,8 +1,7 @@
-import { bundleToJSON } from '@sigstore/bundle';
-import { DSSEBundleBuilder, type Signer, type Witness } from '@sigstore/sign';
+import { bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
+import { pae } from '../core/dsse.ts';
 import { VouchError } from '../core/errors.ts';
 import { PAYLOAD_TYPE_INTOTO, type Statement } from '../core/statement.ts';
-import { keylessError, keylessParts } from './keyless.ts';
 import type { SigningKey, SigningMode } from './types.ts';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -17,41 +16,42 @@ export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
  */
 export async function signStatement(statement: Statement, mode: SigningMode): Promise<object> {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
-  let signer: Signer;
-  let witnesses: Witness[];
   switch (mode.mode) {
     case 'key':
-      signer = keySigner(mode.key);
-      witnesses = [];
-      break;
-    case 'keyless':
-      ({ signer, witnesses } = keylessParts(mode));
-      break;
+      return keyBundle(payload, mode.key);
+    case 'keyless': {
+      // @sigstore/sign (with its HTTP stack) takes ~400 ms to load: only keyless signing needs it.
+      const { keylessBundle } = await import('./keyless.ts');
+      return keylessBundle(payload, PAYLOAD_TYPE_INTOTO, mode);
+    }
     default:
       return assertNever(mode);
   }
-  const builder = new DSSEBundleBuilder({ signer, witnesses });
-  try {
-    const bundle = await builder.create({ data: payload, type: PAYLOAD_TYPE_INTOTO });
-    // v0.3 wants a single leaf certificate, which is what the builder emits by default.
-    return bundleToJSON(bundle) as object;
-  } catch (e) {
-    if (e instanceof VouchError) throw e;
-    if (mode.mode === 'keyless') throw keylessError(e);
-    throw new VouchError('SIGNING_FAILED', `signing failed: ${(e as Error).message}`, { cause: e });
-  }
 }
 
-/** Adapts a vouch SigningKey to sigstore-js's one-method Signer; `data` is the PAE. */
-function keySigner(key: SigningKey): Signer {
-  return {
-    async sign(data: Buffer) {
-      return {
-        signature: await key.sign(data),
-        key: { $case: 'publicKey', publicKey: key.publicKeyPem, hint: key.keyid },
-      };
-    },
-  };
+/**
+ * The bundle sigstore-js's DSSEBundleBuilder makes for a public-key signer
+ * with no witnesses, built from @sigstore/bundle directly.
+ */
+async function keyBundle(payload: Buffer, key: SigningKey): Promise<object> {
+  let signature: Buffer;
+  try {
+    signature = await key.sign(pae(PAYLOAD_TYPE_INTOTO, payload));
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    throw new VouchError('SIGNING_FAILED', `signing failed: ${(e as Error).message}`, { cause: e });
+  }
+  const bundle = toDSSEBundle({
+    artifact: payload,
+    artifactType: PAYLOAD_TYPE_INTOTO,
+    signature,
+    keyHint: key.keyid,
+    // false: v0.3 media type, a single leaf certificate (none here).
+    certificateChain: false,
+  });
+  bundle.verificationMaterial.tlogEntries = [];
+  bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [] };
+  return bundleToJSON(bundle) as object;
 }
 
 function assertNever(x: never): never {

@@ -26,4 +26,5 @@ export type {
   TrustPolicy,
   VerificationKey,
 } from './types.ts';
+export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from './types.ts';
 export { type ArtifactInput, parseBundle, type VerifyOptions, verifyBundle } from './verify.ts';

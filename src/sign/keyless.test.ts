@@ -16,9 +16,10 @@ import {
   rekorHandler,
   tsaHandler,
 } from '@sigstore/mock';
+import * as sigstoreSign from '@sigstore/sign';
 import { makeStatement } from '../core/statement.ts';
 import { signStatement } from './bundle.ts';
-import type { TrustPolicy } from './types.ts';
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, type TrustPolicy } from './types.ts';
 import { verifyBundle } from './verify.ts';
 
 const ISSUER = 'https://issuer.example.com';
@@ -252,4 +253,9 @@ describe('keyless signing with @sigstore/mock', () => {
       { code: 'SIGNING_FAILED' },
     );
   });
+});
+
+test('the default keyless endpoints are the ones @sigstore/sign uses', () => {
+  assert.equal(DEFAULT_FULCIO_URL, sigstoreSign.DEFAULT_FULCIO_URL);
+  assert.equal(DEFAULT_REKOR_URL, sigstoreSign.DEFAULT_REKOR_URL);
 });

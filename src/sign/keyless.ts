@@ -1,5 +1,7 @@
+import { bundleToJSON } from '@sigstore/bundle';
 import {
   CIContextProvider,
+  DSSEBundleBuilder,
   FulcioSigner,
   type IdentityProvider,
   RekorWitness,
@@ -11,6 +13,28 @@ import { VouchError } from '../core/errors.ts';
 import type { SigningMode } from './types.ts';
 
 type KeylessMode = Extract<SigningMode, { mode: 'keyless' }>;
+
+/**
+ * Signs `payload` keyless into a Sigstore bundle v0.3 (JSON object).
+ *
+ * @throws VouchError SIGNING_FAILED | IDENTITY_TOKEN_MISSING
+ */
+export async function keylessBundle(
+  payload: Buffer,
+  payloadType: string,
+  mode: KeylessMode,
+): Promise<object> {
+  const { signer, witnesses } = keylessParts(mode);
+  const builder = new DSSEBundleBuilder({ signer, witnesses });
+  try {
+    const bundle = await builder.create({ data: payload, type: payloadType });
+    // v0.3 wants a single leaf certificate, which is what the builder emits by default.
+    return bundleToJSON(bundle) as object;
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    throw keylessError(e);
+  }
+}
 
 /** The audience Fulcio expects in OIDC tokens. */
 const FULCIO_AUDIENCE = 'sigstore';

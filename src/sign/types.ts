@@ -1,6 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import type { DsseSigner, DsseVerifier } from '../core/dsse.ts';
 
+/**
+ * Sigstore's public-good endpoints, the defaults for keyless signing. The same
+ * values as @sigstore/sign's DEFAULT_FULCIO_URL / DEFAULT_REKOR_URL (a test
+ * checks), kept here so reading them does not load that package.
+ */
+export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
+export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
+
 /** Key algorithms vouch generates and reads. RSA is read-only (PKCS#1 / PKCS#8 PEM). */
 export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-pkcs1v15' | 'rsa-pss';
 

@@ -300,7 +300,7 @@ describe('vouch → in-toto 1.3.1', () => {
     test(`securesystemslib accepts vouch's DSSE signature (${kind}) and rejects a tampered envelope`, async (t) => {
       if (skipWithoutTools(t)) return;
       const k = keys.get(kind) as Keys;
-      const statementLike = {
+      const linkSigned = {
         _type: 'link',
         name: 'vouch-build',
         command: ['cp', 'src.txt', 'out.txt'],
@@ -309,7 +309,7 @@ describe('vouch → in-toto 1.3.1', () => {
         byproducts: {},
         environment: {},
       };
-      const payload = Buffer.from(JSON.stringify(statementLike), 'utf8');
+      const payload = Buffer.from(JSON.stringify(linkSigned), 'utf8');
       const envelope = await signEnvelope(LINK_TYPE, payload, [k.signing]);
       const file = join(dir, `vouch-${kind}.dsse.json`);
       writeFileSync(file, JSON.stringify(envelopeToJson(envelope)));
