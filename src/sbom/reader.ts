@@ -8,6 +8,25 @@ export interface SourceFile {
   bytes(): Promise<Buffer>;
   /** Lists sibling files of this one (e.g. go.mod next to go.sum, METADATA beside RECORD). */
   sibling(name: string): Promise<Buffer | undefined>;
+  /**
+   * Facts about the scanned tree as a whole that no sibling file holds: the
+   * distribution from `etc/os-release`, which OS package readers put in purls
+   * (`distro=debian-12`). Set by the directory and image walkers; absent when
+   * unknown.
+   */
+  context?: SourceContext;
+}
+
+export interface SourceContext {
+  /** From `etc/os-release` (or `usr/lib/os-release`): `ID` and `VERSION_ID`. */
+  distro?: Distro;
+}
+
+export interface Distro {
+  /** os-release `ID`, e.g. 'debian', 'ubuntu', 'alpine', 'fedora'. */
+  id: string;
+  /** os-release `VERSION_ID`, e.g. '12', '3.20.3'; absent on rolling releases (Debian sid). */
+  versionId?: string;
 }
 
 /**
