@@ -228,3 +228,26 @@ test("a --json after 'run --' belongs to the wrapped command, not to vouch", asy
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /error USAGE/);
 });
+
+test('run --json: the command output goes to stderr, stdout is only the summary', async (t) => {
+  const { dir, env } = await gitProject(t);
+  const { key } = await generateKey(dir, env);
+  const r = await vouch(
+    [
+      'run',
+      '--key',
+      key,
+      '--json',
+      '--',
+      'sh',
+      '-c',
+      'echo to-stdout; echo to-stderr >&2; echo x > o.txt',
+    ],
+    { cwd: dir, env },
+  );
+  assert.equal(r.code, 0, show(r));
+  assert.equal(jsonOf(r).exitCode, 0);
+  assert.ok(!r.stdout.includes('to-stdout'), r.stdout);
+  assert.match(r.stderr, /to-stdout/);
+  assert.match(r.stderr, /to-stderr/);
+});
