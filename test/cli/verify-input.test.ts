@@ -133,7 +133,7 @@ test('well-formed bundles that do not verify: exit 1, the failed check in the ve
     [
       await variant('other-digest.json', (b) =>
         reencode(b, (st) => {
-          (st.subject as Array<{ digest: { sha256: string } }>)[0].digest.sha256 = sha256('x');
+          (st.subject as [{ digest: { sha256: string } }])[0].digest.sha256 = sha256('x');
         }),
       ),
       'subject',
