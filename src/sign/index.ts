@@ -23,8 +23,16 @@ export type {
   Signer,
   SigningKey,
   SigningMode,
+  TrustAnchors,
   TrustPolicy,
   VerificationKey,
+  VerifiedTimestamp,
 } from './types.ts';
 export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from './types.ts';
-export { type ArtifactInput, parseBundle, type VerifyOptions, verifyBundle } from './verify.ts';
+export {
+  type ArtifactInput,
+  parseBundle,
+  type VerifyOptions,
+  verifyBundle,
+  verifyBundleAgainst,
+} from './verify.ts';

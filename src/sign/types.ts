@@ -74,7 +74,31 @@ export interface Check {
 /** Who signed, once verified. */
 export type Signer =
   | { kind: 'key'; keyid: string }
-  | { kind: 'certificate'; subject: string; issuer: string };
+  | {
+      kind: 'certificate';
+      subject: string;
+      issuer: string;
+      /**
+       * Fulcio extensions (OID 1.3.6.1.4.1.57264.1.*) as text, e.g. the GitHub
+       * workflow repository and ref; set by `verifyBundleAgainst` only.
+       */
+      extensions?: Record<string, string>;
+    };
+
+/** Several trust anchors checked at once (see `verifyBundleAgainst`). */
+export interface TrustAnchors {
+  keys: VerificationKey[];
+  /** Needed for certificates; for key-signed bundles, used to check their log entries. */
+  trustedRoot?: unknown;
+  identities: KeylessIdentity[];
+}
+
+/** A signing time a verifier checked: a log's signed inclusion promise or an RFC 3161 timestamp. */
+export interface VerifiedTimestamp {
+  kind: 'transparency-log' | 'timestamp-authority';
+  /** RFC 3339, UTC. */
+  time: string;
+}
 
 /** The result of verifying one bundle: every check with its reason. */
 export interface BundleVerdict {
@@ -82,6 +106,11 @@ export interface BundleVerdict {
   source: string;
   checks: Check[];
   signers: Signer[];
+  /**
+   * Verified signing times, earliest first; set by `verifyBundleAgainst` only
+   * (empty when nothing trusted timestamps the signature, e.g. a bare key signature).
+   */
+  timestamps?: VerifiedTimestamp[];
   /** The verified in-toto Statement (only set when ok and the bundle is a DSSE in-toto bundle). */
   statement?: import('../core/statement.ts').Statement;
 }

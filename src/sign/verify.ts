@@ -25,8 +25,10 @@ import type {
   Check,
   KeylessIdentity,
   Signer,
+  TrustAnchors,
   TrustPolicy,
   VerificationKey,
+  VerifiedTimestamp,
 } from './types.ts';
 
 /** What the bundle is claimed to be about. */
@@ -114,6 +116,38 @@ export function verifyBundle(
   policy: TrustPolicy,
   _options: VerifyOptions = {},
 ): BundleVerdict {
+  return verifyCore(bundleJson, source, artifact, { policy });
+}
+
+/**
+ * Verifies one bundle against several trust anchors at once: any of the keys,
+ * or a certificate (chained to `trustedRoot`, with SCT and a verified
+ * timestamp) for any of the keyless identities. The verdict says which signer
+ * verified it (for certificates with the Fulcio extensions, decoded, so a
+ * caller can match workflow claims) and carries the verified signing times.
+ * A key-signed bundle with no log entry checked against a trusted root has no
+ * verified time: `timestamps` is then empty. Never throws for a verification
+ * failure.
+ */
+export function verifyBundleAgainst(
+  bundleJson: unknown,
+  source: string,
+  artifact: ArtifactInput,
+  anchors: TrustAnchors,
+): BundleVerdict {
+  return verifyCore(bundleJson, source, artifact, { anchors });
+}
+
+type Target = { policy: TrustPolicy; anchors?: never } | { anchors: TrustAnchors; policy?: never };
+
+function verifyCore(
+  bundleJson: unknown,
+  source: string,
+  artifact: ArtifactInput,
+  target: Target,
+): BundleVerdict {
+  const extended = target.anchors !== undefined;
+  const timestamps: VerifiedTimestamp[] = [];
   const checks: Check[] = [];
   const signers: Signer[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
@@ -121,6 +155,8 @@ export function verifyBundle(
     const ok = checks.length > 0 && checks.every((c) => c.ok);
     const out: BundleVerdict = { ok, source, checks, signers: ok ? signers : [] };
     if (ok && statement) out.statement = statement;
+    if (extended)
+      out.timestamps = ok ? timestamps.sort((a, b) => a.time.localeCompare(b.time)) : [];
     return out;
   };
 
@@ -182,12 +218,33 @@ export function verifyBundle(
       return verdict();
   }
 
+  const out = { add, signers, timestamps };
+  if (target.anchors !== undefined) {
+    const a = target.anchors;
+    if (bundle.verificationMaterial.content.$case === 'publicKey') {
+      const keyPolicy: Extract<TrustPolicy, { mode: 'key' }> = { mode: 'key', keys: a.keys };
+      if (a.trustedRoot !== undefined) keyPolicy.trustedRoot = a.trustedRoot;
+      verifyWithKeys(bundle, envelope, artifactBytes, keyPolicy, source, out);
+    } else {
+      verifyKeyless(bundle, artifactBytes, a.trustedRoot, a.identities, source, out, true);
+    }
+    return verdict(statement);
+  }
+  const policy = target.policy;
   switch (policy.mode) {
     case 'key':
-      verifyWithKeys(bundle, envelope, artifactBytes, policy, source, add, signers);
+      verifyWithKeys(bundle, envelope, artifactBytes, policy, source, out);
       break;
     case 'keyless':
-      verifyKeyless(bundle, artifactBytes, policy, source, add, signers);
+      verifyKeyless(
+        bundle,
+        artifactBytes,
+        policy.trustedRoot,
+        [policy.identity],
+        source,
+        out,
+        false,
+      );
       break;
     default:
       assertNever(policy);
@@ -196,6 +253,13 @@ export function verifyBundle(
 }
 
 type Add = (name: string, ok: boolean, detail: string) => void;
+
+/** Where a verification step records its outcome. */
+interface Out {
+  add: Add;
+  signers: Signer[];
+  timestamps: VerifiedTimestamp[];
+}
 
 /** protobuf-specs HashAlgorithm.SHA2_256 */
 const SHA2_256 = 1;
@@ -239,8 +303,7 @@ function verifyWithKeys(
   artifactBytes: Buffer | undefined,
   policy: Extract<TrustPolicy, { mode: 'key' }>,
   source: string,
-  add: Add,
-  signers: Signer[],
+  { add, signers, timestamps }: Out,
 ): void {
   const material = bundle.verificationMaterial.content;
   if (material.$case !== 'publicKey') {
@@ -298,7 +361,7 @@ function verifyWithKeys(
   }
   // The entries are claims about this signature; verify them all, or reject.
   const key = verifiedBy[0] as VerificationKey;
-  runSigstoreVerifier(
+  const result = runSigstoreVerifier(
     bundle,
     artifactBytes,
     policy.trustedRoot,
@@ -307,15 +370,17 @@ function verifyWithKeys(
     () => ({ publicKey: key.publicKey, validFor: () => true }),
     add,
   );
+  if (result) timestamps.push(...verifiedTimes(result.entity));
 }
 
 function verifyKeyless(
   bundle: Bundle,
   artifactBytes: Buffer | undefined,
-  policy: Extract<TrustPolicy, { mode: 'keyless' }>,
+  trustedRoot: unknown,
+  identities: readonly KeylessIdentity[],
   source: string,
-  add: Add,
-  signers: Signer[],
+  { add, signers, timestamps }: Out,
+  extended: boolean,
 ): void {
   const material = bundle.verificationMaterial.content;
   if (material.$case === 'publicKey') {
@@ -344,28 +409,110 @@ function verifyKeyless(
     );
     return;
   }
-  const signer = runSigstoreVerifier(
+  if (trustedRoot === undefined) {
+    add('trusted-root', false, 'no trusted root to check the certificate against');
+    return;
+  }
+  if (identities.length === 0) {
+    add('identity', false, 'no keyless identities are trusted');
+    return;
+  }
+  const result = runSigstoreVerifier(
     bundle,
     artifactBytes,
-    policy.trustedRoot,
+    trustedRoot,
     source,
     { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 },
     undefined,
     add,
   );
-  if (!signer) return;
+  if (!result) return;
+  const { signer } = result;
   const subject = signer.identity?.subjectAlternativeName ?? '';
   const issuer = signer.identity?.extensions?.issuer ?? '';
-  const identityOk = checkIdentity(policy.identity, subject, add);
-  const issuerOk = issuer === policy.identity.issuer;
-  add(
-    'issuer',
-    issuerOk,
-    issuerOk
-      ? `issuer ${issuer}`
-      : `certificate issuer ${JSON.stringify(issuer)} is not ${JSON.stringify(policy.identity.issuer)}`,
-  );
-  if (identityOk && issuerOk) signers.push({ kind: 'certificate', subject, issuer });
+  let matched: boolean;
+  if (identities.length === 1) {
+    const identity = identities[0] as KeylessIdentity;
+    const identityOk = checkIdentity(identity, subject, add);
+    const issuerOk = issuer === identity.issuer;
+    add(
+      'issuer',
+      issuerOk,
+      issuerOk
+        ? `issuer ${issuer}`
+        : `certificate issuer ${JSON.stringify(issuer)} is not ${JSON.stringify(identity.issuer)}`,
+    );
+    matched = identityOk && issuerOk;
+  } else {
+    const quiet: Add = () => {};
+    matched = identities.some((i) => i.issuer === issuer && checkIdentity(i, subject, quiet));
+    add(
+      'identity',
+      matched,
+      matched
+        ? `subject ${subject}, issuer ${issuer}`
+        : `certificate subject ${JSON.stringify(subject)} with issuer ${JSON.stringify(issuer)} matches none of ${identities.length} trusted identities`,
+    );
+  }
+  if (!matched) return;
+  const certSigner: Signer = { kind: 'certificate', subject, issuer };
+  if (extended) certSigner.extensions = fulcioExtensions(signer.identity?.oids ?? []);
+  signers.push(certSigner);
+  timestamps.push(...verifiedTimes(result.entity));
+}
+
+const FULCIO_OID_PREFIX = '1.3.6.1.4.1.57264.1.';
+
+/**
+ * Fulcio's certificate extensions (1.3.6.1.4.1.57264.1.*) as text. OIDs .1 to
+ * .6 hold raw strings; .8 and up hold a DER UTF8String.
+ */
+function fulcioExtensions(
+  oids: ReadonlyArray<{ oid?: { id: number[] }; value: Uint8Array }>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { oid, value } of oids) {
+    const id = oid?.id.join('.') ?? '';
+    if (!id.startsWith(FULCIO_OID_PREFIX)) continue;
+    const arc = Number(id.slice(FULCIO_OID_PREFIX.length));
+    const text = arc >= 8 ? derUtf8String(Buffer.from(value)) : Buffer.from(value).toString('utf8');
+    if (text !== undefined) out[id] = text;
+  }
+  return out;
+}
+
+function derUtf8String(der: Buffer): string | undefined {
+  if (der.length < 2 || der[0] !== 0x0c) return undefined;
+  let len = der[1] as number;
+  let start = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n < 1 || n > 3 || der.length < 2 + n) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (der[2 + i] as number);
+    start = 2 + n;
+  }
+  if (start + len !== der.length) return undefined;
+  return der.subarray(start).toString('utf8');
+}
+
+/**
+ * The times sigstore-js's Verifier accepted (it throws on any it cannot
+ * verify): every RFC 3161 timestamp, and the integrated time of log entries
+ * that carry a signed inclusion promise. Called only after `verify` passed.
+ */
+function verifiedTimes(entity: SignedEntity): VerifiedTimestamp[] {
+  const out: VerifiedTimestamp[] = [];
+  for (const t of entity.timestamps) {
+    if (t.$case === 'timestamp-authority') {
+      out.push({ kind: 'timestamp-authority', time: t.timestamp.signingTime.toISOString() });
+    } else if (t.tlogEntry.inclusionPromise) {
+      const seconds = Number(t.tlogEntry.integratedTime);
+      if (Number.isFinite(seconds) && seconds > 0)
+        out.push({ kind: 'transparency-log', time: new Date(seconds * 1000).toISOString() });
+    }
+  }
+  return out;
 }
 
 /**
@@ -464,7 +611,7 @@ function runSigstoreVerifier(
   thresholds: Thresholds,
   keyFinder: KeyFinder,
   add: Add,
-): SigstoreSigner | undefined {
+): { signer: SigstoreSigner; entity: SignedEntity } | undefined {
   let verifier: Verifier;
   try {
     const root = trustedRootFromJson(trustedRootJson, `${source} (trusted root)`);
@@ -491,7 +638,7 @@ function runSigstoreVerifier(
     add('transparency-log', true, `${n} log entr${n === 1 ? 'y' : 'ies'} verified`);
     if (keyFinder === undefined)
       add('signature', true, 'signature verifies with the certified key');
-    return signer;
+    return { signer, entity };
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     add(CHECK_FOR_CODE[code] ?? 'sigstore', false, `${code ? `${code}: ` : ''}${errorMessage(e)}`);
