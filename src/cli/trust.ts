@@ -1,5 +1,3 @@
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { getTrustedRoot } from '@sigstore/tuf';
 import { errorMessage, VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
 import type { TrustPolicy, VerificationKey } from '../sign/index.ts';
@@ -101,6 +99,9 @@ async function trustedRootFrom(v: TrustValues, cacheDir: string): Promise<Truste
   if (v['trusted-root'] !== undefined) return loadTrustedRoot(v['trusted-root']);
   if (v['tuf-mirror'] !== undefined) {
     try {
+      // Loaded only here: tuf-js costs ~120 ms of start-up that offline verification never needs.
+      const { getTrustedRoot } = await import('@sigstore/tuf');
+      const { TrustedRoot } = await import('@sigstore/protobuf-specs');
       const root = await getTrustedRoot({ mirrorURL: v['tuf-mirror'], cachePath: cacheDir });
       return TrustedRoot.toJSON(root) as TrustedRootJson;
     } catch (e) {
