@@ -1,0 +1,199 @@
+/**
+ * Shared pieces of the JavaScript lockfile readers (npm, yarn, pnpm, bun):
+ * npm package identity, sources of non-registry packages, errors, JSONC, and
+ * scope from reachability for formats that do not flag dev/optional entries.
+ */
+import { errorMessage, VouchError } from '../../core/errors.ts';
+import { isObject, parseJson } from '../../core/json.ts';
+import type { ComponentInput } from '../builder.ts';
+import type { Component, Scope } from '../model.ts';
+
+export { isObject };
+
+/** A lockfile format or version this reader does not know. */
+export function unsupported(file: string, message: string, field?: string): VouchError {
+  return new VouchError('LOCKFILE_UNSUPPORTED', message, { file, field });
+}
+
+/** Input that is not what the format says it should be. */
+export function malformed(
+  file: string,
+  message: string,
+  field?: string,
+  cause?: unknown,
+): VouchError {
+  return new VouchError('LOCKFILE_MALFORMED', message, { file, field, cause });
+}
+
+/** Splits `name@rest` at the `@` after an optional scope: `@a/b@1.0` → ['@a/b', '1.0']. */
+export function splitAt(spec: string): [string, string] | undefined {
+  const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
+  if (at <= 0) return undefined;
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}
+
+/** purl namespace and name of an npm package name (`@scope/name`). */
+export function npmIdentity(fullName: string): { namespace?: string; name: string } {
+  if (fullName.startsWith('@')) {
+    const slash = fullName.indexOf('/');
+    if (slash > 0) return { namespace: fullName.slice(0, slash), name: fullName.slice(slash + 1) };
+  }
+  return { name: fullName };
+}
+
+/** The `name@version` an oracle or a person would print for an npm component. */
+export function npmKey(c: Pick<Component, 'namespace' | 'name' | 'version'>): string {
+  return `${c.namespace ? `${c.namespace}/` : ''}${c.name}@${c.version}`;
+}
+
+export interface Origin {
+  source?: Component['source'];
+  qualifiers?: Record<string, string>;
+}
+
+const REGISTRY_TARBALL = /\/-\/[^/]+\.tgz(?:[?#].*)?$/;
+
+/**
+ * Where a package comes from, from a `resolved`/`resolution` URL or spec.
+ * Registry tarballs (`…/-/name-1.0.0.tgz`) are the default and get no source.
+ */
+export function originOf(resolved: string | undefined): Origin {
+  if (!resolved) return {};
+  const git =
+    /^(?:git\+|git:|github:|gitlab:|bitbucket:|ssh:)/.test(resolved) ||
+    /^https?:\/\/[^#]*\.git(?:#|$)/.test(resolved) ||
+    /^[\w.-]+\/[\w.-]+#[0-9a-f]{7,40}$/.test(resolved);
+  if (git) return { source: { kind: 'git', url: resolved }, qualifiers: { vcs_url: resolved } };
+  if (/^https?:\/\//.test(resolved)) {
+    if (REGISTRY_TARBALL.test(resolved) && !/codeload\.github\.com/.test(resolved)) return {};
+    return { source: { kind: 'tarball', url: resolved }, qualifiers: { download_url: resolved } };
+  }
+  if (resolved.startsWith('file:')) return { source: { kind: 'file', url: resolved.slice(5) } };
+  if (resolved.startsWith('link:') || resolved.startsWith('portal:')) {
+    return { source: { kind: 'link', url: resolved.slice(resolved.indexOf(':') + 1) } };
+  }
+  return {};
+}
+
+/** An npm-ecosystem component input. */
+export function npmInput(
+  fullName: string,
+  version: string,
+  extra: Omit<ComponentInput, 'ecosystem' | 'name' | 'namespace' | 'version'> = {},
+): ComponentInput {
+  return { ecosystem: 'npm', ...npmIdentity(fullName), version, ...extra };
+}
+
+/**
+ * Parses bun's JSONC-like text: JSON plus trailing commas and comments. Removed
+ * characters become spaces, so JSON errors keep their line and column.
+ *
+ * @throws VouchError LOCKFILE_MALFORMED
+ */
+export function parseJsonc(text: string, file: string): unknown {
+  const out = stripJsonc(text);
+  try {
+    return parseJson(out, file);
+  } catch (e) {
+    const msg = errorMessage(e).replace(`${file}: `, '');
+    throw malformed(file, msg, undefined, e);
+  }
+}
+
+function stripJsonc(text: string): string {
+  let changed = false;
+  const chars = text.split('');
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip a string
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x2f && text[i + 1] === '/') {
+      changed = true;
+      for (; i < n && text[i] !== '\n'; i++) chars[i] = ' ';
+    } else if (c === 0x2f && text[i + 1] === '*') {
+      changed = true;
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? n : end + 2;
+      for (; i < stop; i++) if (text[i] !== '\n') chars[i] = ' ';
+      i--;
+    } else if (c === 0x2c) {
+      let j = i + 1;
+      while (j < n && /\s/.test(text[j] as string)) j++;
+      if (text[j] === '}' || text[j] === ']') {
+        chars[i] = ' ';
+        changed = true;
+      }
+    }
+  }
+  return changed ? chars.join('') : text;
+}
+
+export type EdgeKind = 'prod' | 'optional' | 'dev' | 'peer';
+
+/**
+ * Scope from reachability, for formats that do not flag entries: reachable
+ * from the projects' dependencies through non-optional edges → required;
+ * otherwise reachable through optional edges → optional; otherwise only from
+ * dev dependencies → dev. Entries nothing reaches stay required (the lockfile
+ * says they are installed; hiding them from a production view would be wrong).
+ */
+export function scopesByReachability(
+  starts: ReadonlyArray<{ key: string; kind: EdgeKind }>,
+  edges: ReadonlyMap<string, ReadonlyArray<{ key: string; kind: EdgeKind }>>,
+): Map<string, Scope> {
+  const scope = new Map<string, Scope>();
+  const walk = (from: string[], s: Scope, follow: (k: EdgeKind) => boolean) => {
+    const seen = new Set(from);
+    const stack = [...seen];
+    while (stack.length > 0) {
+      const k = stack.pop() as string;
+      if (!scope.has(k)) scope.set(k, s);
+      for (const e of edges.get(k) ?? []) {
+        if (!follow(e.kind) || seen.has(e.key)) continue;
+        seen.add(e.key);
+        stack.push(e.key);
+      }
+    }
+  };
+  const prod = starts.filter((s) => s.kind === 'prod' || s.kind === 'peer').map((s) => s.key);
+  const opt = starts.filter((s) => s.kind === 'optional').map((s) => s.key);
+  const dev = starts.filter((s) => s.kind === 'dev').map((s) => s.key);
+  walk(prod, 'required', (k) => k !== 'optional' && k !== 'dev');
+  walk([...prod, ...opt], 'optional', (k) => k !== 'dev');
+  walk(dev, 'dev', () => true);
+  return scope;
+}
+
+/** Reads and parses the sibling package.json, when there is one and it is an object. */
+export async function siblingManifest(
+  sibling: (name: string) => Promise<Buffer | undefined>,
+  file: string,
+): Promise<Record<string, unknown> | undefined> {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await sibling('package.json');
+  } catch {
+    return undefined;
+  }
+  if (!bytes) return undefined;
+  try {
+    const v = JSON.parse(bytes.toString('utf8')) as unknown;
+    return isObject(v) ? v : undefined;
+  } catch (e) {
+    throw malformed(file.replace(/[^/]*$/, 'package.json'), 'not valid JSON', undefined, e);
+  }
+}
+
+/** The string-valued entries of a `dependencies`-like object (others ignored). */
+export function depNames(v: unknown): Array<[string, string]> {
+  if (!isObject(v)) return [];
+  const out: Array<[string, string]> = [];
+  for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out.push([k, r]);
+  return out;
+}

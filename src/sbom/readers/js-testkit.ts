@@ -1,0 +1,82 @@
+/**
+ * Test helpers for the JavaScript lockfile readers: a SourceFile over a real
+ * file, the shared bench oracles run as child processes, and set comparison.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ReaderResult } from '../model.ts';
+import type { SourceFile } from '../reader.ts';
+import { npmKey } from './js-common.ts';
+
+export const SHARED = '/work/shared';
+export const BENCH_LOCKFILES = join(SHARED, 'bench', 'lockfiles');
+export const VECTORS = join(SHARED, 'vectors', 'sbom');
+export const SIZES = ['small', 'medium', 'large', 'huge'] as const;
+
+/** A SourceFile over an absolute path, named by its base name (as if scanned from its folder). */
+export function sourceFromPath(abs: string, name = basename(abs)): SourceFile {
+  return {
+    path: name,
+    bytes: () => readFile(abs),
+    sibling: async (n) => {
+      try {
+        return await readFile(join(dirname(abs), n));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** A SourceFile over bytes in memory. */
+export function sourceFromText(
+  name: string,
+  text: string,
+  siblings: Record<string, string> = {},
+): SourceFile {
+  return {
+    path: name,
+    bytes: async () => Buffer.from(text),
+    sibling: async (n) => (n in siblings ? Buffer.from(siblings[n] as string) : undefined),
+  };
+}
+
+const run = promisify(execFile);
+
+/** Runs `/work/shared/bench/<script> <dir> [args…]` and returns its `name@version` lines. */
+export async function oracle(
+  script: string,
+  dir: string,
+  args: string[] = [],
+): Promise<Set<string>> {
+  for (let attempt = 0; ; attempt++) {
+    const { stdout } = await run(process.execPath, [join(SHARED, 'bench', script), dir, ...args], {
+      maxBuffer: 1 << 28,
+    });
+    const lines = stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    // `npm ls` has been seen to print nothing once under load; ask again.
+    if (lines.length > 0 || attempt >= 2) return new Set(lines);
+  }
+}
+
+/** Unique `name@version` of the components, optionally only those passing `keep`. */
+export function keys(
+  result: ReaderResult,
+  keep: (c: ReaderResult['components'][number]) => boolean = () => true,
+): Set<string> {
+  return new Set(result.components.filter(keep).map(npmKey));
+}
+
+export function difference(a: Set<string>, b: Set<string>): string[] {
+  return [...a].filter((x) => !b.has(x)).sort();
+}
+
+/** The accounting identity every reader must keep. */
+export function identityHolds(r: ReaderResult): boolean {
+  const a = r.accounting;
+  return (
+    a.declared === a.emitted + a.merged + a.skipped.length && a.emitted === r.components.length
+  );
+}
