@@ -32,7 +32,8 @@ const VOUCH_KEYGEN = ['{cli}', 'keys', 'generate', '--no-passphrase', '--out', '
 const PEER = ['sh', '-c', 'find . -type f -print0 | xargs -0 sha256sum > /dev/null'];
 
 /** VOUCH_BENCH_CLI points the benchmark at another build of the CLI (a .ts or .js entry). */
-const CLI = process.env.VOUCH_BENCH_CLI ?? join(REPO, 'src', 'cli', 'main.ts');
+// The installed entry point, as users run it (it enables the compile cache).
+const CLI = process.env.VOUCH_BENCH_CLI ?? join(REPO, 'bin', 'vouch.js');
 /** Names `keys generate --out k` might give the private key, most likely first. */
 const KEY_CANDIDATES = ['k', 'k.key', 'k.pem', 'k.priv.pem', 'k.private.pem'];
 
@@ -57,7 +58,7 @@ export const benchmark: Benchmark = {
       return {
         ...base,
         status: 'skip' as const,
-        note: 'src/cli/main.ts not found (CLI not written yet)',
+        note: 'bin/vouch.js not found',
       };
     }
     const dir = await mkdtemp(join(tmpdir(), 'vouch-bench-run-'));

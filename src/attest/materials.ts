@@ -61,7 +61,9 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
     } else {
       const tracked = await gitTrackedFiles(workdir, ctx.env);
       source = tracked ? 'git' : 'walk';
-      paths = tracked ?? (await listFiles(workdir));
+      // The pre-command snapshot already walked the tree: reuse its file list.
+      paths =
+        tracked ?? (ctx.snapshot ? [...ctx.snapshot.stamps.keys()] : await listFiles(workdir));
       paths.push(...(await presentLockfiles(workdir)));
     }
     const unique = [...new Set(paths)].sort();
