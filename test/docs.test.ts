@@ -6,7 +6,14 @@
 // 126, 127 or a signal). `! cmd   # exit N` also pins the exit code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { VouchError } from '../src/core/errors.ts';
@@ -25,7 +32,11 @@ function markdownFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((d) =>
-      d.isDirectory() ? markdownFiles(join(dir, d.name)) : d.name.endsWith('.md') ? [join(dir, d.name)] : [],
+      d.isDirectory()
+        ? markdownFiles(join(dir, d.name))
+        : d.name.endsWith('.md')
+          ? [join(dir, d.name)]
+          : [],
     )
     .sort();
 }
@@ -40,7 +51,10 @@ export function shBlocks(markdown: string): string[] {
 
 /** Joins backslash-continued lines, then turns `! cmd [# exit N]` lines into real assertions. */
 export function toScript(blocks: readonly string[]): string {
-  const lines = blocks.join('\n').replace(/\\\n[ \t]*/g, ' ').split('\n');
+  const lines = blocks
+    .join('\n')
+    .replace(/\\\n[ \t]*/g, ' ')
+    .split('\n');
   return lines
     .map((line) => {
       const m = /^(\s*)!\s+(.*?)(?:\s+#\s*exit\s+(\d+)\s*)?$/.exec(line);
@@ -50,7 +64,7 @@ export function toScript(blocks: readonly string[]): string {
       const check =
         code !== undefined
           ? `[ "$__rc" -eq ${code} ] || { echo "expected exit ${code}, got $__rc: "${quoted} >&2; exit 1; }`
-          : `case "$__rc" in 70|126|127|1[2-9][0-9]|2[0-9][0-9]) echo "crashed with exit $__rc: "${quoted} >&2; exit 1;; esac`;
+          : `case "$__rc" in 70|126|127|12[89]|1[3-9][0-9]|2[0-9][0-9]) echo "crashed with exit $__rc: "${quoted} >&2; exit 1;; esac`;
       return `${indent}if ${command}; then echo "expected to fail but succeeded: "${quoted} >&2; exit 1; else __rc=$?; ${check}; fi`;
     })
     .join('\n');
@@ -88,10 +102,7 @@ for (const file of files) {
     mkdirSync(bin);
     mkdirSync(work);
     mkdirSync(join(dir, '.home'));
-    writeFileSync(
-      join(bin, 'vouch'),
-      `#!/bin/sh\nexec '${process.execPath}' '${CLI_MAIN}' "$@"\n`,
-    );
+    writeFileSync(join(bin, 'vouch'), `#!/bin/sh\nexec '${process.execPath}' '${CLI_MAIN}' "$@"\n`);
     chmodSync(join(bin, 'vouch'), 0o755);
     const script = toScript(blocks);
     const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
