@@ -1,0 +1,285 @@
+import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, matchesGlob, posix, resolve } from 'node:path';
+import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
+import { cmp, FAILED_PREFIX, mergeResults, sbomCreated, vouchTool } from './merge.ts';
+import type { ReaderResult, Sbom } from './model.ts';
+import type { Reader, SourceFile } from './reader.ts';
+import { READERS } from './readers/index.ts';
+
+export interface ScanOptions {
+  /** Readers to try, in order; the first whose `matches(path)` is true reads the file. */
+  readers?: readonly Reader[];
+  /**
+   * Globs (Node's `path.matchesGlob`) over `/`-separated paths relative to the
+   * scanned root; a matching directory is not entered. A pattern without `/`
+   * also matches a bare file or directory name at any depth, as in .gitignore.
+   */
+  ignore?: readonly string[];
+  /**
+   * Keep going when a reader throws a VouchError (an unsupported lockfile
+   * version, a malformed file): the file gets an accounting entry marked
+   * incomplete with reason `failed: <message>` instead of stopping the scan.
+   */
+  allowPartial?: boolean;
+  /** Largest file a reader may read, in bytes (default 512 MiB). */
+  maxFileBytes?: number;
+  /** RFC 3339 creation time (default: from SOURCE_DATE_EPOCH, else now). */
+  created?: string;
+  /** Files read at the same time (default 8). */
+  concurrency?: number;
+}
+
+const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Directories never entered: version control and vouch's own evidence store
+ * hold no packages of the project.
+ */
+export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.vouch']);
+
+/**
+ * `node_modules` is entered only to offer npm's hidden lockfile
+ * (`node_modules/.package-lock.json`, npm's own record of what is installed).
+ * Nothing deeper is offered: lockfiles inside installed packages (published
+ * packages do ship yarn.lock, npm-shrinkwrap.json, pnpm-lock.yaml…) describe
+ * those packages' own development set-ups, not what this project installed,
+ * and would add packages that are not there. Installed-package databases of
+ * other ecosystems (Python `*.dist-info` in site-packages, dpkg status, Go
+ * binaries) never live under node_modules, so they are not affected, and a
+ * tree of 100,000 installed files is not walked for nothing.
+ */
+export const NODE_MODULES_FILES: readonly string[] = ['.package-lock.json'];
+
+/**
+ * Scans a directory tree: offers every file to the first reader that matches
+ * it and merges the results into one SBOM (see mergeResults). Symbolic links
+ * are not followed (no loops, nothing outside the root is read).
+ *
+ * @throws VouchError from a reader (unless allowPartial), FILE_NOT_FOUND | FILE_READ for the root.
+ */
+export async function scanDirectory(root: string, options: ScanOptions = {}): Promise<Sbom> {
+  const abs = resolve(root);
+  const st = await statOrThrow(abs);
+  if (!st.isDirectory()) throw new VouchError('FILE_READ', 'not a directory', { file: root });
+  const readers = options.readers ?? READERS;
+  const paths = await walk(abs, options.ignore ?? []);
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const files = paths.map((p) => fsSourceFile(abs, p, maxBytes));
+  return scanSources(files, { kind: 'directory', name: basename(abs) }, { ...options, readers });
+}
+
+/**
+ * Reads one lockfile (or package database file) with the first reader that
+ * matches its name. Siblings are looked up beside it.
+ *
+ * @throws VouchError USAGE when no reader handles the file; reader errors as scanDirectory.
+ */
+export async function scanFile(path: string, options: ScanOptions = {}): Promise<Sbom> {
+  const abs = resolve(path);
+  const st = await statOrThrow(abs);
+  if (!st.isFile()) throw new VouchError('FILE_READ', 'not a regular file', { file: path });
+  const readers = options.readers ?? READERS;
+  const name = basename(abs);
+  if (!readers.some((r) => r.matches(name))) {
+    throw new VouchError(
+      'USAGE',
+      `no reader for this file (known: ${readers.map((r) => r.name).join(', ') || 'none'})`,
+      { file: path },
+    );
+  }
+  const file = fsSourceFile(dirname(abs), name, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  return scanSources([file], { kind: 'file', name }, { ...options, readers });
+}
+
+/**
+ * The scanner over any set of files (a directory walk, an image's merged
+ * layers): first matching reader per file, reader errors handled as
+ * `allowPartial` says, results merged and sorted.
+ *
+ * @throws VouchError the first reader error in path order (unless allowPartial).
+ */
+export async function scanSources(
+  files: Iterable<SourceFile> | AsyncIterable<SourceFile>,
+  subject: Sbom['subject'],
+  options: ScanOptions = {},
+): Promise<Sbom> {
+  const readers = options.readers ?? READERS;
+  const jobs: Array<{ file: SourceFile; reader: Reader }> = [];
+  for await (const file of files) {
+    const reader = readers.find((r) => r.matches(file.path));
+    if (reader) jobs.push({ file, reader });
+  }
+  jobs.sort((a, b) => cmp(a.file.path, b.file.path));
+  const settled = await pool(jobs, options.concurrency ?? 8, ({ file, reader }) =>
+    reader.read(file),
+  );
+  const results: ReaderResult[] = [];
+  for (const [i, outcome] of settled.entries()) {
+    const { file, reader } = jobs[i] as (typeof jobs)[number];
+    if (outcome.ok) {
+      results.push(outcome.value);
+      continue;
+    }
+    // Anything but a VouchError is a bug in a reader: never turned into a warning.
+    if (!isVouchError(outcome.error) || !options.allowPartial) throw outcome.error;
+    results.push(failedResult(file.path, reader.name, outcome.error));
+  }
+  return mergeResults(results, {
+    subject,
+    created: options.created ?? sbomCreated(process.env),
+    tool: vouchTool(),
+  });
+}
+
+function failedResult(path: string, reader: string, error: VouchError): ReaderResult {
+  return {
+    components: [],
+    dependencies: [],
+    roots: [],
+    accounting: {
+      file: path,
+      reader,
+      format: 'unreadable',
+      declared: 0,
+      emitted: 0,
+      merged: 0,
+      skipped: [],
+      incomplete: true,
+      incompleteReason: `${FAILED_PREFIX}${error.code}: ${error.message}`,
+    },
+  };
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Runs `fn` over `items`, `limit` at a time; outcomes in input order. */
+async function pool<I, T>(
+  items: readonly I[],
+  limit: number,
+  fn: (item: I) => Promise<T>,
+): Promise<Outcome<T>[]> {
+  const out: Outcome<T>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { ok: true, value: await fn(items[i] as I) };
+      } catch (error) {
+        out[i] = { ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** Relative `/`-separated paths of the regular files to offer, sorted. */
+async function walk(root: string, ignore: readonly string[]): Promise<string[]> {
+  const ignored = (rel: string) =>
+    ignore.some(
+      (g) => matchesGlob(rel, g) || (!g.includes('/') && matchesGlob(posix.basename(rel), g)),
+    );
+  const out: string[] = [];
+  const stack: string[] = [''];
+  while (stack.length > 0) {
+    const dir = stack.pop() as string;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir === '' ? root : join(root, ...dir.split('/')), {
+        withFileTypes: true,
+      });
+    } catch (e) {
+      throw new VouchError('FILE_READ', `cannot list directory: ${errorMessage(e)}`, {
+        file: dir || root,
+        cause: e,
+      });
+    }
+    for (const e of entries) {
+      const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+      if (ignore.length > 0 && ignored(rel)) continue;
+      if (e.isDirectory()) {
+        if (SKIPPED_DIRECTORIES.has(e.name)) continue;
+        if (e.name === 'node_modules') {
+          for (const name of NODE_MODULES_FILES) {
+            const inner = `${rel}/${name}`;
+            const st = await lstat(join(root, ...inner.split('/'))).catch(() => undefined);
+            if (st?.isFile() && !(ignore.length > 0 && ignored(inner))) out.push(inner);
+          }
+          continue;
+        }
+        stack.push(rel);
+      } else if (e.isFile()) {
+        out.push(rel);
+      }
+      // Symbolic links, sockets, devices: not followed, not read.
+    }
+  }
+  return out.sort(cmp);
+}
+
+/** A SourceFile over a real file below `root`. */
+export function fsSourceFile(root: string, rel: string, maxBytes: number): SourceFile {
+  return {
+    path: rel,
+    bytes: async () => {
+      const data = await readRegular(root, rel, maxBytes);
+      if (data === undefined) throw new VouchError('FILE_NOT_FOUND', 'no such file', { file: rel });
+      return data;
+    },
+    sibling: (name: string) => {
+      const target = posix.normalize(posix.join(posix.dirname(rel), name));
+      if (posix.isAbsolute(name) || target === '..' || target.startsWith('../')) {
+        throw new VouchError('PATH_ESCAPE', `sibling ${JSON.stringify(name)} is outside the root`, {
+          file: rel,
+        });
+      }
+      return readRegular(root, target, maxBytes);
+    },
+  };
+}
+
+/** The bytes of a regular file (not a symlink), or undefined when there is none. */
+async function readRegular(
+  root: string,
+  rel: string,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  const path = join(root, ...rel.split('/'));
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    const st = await lstat(path);
+    if (!st.isFile()) return undefined;
+    fh = await open(path, 'r');
+    // Check the open file, not the name: the limit must hold for what is read.
+    const { size } = await fh.stat();
+    if (size > maxBytes) {
+      throw new VouchError('FILE_READ', `larger than the limit of ${maxBytes} bytes`, {
+        file: rel,
+      });
+    }
+    return await fh.readFile();
+  } catch (e) {
+    if (isVouchError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: rel, cause: e });
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function statOrThrow(path: string) {
+  try {
+    // The root the user named may be a symlink; links below it are not followed.
+    return await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
+    }
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, {
+      file: path,
+      cause: e,
+    });
+  }
+}
