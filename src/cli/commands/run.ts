@@ -1,5 +1,6 @@
 import { runAndAttest } from '../../attest/index.ts';
 import { parse, usage } from '../args.ts';
+import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
 import { printJson } from '../io.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
@@ -15,6 +16,8 @@ command's exit code; a failed command yields no provenance unless
 --attest-failure.
 
 ${SIGNING_HELP}
+
+${INTOTO_RUN_HELP}
 
 Options:
   --materials GLOB    inputs to record instead of the default (repeatable)
@@ -38,11 +41,13 @@ export const runCommand: Command = {
       env: { type: 'string', multiple: true },
       'attest-failure': { type: 'boolean' },
       ...PUBLISH_OPTIONS,
+      ...INTOTO_RUN_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
       return 0;
     }
+    if (values.format !== undefined) return runIntotoLink(values, rest, io);
     if (rest.length === 0) throw usage('run', 'missing the command to run after --');
     // Load the key (and ask for its passphrase) before the build, not after it.
     const mode = await signingModeFrom('run', values, io);

@@ -13,6 +13,7 @@ import {
   verifyArtifact,
 } from '../../verify/index.ts';
 import { parse, usage } from '../args.ts';
+import { INTOTO_VERIFY_HELP, INTOTO_VERIFY_OPTIONS, runIntotoVerify } from '../intoto.ts';
 import { displayPath, type Io, printJson } from '../io.ts';
 import { TRUST_HELP, TRUST_OPTIONS, trustPolicyFrom } from '../trust.ts';
 import type { Command } from './command.ts';
@@ -26,6 +27,8 @@ decides. Only verified evidence counts. Exit 0 when the decision passes,
 1 when it does not, 2 on bad input.
 
 ${TRUST_HELP}
+
+${INTOTO_VERIFY_HELP}
 
 Options:
   --bundle FILE       a bundle to consider (repeatable); malformed ones are input errors
@@ -46,11 +49,13 @@ export const verifyCommand: Command = {
       type: { type: 'string', multiple: true },
       store: { type: 'string', default: '.vouch' },
       'no-store': { type: 'boolean' },
+      ...INTOTO_VERIFY_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
       return 0;
     }
+    if (values['intoto-layout']) return runIntotoVerify(values, io);
     if (positionals.length !== 1) throw usage('verify', 'give exactly one file or sha256:HEX');
     const target = positionals[0] as string;
     const types = (values.type ?? []).map(resolvePredicateType);
