@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { SPDX } from '@cyclonedx/cyclonedx-library';
-import { canonicalize } from '../../core/canonical.ts';
 import { cmp } from '../merge.ts';
 import type { Component, Sbom } from '../model.ts';
 
 /**
  * A name-based UUID (RFC 9562 version 8, "custom") from the SHA-256 of a
- * document's canonical JSON (RFC 8785): the same document always gets the same
- * id, a different one a different id. Version 5 would do the same with SHA-1.
+ * document's JSON: the same document always gets the same id, a different one
+ * a different id (version 5 would do the same with SHA-1). The writers build
+ * every object in a fixed key order, so plain JSON.stringify is already
+ * deterministic; RFC 8785 canonicalisation would add nothing but a few times
+ * the cost on lockfiles of tens of thousands of packages.
  */
 export function contentUuid(doc: unknown): string {
-  const h = createHash('sha256').update(canonicalize(doc)).digest();
+  const h = createHash('sha256').update(JSON.stringify(doc)).digest();
   h[6] = ((h[6] as number) & 0x0f) | 0x80; // version 8
   h[8] = ((h[8] as number) & 0x3f) | 0x80; // variant 10
   const hex = h.subarray(0, 16).toString('hex');

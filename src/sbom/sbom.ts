@@ -1,0 +1,150 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { errorMessage, VouchError } from '../core/errors.ts';
+import { makeStatement, type Statement, type Subject } from '../core/statement.ts';
+import type { Sbom } from './model.ts';
+import type { SourceFile } from './reader.ts';
+import { type ScanOptions, scanDirectory, scanFile, scanSources } from './scan.ts';
+import { jsonText } from './writers/common.ts';
+import { FORMATS, type FormatName, type SbomFormat } from './writers/index.ts';
+
+/** What a path given to `vouch sbom` is. */
+export type SbomTarget =
+  | { kind: 'directory'; path: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'image'; path: string };
+
+/**
+ * An OCI image layout directory (it has an `oci-layout` file) or a `.tar`
+ * archive (`docker save`, OCI archive) is an image; any other directory is a
+ * source tree; any other file is one lockfile.
+ *
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ
+ */
+export async function detectTarget(path: string): Promise<SbomTarget> {
+  const abs = resolve(path);
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
+    }
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
+  }
+  if (st.isDirectory()) {
+    const layout = await stat(join(abs, 'oci-layout')).catch(() => undefined);
+    return layout?.isFile() ? { kind: 'image', path: abs } : { kind: 'directory', path: abs };
+  }
+  if (/\.tar$/i.test(abs)) return { kind: 'image', path: abs };
+  return { kind: 'file', path: abs };
+}
+
+/**
+ * The SBOM of a directory, a lockfile or an image (see detectTarget).
+ *
+ * @throws VouchError from the scan (see scanDirectory), USAGE when image support is missing,
+ *   and the image module's errors for a bad image.
+ */
+export async function generateSbom(path: string, options: ScanOptions = {}): Promise<Sbom> {
+  const target = await detectTarget(path);
+  switch (target.kind) {
+    case 'directory':
+      return scanDirectory(target.path, options);
+    case 'file':
+      return scanFile(target.path, options);
+    case 'image':
+      return scanImage(target.path, options);
+  }
+}
+
+/** What src/sbom/image/index.ts provides: the image's merged filesystem as SourceFiles. */
+interface OpenedImage {
+  subject: { name: string; digest: { sha256: string } };
+  files: Iterable<SourceFile> | AsyncIterable<SourceFile>;
+  close?: () => Promise<void> | void;
+}
+
+async function scanImage(path: string, options: ScanOptions): Promise<Sbom> {
+  const openImage = await loadImageSupport();
+  const image = await openImage(path);
+  try {
+    return await scanSources(
+      image.files,
+      { kind: 'image', name: image.subject.name, digest: { sha256: image.subject.digest.sha256 } },
+      options,
+    );
+  } finally {
+    await image.close?.();
+  }
+}
+
+/**
+ * The image module is loaded on demand (the plug-in seam CycloneDX's library
+ * uses for optional parts): scanning a directory never pays for it, and a
+ * build without it says so precisely instead of failing to start.
+ */
+async function loadImageSupport(): Promise<(path: string) => Promise<OpenedImage>> {
+  const url = new URL('./image/index.ts', import.meta.url).href;
+  let mod: { openImage?: unknown };
+  try {
+    mod = await import(url);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(url)) {
+      throw new VouchError('USAGE', 'image support not available in this build of vouch');
+    }
+    throw e;
+  }
+  if (typeof mod.openImage !== 'function') {
+    throw new VouchError(
+      'USAGE',
+      'image support not available in this build of vouch (no openImage)',
+    );
+  }
+  return mod.openImage as (path: string) => Promise<OpenedImage>;
+}
+
+/** An SBOM written in one format: the JSON value, its bytes, and its predicate type. */
+export interface RenderedSbom {
+  format: FormatName;
+  predicateType: string;
+  document: Record<string, unknown>;
+  /** The document's bytes: byte-identical for the same SBOM. */
+  text: string;
+}
+
+/**
+ * @throws VouchError USAGE for an unknown format name.
+ */
+export function renderSbom(
+  sbom: Sbom,
+  format: FormatName | string = FORMATS[0]?.name ?? '',
+): RenderedSbom {
+  const f = formatByName(format);
+  const document = f.toJson(sbom);
+  return { format: f.name, predicateType: f.predicateType, document, text: jsonText(document) };
+}
+
+/**
+ * @throws VouchError USAGE
+ */
+export function formatByName(name: string): SbomFormat {
+  const f = FORMATS.find((x) => x.name === name);
+  if (!f) {
+    throw new VouchError(
+      'USAGE',
+      `unknown SBOM format ${JSON.stringify(name)}: use ${FORMATS.map((x) => x.name).join(' or ')}`,
+      { field: '--format' },
+    );
+  }
+  return f;
+}
+
+/**
+ * The in-toto Statement of an SBOM attestation: the document is the
+ * predicate, its predicate type says the format (https://cyclonedx.org/bom,
+ * https://spdx.dev/Document), and the subject is the artifact it describes.
+ */
+export function sbomStatement(rendered: RenderedSbom, subject: Subject): Statement {
+  return makeStatement([subject], rendered.predicateType, rendered.document);
+}
