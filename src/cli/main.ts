@@ -4,6 +4,7 @@ import type { Command } from './commands/command.ts';
 import { evidenceCommand } from './commands/evidence.ts';
 import { keysCommand } from './commands/keys.ts';
 import { runCommand } from './commands/run.ts';
+import { sbomCommand } from './commands/sbom.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { type Io, packageVersion, printJson, processIo } from './io.ts';
 
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   keysCommand,
   runCommand,
   attestCommand,
+  sbomCommand,
   verifyCommand,
   evidenceCommand,
 ];
