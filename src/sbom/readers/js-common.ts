@@ -91,47 +91,35 @@ export function npmInput(
  * @throws VouchError LOCKFILE_MALFORMED
  */
 export function parseJsonc(text: string, file: string): unknown {
-  const out = stripJsonc(text);
+  return parseLockJson(stripJsonc(text), file);
+}
+
+/**
+ * JSON.parse for lockfiles: the fast path has no depth walk (the readers walk
+ * iteratively); on failure, core's parser explains where.
+ *
+ * @throws VouchError LOCKFILE_MALFORMED
+ */
+export function parseLockJson(text: string, file: string): unknown {
   try {
-    return parseJson(out, file);
-  } catch (e) {
-    const msg = errorMessage(e).replace(`${file}: `, '');
-    throw malformed(file, msg, undefined, e);
+    return JSON.parse(text);
+  } catch (first) {
+    try {
+      parseJson(text, file, { maxBytes: Number.POSITIVE_INFINITY });
+    } catch (e) {
+      throw malformed(file, errorMessage(e).replace(`${file}: `, ''), undefined, e);
+    }
+    throw malformed(file, errorMessage(first), undefined, first);
   }
 }
 
+const JSONC_NOISE = /"(?:[^"\\\n]|\\.)*"|\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|,(?=\s*[}\]])/g;
+
+/** Blanks comments and trailing commas (same length, newlines kept); strings untouched. */
 function stripJsonc(text: string): string {
-  let changed = false;
-  const chars = text.split('');
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // skip a string
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x2f && text[i + 1] === '/') {
-      changed = true;
-      for (; i < n && text[i] !== '\n'; i++) chars[i] = ' ';
-    } else if (c === 0x2f && text[i + 1] === '*') {
-      changed = true;
-      const end = text.indexOf('*/', i + 2);
-      const stop = end < 0 ? n : end + 2;
-      for (; i < stop; i++) if (text[i] !== '\n') chars[i] = ' ';
-      i--;
-    } else if (c === 0x2c) {
-      let j = i + 1;
-      while (j < n && /\s/.test(text[j] as string)) j++;
-      if (text[j] === '}' || text[j] === ']') {
-        chars[i] = ' ';
-        changed = true;
-      }
-    }
-  }
-  return changed ? chars.join('') : text;
+  return text.replace(JSONC_NOISE, (m) =>
+    m.charCodeAt(0) === 0x22 ? m : m.replace(/[^\n]/g, ' '),
+  );
 }
 
 export type EdgeKind = 'prod' | 'optional' | 'dev' | 'peer';

@@ -1,5 +1,3 @@
-import { errorMessage, isVouchError } from '../../core/errors.ts';
-import { parseJson } from '../../core/json.ts';
 import { type ComponentInput, hashesFromIntegrity, ResultBuilder } from '../builder.ts';
 import type { ReaderResult, Scope } from '../model.ts';
 import type { Reader, SourceFile } from '../reader.ts';
@@ -9,6 +7,7 @@ import {
   malformed,
   npmInput,
   originOf,
+  parseLockJson,
   siblingManifest,
   splitAt,
   unsupported,
@@ -57,15 +56,7 @@ const NM = 'node_modules/';
 
 async function read(file: SourceFile): Promise<ReaderResult> {
   const text = (await file.bytes()).toString('utf8');
-  let doc: unknown;
-  try {
-    doc = parseJson(text, file.path);
-  } catch (e) {
-    if (isVouchError(e) && e.code === 'JSON_MALFORMED') {
-      throw malformed(file.path, errorMessage(e).replace(`${file.path}: `, ''), undefined, e);
-    }
-    throw e;
-  }
+  const doc = parseLockJson(text, file.path);
   if (!isObject(doc)) throw malformed(file.path, 'not a JSON object');
   const version = doc.lockfileVersion;
   let entries: Entry[];
