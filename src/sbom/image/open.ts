@@ -19,9 +19,11 @@ export interface ImageLimits {
   maxPathLength: number;
   /**
    * Largest uncompressed/compressed ratio of a layer once it has produced
-   * more than 64 MiB (default 200; real layers stay well under 20).
+   * more than `ratioFloorBytes` (default 200; real layers stay well under 20).
    */
   maxRatio: number;
+  /** Uncompressed bytes a layer may produce before the ratio is checked (default 64 MiB). */
+  ratioFloorBytes: number;
   /** Largest file a reader may read from the image (default 512 MiB). */
   maxFileBytes: number;
   /** Bytes of reader-matched files kept in memory during the layer pass (default 1 GiB). */
@@ -35,12 +37,11 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxEntries: 1_000_000,
   maxPathLength: 4096,
   maxRatio: 200,
+  ratioFloorBytes: 64 * 1024 ** 2,
   maxFileBytes: 512 * 1024 ** 2,
   maxCaptureBytes: 1024 ** 3,
   maxJsonBytes: 4 * 1024 ** 2,
 };
-
-const RATIO_FLOOR = 64 * 1024 ** 2;
 
 export interface ImageOptions {
   /** `os/arch[/variant]` to pick from a multi-platform index (default linux/amd64). */
@@ -314,7 +315,7 @@ class LoadedImage {
             { file: name, field: what },
           );
         }
-        if (out > RATIO_FLOOR && out > limits.maxRatio * Math.max(raw.bytes, 1)) {
+        if (out > limits.ratioFloorBytes && out > limits.maxRatio * Math.max(raw.bytes, 1)) {
           throw new VouchError(
             'ARCHIVE_TOO_LARGE',
             `${what} decompresses more than ${limits.maxRatio}:1 (a decompression bomb?)`,
