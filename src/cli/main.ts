@@ -3,6 +3,7 @@ import { attestCommand } from './commands/attest.ts';
 import type { Command } from './commands/command.ts';
 import { evidenceCommand } from './commands/evidence.ts';
 import { keysCommand } from './commands/keys.ts';
+import { policyCommand } from './commands/policy.ts';
 import { runCommand } from './commands/run.ts';
 import { sbomCommand } from './commands/sbom.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   attestCommand,
   sbomCommand,
   verifyCommand,
+  policyCommand,
   evidenceCommand,
 ];
 

@@ -19,6 +19,9 @@ export {
   type RuleStatus,
   type SignerMatch,
 } from './evaluate.ts';
+export { explainVerdict } from './explain.ts';
+export { type FixtureCase, type FixtureResult, runFixtures } from './fixtures.ts';
+export { type StarterKey, starterPolicy } from './init.ts';
 export {
   type CompositeRule,
   type EvidenceRule,

@@ -1,9 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
 import { readTextFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
+import {
+  evaluatePolicy,
+  explainVerdict,
+  formatProblems,
+  loadPolicy,
+  type PolicyProblem,
+  verificationSummary,
+} from '../../policy/index.ts';
 import { parseBundle, type Signer } from '../../sign/index.ts';
 import { DirectoryStore } from '../../store/index.ts';
 import {
@@ -14,11 +22,14 @@ import {
 } from '../../verify/index.ts';
 import { parse, usage } from '../args.ts';
 import { INTOTO_VERIFY_HELP, INTOTO_VERIFY_OPTIONS, runIntotoVerify } from '../intoto.ts';
-import { displayPath, type Io, printJson } from '../io.ts';
+import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
+import { signAndPublish } from '../publish.ts';
+import { signingModeFrom } from '../signing.ts';
 import { TRUST_HELP, TRUST_OPTIONS, trustPolicyFrom } from '../trust.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch verify <file | sha256:HEX> [trust] [options]
+       vouch verify <file | sha256:HEX> --policy P.yaml [options]
 
 Finds every bundle about the artifact's digest (in the store and given with
 --bundle), verifies each signature, certificate chain, transparency-log entry
@@ -36,7 +47,16 @@ Options:
                       URI or short name, e.g. slsaprovenance)
   --store DIR         evidence store to search (default: .vouch)
   --no-store          do not search the store
-  --json              machine-readable verdict on stdout`;
+  --json              machine-readable verdict on stdout
+
+Policy (instead of the trust flags and --type; see docs/policy/):
+  --policy FILE                 decide with a policy file: trust, rules, exceptions
+  --sign-decision-key FILE      sign the decision (SLSA VSA v1) with this key and store it
+  --sign-decision-keyless       sign the decision keyless (Sigstore; ambient CI token)
+  --decision-out FILE           also write the signed decision bundle here
+
+A target that is neither a file nor a digest (e.g. a tag like app:1.2) is refused:
+tags are mutable, so give the artifact's sha256 digest.`;
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -50,6 +70,10 @@ export const verifyCommand: Command = {
       store: { type: 'string', default: '.vouch' },
       'no-store': { type: 'boolean' },
       ...INTOTO_VERIFY_OPTIONS,
+      policy: { type: 'string' },
+      'sign-decision-key': { type: 'string' },
+      'sign-decision-keyless': { type: 'boolean' },
+      'decision-out': { type: 'string' },
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
@@ -58,26 +82,15 @@ export const verifyCommand: Command = {
     if (values['intoto-layout']) return runIntotoVerify(values, io);
     if (positionals.length !== 1) throw usage('verify', 'give exactly one file or sha256:HEX');
     const target = positionals[0] as string;
+    if (values.policy !== undefined) return verifyWithPolicy(target, values, io);
+    for (const flag of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const) {
+      if (values[flag] !== undefined) throw usage('verify', `--${flag} needs --policy`);
+    }
     const types = (values.type ?? []).map(resolvePredicateType);
     const trust = await trustPolicyFrom('verify', values, cacheDir(io));
 
-    const file = isDigestString(target) ? undefined : resolve(io.cwd, target);
-    const sha256 = file ? ((await digestFile(file)).sha256 as string) : digestOf(target);
-    const candidates: CandidateBundle[] = [];
-    for (const b of values.bundle ?? []) {
-      const text = await readTextFile(resolve(io.cwd, b));
-      parseBundle(text, b); // an explicitly named bundle that is not a bundle is bad input (exit 2)
-      candidates.push({ source: b, json: text });
-    }
-    if (!values['no-store']) {
-      const store = new DirectoryStore(resolve(io.cwd, values.store));
-      for (const entry of await store.find(`sha256:${sha256}`)) {
-        candidates.push({
-          source: displayPath(store.bundlePath(entry.id), io.cwd),
-          json: (await store.read(entry.id)).toString('utf8'),
-        });
-      }
-    }
+    const { file, sha256 } = await resolveTarget('verify', target, io);
+    const candidates = await gatherCandidates(sha256, values, io);
     if (candidates.length > 0)
       io.stderr(`vouch verify: checking ${candidates.length} bundle(s) about sha256:${sha256}\n`);
     const verdict = verifyArtifact({
@@ -92,6 +105,158 @@ export const verifyCommand: Command = {
     return verdict.ok ? 0 : 1;
   },
 };
+
+interface PolicyValues {
+  policy?: string | undefined;
+  json?: boolean | undefined;
+  type?: string[] | undefined;
+  bundle?: string[] | undefined;
+  store: string;
+  'no-store'?: boolean | undefined;
+  key?: string[] | undefined;
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'trusted-root'?: string | undefined;
+  'tuf-mirror'?: string | undefined;
+  'sign-decision-key'?: string | undefined;
+  'sign-decision-keyless'?: boolean | undefined;
+  'decision-out'?: string | undefined;
+}
+
+async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): Promise<number> {
+  // Trust and requirements come from the policy alone: a second source would be one too many.
+  const excluded = [
+    'key',
+    'certificate-identity',
+    'certificate-identity-regexp',
+    'certificate-oidc-issuer',
+    'trusted-root',
+    'tuf-mirror',
+    'type',
+  ] as const;
+  for (const f of excluded) {
+    if (values[f] !== undefined)
+      throw usage(
+        'verify',
+        `--${f} and --policy exclude each other (the policy says whom to trust)`,
+      );
+  }
+  if (values['sign-decision-key'] !== undefined && values['sign-decision-keyless'])
+    throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
+  const policyFile = resolve(io.cwd, values.policy as string);
+  const parsed = await loadPolicy(policyFile);
+  if (!parsed.ok)
+    return reportPolicyProblems(io, values.policy as string, parsed.problems, values.json);
+  const policy = parsed.policy;
+  const { file, sha256 } = await resolveTarget('verify', target, io, policy.requireDigest);
+  const candidates = await gatherCandidates(sha256, values, io);
+  io.stderr(
+    `vouch verify: policy ${policy.name}: ${candidates.length} bundle(s) about sha256:${sha256}\n`,
+  );
+  const verdict = evaluatePolicy(policy, {
+    subjectDigest: `sha256:${sha256}`,
+    bundles: candidates,
+    artifactBytes: file ? () => readFileSync(file) : undefined,
+  });
+  let decision: { stored: string | null; out: string | null } | undefined;
+  const signKey = values['sign-decision-key'];
+  if (signKey !== undefined || values['sign-decision-keyless']) {
+    const mode = await signingModeFrom(
+      'verify',
+      signKey !== undefined ? { key: resolve(io.cwd, signKey) } : { keyless: true },
+      io,
+    );
+    const statement = verificationSummary(verdict, {
+      resourceUri: file ? `file:${basename(file)}` : `urn:vouch:sha256:${sha256}`,
+      policyUri: `file:${basename(policyFile)}`,
+      verifierVersion: packageVersion(),
+    });
+    const published = await signAndPublish(
+      statement,
+      mode,
+      { store: values.store, 'no-store': values['no-store'], out: values['decision-out'] },
+      io,
+    );
+    decision = { stored: published.stored?.path ?? null, out: published.out };
+    io.stderr(
+      `vouch verify: signed decision (VSA) ${[published.stored?.path, published.out].filter(Boolean).join(', ')}\n`,
+    );
+  }
+  if (values.json) printJson(io, decision ? { ...verdict, signedDecision: decision } : verdict);
+  else io.stdout(explainVerdict(verdict));
+  return verdict.ok ? 0 : 1;
+}
+
+/** Prints every problem in a policy file (file:line:col: path: message) and returns exit code 2. */
+export function reportPolicyProblems(
+  io: Io,
+  source: string,
+  problems: readonly PolicyProblem[],
+  json: boolean | undefined,
+): number {
+  if (json) {
+    printJson(io, {
+      error: {
+        code: 'POLICY_MALFORMED',
+        message: `${source}: ${problems.length} problem(s) in the policy`,
+        file: source,
+        problems,
+      },
+    });
+  }
+  io.stderr(`vouch: error POLICY_MALFORMED: ${source}: ${problems.length} problem(s):\n`);
+  io.stderr(formatProblems(source, problems));
+  return 2;
+}
+
+/**
+ * A target is a file or a `sha256:` digest. Anything else that looks like a
+ * registry reference (a tag) is refused: a tag can move, so a decision about
+ * one would not say what was decided.
+ *
+ * @throws VouchError USAGE | DIGEST_MALFORMED | FILE_*
+ */
+export async function resolveTarget(
+  verb: string,
+  target: string,
+  io: Io,
+  requireDigest = true,
+): Promise<{ file: string | undefined; sha256: string }> {
+  if (isDigestString(target)) return { file: undefined, sha256: digestOf(target) };
+  const file = resolve(io.cwd, target);
+  if (!existsSync(file) && /[:@]/.test(target)) {
+    throw usage(
+      verb,
+      `${JSON.stringify(target)} is neither a file nor a sha256 digest; ${requireDigest ? 'the policy requires a digest: ' : ''}a tag can move, so give the artifact's digest (sha256:HEX) or the file`,
+    );
+  }
+  return { file, sha256: (await digestFile(file)).sha256 as string };
+}
+
+/** Bundles named with --bundle (a malformed one is an input error) and those the store has for the digest. */
+export async function gatherCandidates(
+  sha256: string,
+  values: { bundle?: string[] | undefined; store: string; 'no-store'?: boolean | undefined },
+  io: Io,
+): Promise<CandidateBundle[]> {
+  const candidates: CandidateBundle[] = [];
+  for (const b of values.bundle ?? []) {
+    const text = await readTextFile(resolve(io.cwd, b));
+    parseBundle(text, b);
+    candidates.push({ source: b, json: text });
+  }
+  if (!values['no-store']) {
+    const store = new DirectoryStore(resolve(io.cwd, values.store));
+    for (const entry of await store.find(`sha256:${sha256}`)) {
+      candidates.push({
+        source: displayPath(store.bundlePath(entry.id), io.cwd),
+        json: (await store.read(entry.id)).toString('utf8'),
+      });
+    }
+  }
+  return candidates;
+}
 
 function digestOf(target: string): string {
   const { algorithm, hex } = parseDigest(target);

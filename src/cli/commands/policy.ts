@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { readTextFile } from '../../core/json.ts';
+import {
+  evaluatePolicy,
+  explainVerdict,
+  loadPolicy,
+  runFixtures,
+  type StarterKey,
+  starterPolicy,
+} from '../../policy/index.ts';
+import { loadVerificationKey } from '../../sign/index.ts';
+import { DirectoryStore } from '../../store/index.ts';
+import { parse, usage } from '../args.ts';
+import { displayPath, printJson } from '../io.ts';
+import type { Command } from './command.ts';
+import { gatherCandidates, reportPolicyProblems, resolveTarget } from './verify.ts';
+
+const HELP = `Usage: vouch policy <test | explain | init> [options]
+
+  vouch policy test P.yaml --fixtures DIR
+      Runs the policy against every fixture case DIR/<case>/ (a case.yaml with
+      expect: allow|deny and subject: sha256:HEX, optional now: RFC 3339, and the
+      case's *.sigstore.json bundles). Exit 0 when every expectation holds, 1 if not.
+
+  vouch policy explain P.yaml <file | sha256:HEX> [--bundle FILE]... [--store DIR | --no-store]
+      Prints the evaluation tree: each bundle kept or dropped and why, each rule
+      with the evidence it used and every reason. Exit 0 allow, 1 deny.
+
+  vouch policy init [--store DIR] [--key PUB]... [-o FILE]
+      Writes a starter policy from evidence already in the store: a signer per
+      identity seen (keys only when a --key file matches the bundle's key id) and a
+      rule per predicate type seen. Review it: the evidence is not verified here.
+
+A malformed policy is exit 2 with every problem as file:line:col: /field/path: message.
+Every subcommand takes --json.`;
+
+export const policyCommand: Command = {
+  name: 'policy',
+  summary: 'test, explain and start policy files',
+  help: HELP,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      (sub === undefined ? io.stderr : io.stdout)(`${HELP}\n`);
+      return sub === undefined ? 2 : 0;
+    }
+    switch (sub) {
+      case 'test': {
+        const { values, positionals } = parse('policy test', rest, {
+          fixtures: { type: 'string' },
+        });
+        if (values.help) return help(io);
+        if (positionals.length !== 1 || values.fixtures === undefined)
+          throw usage('policy test', 'give the policy file and --fixtures DIR');
+        const file = positionals[0] as string;
+        const parsed = await loadPolicy(resolve(io.cwd, file));
+        if (!parsed.ok) return reportPolicyProblems(io, file, parsed.problems, values.json);
+        const results = await runFixtures(parsed.policy, resolve(io.cwd, values.fixtures));
+        const failed = results.filter((r) => !r.ok);
+        if (values.json) {
+          printJson(io, {
+            ok: failed.length === 0,
+            cases: results.map((r) => ({
+              name: r.name,
+              expect: r.expect,
+              got: r.got,
+              ok: r.ok,
+              verdict: r.verdict,
+            })),
+          });
+        } else {
+          for (const r of results) {
+            io.stdout(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: expected ${r.expect}, got ${r.got}\n`);
+            if (!r.ok) io.stdout(indent(explainVerdict(r.verdict), '     '));
+          }
+          io.stdout(`${results.length - failed.length} of ${results.length} case(s) as expected\n`);
+        }
+        return failed.length === 0 ? 0 : 1;
+      }
+      case 'explain': {
+        const { values, positionals } = parse('policy explain', rest, {
+          bundle: { type: 'string', multiple: true },
+          store: { type: 'string', default: '.vouch' },
+          'no-store': { type: 'boolean' },
+        });
+        if (values.help) return help(io);
+        if (positionals.length !== 2)
+          throw usage('policy explain', 'give the policy file and one file or sha256:HEX');
+        const [file, target] = positionals as [string, string];
+        const parsed = await loadPolicy(resolve(io.cwd, file));
+        if (!parsed.ok) return reportPolicyProblems(io, file, parsed.problems, values.json);
+        const { file: artifact, sha256 } = await resolveTarget(
+          'policy explain',
+          target,
+          io,
+          parsed.policy.requireDigest,
+        );
+        const bundles = await gatherCandidates(sha256, values, io);
+        const verdict = evaluatePolicy(parsed.policy, {
+          subjectDigest: `sha256:${sha256}`,
+          bundles,
+          artifactBytes: artifact ? () => readFileSync(artifact) : undefined,
+        });
+        if (values.json) printJson(io, verdict);
+        else io.stdout(explainVerdict(verdict));
+        return verdict.ok ? 0 : 1;
+      }
+      case 'init': {
+        const { values, positionals } = parse('policy init', rest, {
+          store: { type: 'string', default: '.vouch' },
+          key: { type: 'string', multiple: true },
+          out: { type: 'string', short: 'o' },
+        });
+        if (values.help) return help(io);
+        if (positionals.length !== 0) throw usage('policy init', 'takes no positional arguments');
+        const keys: StarterKey[] = [];
+        for (const k of values.key ?? []) {
+          keys.push({
+            path: k,
+            key: loadVerificationKey(await readTextFile(resolve(io.cwd, k), 1024 * 1024), k),
+          });
+        }
+        const store = new DirectoryStore(resolve(io.cwd, values.store));
+        const bundles = [];
+        for (const entry of await store.list()) {
+          bundles.push({
+            source: displayPath(store.bundlePath(entry.id), io.cwd),
+            json: (await readFile(store.bundlePath(entry.id))).toString('utf8'),
+          });
+        }
+        const text = starterPolicy(bundles, keys);
+        if (values.out !== undefined) {
+          await writeFileAtomic(resolve(io.cwd, values.out), Buffer.from(text, 'utf8'));
+          if (values.json) printJson(io, { out: values.out, bundles: bundles.length });
+          else
+            io.stderr(`vouch policy init: wrote ${values.out} from ${bundles.length} bundle(s)\n`);
+        } else if (values.json) printJson(io, { policy: text, bundles: bundles.length });
+        else io.stdout(text);
+        return 0;
+      }
+      default:
+        throw usage(
+          'policy',
+          `unknown subcommand ${JSON.stringify(sub)}: use test, explain or init`,
+        );
+    }
+  },
+};
+
+function help(io: { stdout: (t: string) => void }): number {
+  io.stdout(`${HELP}\n`);
+  return 0;
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? `${pad}${l}` : l))
+    .join('\n');
+}
