@@ -23,6 +23,7 @@ const SKIP = hasSkopeo ? false : 'skopeo and zstd are not installed (apt-get ins
 
 /** Packages dpkg itself reports as having files on disk, counted by dpkg-query. */
 function dpkgQueryCount(): number {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const out = execFileSync('dpkg-query', ['-W', '-f', '${db:Status-Status}\n'], {
     encoding: 'utf8',
   });
