@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { errorMessage, VouchError } from '../core/errors.ts';
 import { makeStatement, type Statement, type Subject } from '../core/statement.ts';
 import type { Sbom } from './model.ts';
-import type { SourceFile } from './reader.ts';
-import { type ScanOptions, scanDirectory, scanFile, scanSources } from './scan.ts';
+import { READERS } from './readers/index.ts';
+import { isOffered, type ScanOptions, scanDirectory, scanFile, scanSources } from './scan.ts';
 import { jsonText } from './writers/common.ts';
 import { FORMATS, type FormatName, type SbomFormat } from './writers/index.ts';
 
@@ -43,8 +43,8 @@ export async function detectTarget(path: string): Promise<SbomTarget> {
 /**
  * The SBOM of a directory, a lockfile or an image (see detectTarget).
  *
- * @throws VouchError from the scan (see scanDirectory), USAGE when image support is missing,
- *   and the image module's errors for a bad image.
+ * @throws VouchError from the scan (see scanDirectory), and openImage's errors for a bad
+ *   image (IMAGE_*, ARCHIVE_*).
  */
 export async function generateSbom(path: string, options: ScanOptions = {}): Promise<Sbom> {
   const target = await detectTarget(path);
@@ -58,50 +58,15 @@ export async function generateSbom(path: string, options: ScanOptions = {}): Pro
   }
 }
 
-/** What src/sbom/image/index.ts provides: the image's merged filesystem as SourceFiles. */
-interface OpenedImage {
-  subject: { name: string; digest: { sha256: string } };
-  files: Iterable<SourceFile> | AsyncIterable<SourceFile>;
-  close?: () => Promise<void> | void;
-}
-
 async function scanImage(path: string, options: ScanOptions): Promise<Sbom> {
-  const openImage = await loadImageSupport();
-  const image = await openImage(path);
-  try {
-    return await scanSources(
-      image.files,
-      { kind: 'image', name: image.subject.name, digest: { sha256: image.subject.digest.sha256 } },
-      options,
-    );
-  } finally {
-    await image.close?.();
-  }
-}
-
-/**
- * The image module is loaded on demand (the plug-in seam CycloneDX's library
- * uses for optional parts): scanning a directory never pays for it, and a
- * build without it says so precisely instead of failing to start.
- */
-async function loadImageSupport(): Promise<(path: string) => Promise<OpenedImage>> {
-  const url = new URL('./image/index.ts', import.meta.url).href;
-  let mod: { openImage?: unknown };
-  try {
-    mod = await import(url);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(url)) {
-      throw new VouchError('USAGE', 'image support not available in this build of vouch');
-    }
-    throw e;
-  }
-  if (typeof mod.openImage !== 'function') {
-    throw new VouchError(
-      'USAGE',
-      'image support not available in this build of vouch (no openImage)',
-    );
-  }
-  return mod.openImage as (path: string) => Promise<OpenedImage>;
+  // Loaded on demand: scanning a directory never pays for the image code.
+  const { openImage } = await import('./image/index.ts');
+  const readers = options.readers ?? READERS;
+  const image = await openImage(path, {
+    // Keep the bytes of what a reader will read while each layer is verified (one pass).
+    capture: (p) => isOffered(p) && readers.some((r) => r.matches(p)),
+  });
+  return scanSources(image.files(), image.subject, options);
 }
 
 /** An SBOM written in one format: the JSON value, its bytes, and its predicate type. */

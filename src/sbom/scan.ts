@@ -51,6 +51,23 @@ export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', 
 export const NODE_MODULES_FILES: readonly string[] = ['.package-lock.json'];
 
 /**
+ * The same rule for every source of files (a directory walk, an image's
+ * merged tree): nothing under SKIPPED_DIRECTORIES, and under `node_modules`
+ * only NODE_MODULES_FILES directly inside the outermost one.
+ */
+export function isOffered(path: string): boolean {
+  const parts = path.split('/');
+  for (let i = 0; i < parts.length - 1; i++) {
+    const dir = parts[i] as string;
+    if (SKIPPED_DIRECTORIES.has(dir)) return false;
+    if (dir === 'node_modules') {
+      return i === parts.length - 2 && NODE_MODULES_FILES.includes(parts[i + 1] as string);
+    }
+  }
+  return true;
+}
+
+/**
  * Scans a directory tree: offers every file to the first reader that matches
  * it and merges the results into one SBOM (see mergeResults). Symbolic links
  * are not followed (no loops, nothing outside the root is read).
@@ -106,6 +123,7 @@ export async function scanSources(
   const readers = options.readers ?? READERS;
   const jobs: Array<{ file: SourceFile; reader: Reader }> = [];
   for await (const file of files) {
+    if (!isOffered(file.path)) continue;
     const reader = readers.find((r) => r.matches(file.path));
     if (reader) jobs.push({ file, reader });
   }
