@@ -43,8 +43,10 @@ describe('dpkg reader', () => {
     const present = rows.filter(
       (r) => r[0] !== 'config-files' && r[0] !== 'not-installed' && r[0] !== 'half-installed',
     );
+    // The brief's own cross-check: every 'install ok installed' package is among them.
     const installedOk = execFileSync(
       'sh',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       ['-c', "dpkg-query -W -f '${Status}\\n' | grep -c 'install ok installed' || true"],
       {
         encoding: 'utf8',
