@@ -155,8 +155,10 @@ export function schemaFieldPaths(schema: Schema = policySchema()): string[] {
       out.add(`${at}/${k}`);
       walk(child, `${at}/${k}`, depth + 1);
     }
-    if (typeof s.additionalProperties === 'object')
+    if (typeof s.additionalProperties === 'object') {
+      out.add(`${at}/*`);
       walk(s.additionalProperties as Schema, `${at}/*`, depth + 1);
+    }
   };
   walk(schema, '', 0);
   return [...out].sort();
