@@ -57,7 +57,7 @@ export interface IntotoVerdict {
   /** Things the spec says to report but not fail on (command alignment, skipped inspections). */
   warnings: string[];
   /** First step's materials and last step's products, as in-toto's summary link. */
-  summary: { materials: Artifacts; products: Artifacts } | undefined;
+  summary: { materials: Artifacts; products: Artifacts } | null;
 }
 
 /**
@@ -102,7 +102,7 @@ export async function verifyIntotoLayout(options: IntotoVerifyOptions): Promise<
     at: options.at.toISOString(),
     checks: ctx.checks,
     warnings: ctx.warnings,
-    summary: result ? { materials: result.materials, products: result.products } : undefined,
+    summary: result ? { materials: result.materials, products: result.products } : null,
   };
 }
 
