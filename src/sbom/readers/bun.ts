@@ -130,8 +130,10 @@ async function read(file: SourceFile): Promise<ReaderResult> {
       if (typeof t[3] === 'string') integrity = t[3];
     } else {
       origin = originOf(spec);
-      if (!origin.source && /^\.{0,2}\//.test(spec))
-        origin = { source: { kind: 'file', url: spec } };
+      // bun writes remote tarballs as their URL, local ones as a bare path.
+      if (/^https?:\/\//.test(spec) && !origin.source) {
+        origin = { source: { kind: 'tarball', url: spec }, qualifiers: { download_url: spec } };
+      } else if (!origin.source) origin = { source: { kind: 'file', url: spec } };
       if (origin.source?.kind === 'git') {
         version = /#([0-9a-f]{7,40})$/.exec(spec)?.[1] ?? spec;
         properties['bun:spec'] = spec;

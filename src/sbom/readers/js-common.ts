@@ -68,7 +68,9 @@ export function originOf(resolved: string | undefined): Origin {
     if (REGISTRY_TARBALL.test(resolved) && !/codeload\.github\.com/.test(resolved)) return {};
     return { source: { kind: 'tarball', url: resolved }, qualifiers: { download_url: resolved } };
   }
-  if (resolved.startsWith('file:')) return { source: { kind: 'file', url: resolved.slice(5) } };
+  if (resolved.startsWith('file:')) {
+    return { source: { kind: 'file', url: resolved.slice(5).replace(/#.*$/, '') } };
+  }
   if (resolved.startsWith('link:') || resolved.startsWith('portal:')) {
     return { source: { kind: 'link', url: resolved.slice(resolved.indexOf(':') + 1) } };
   }

@@ -80,3 +80,41 @@ export function identityHolds(r: ReaderResult): boolean {
     a.declared === a.emitted + a.merged + a.skipped.length && a.emitted === r.components.length
   );
 }
+
+/** Non-workspace components: what the oracles list (they leave the projects out). */
+export function packageKeys(result: ReaderResult): Set<string> {
+  return keys(result, (c) => c.source?.kind !== 'workspace');
+}
+
+/** Every skipped entry says why, and the identity holds. */
+export function assertAccounting(
+  r: ReaderResult,
+  assert: typeof import('node:assert/strict'),
+): void {
+  assert.ok(
+    identityHolds(r),
+    `accounting identity: ${JSON.stringify({ ...r.accounting, skipped: r.accounting.skipped.length })}`,
+  );
+  for (const s of r.accounting.skipped)
+    assert.ok(s.reason.trim() !== '', `skipped ${s.entry} without a reason`);
+}
+
+/** Reads a lockfile from disk and compares it with an oracle's set, printing the differences on failure. */
+export function sameSet(
+  mine: Set<string>,
+  expected: Set<string>,
+  assert: typeof import('node:assert/strict'),
+  what: string,
+): void {
+  const missing = difference(expected, mine);
+  const extra = difference(mine, expected);
+  assert.deepEqual(
+    {
+      missing: missing.slice(0, 20),
+      extra: extra.slice(0, 20),
+      counts: [mine.size, expected.size],
+    },
+    { missing: [], extra: [], counts: [expected.size, expected.size] },
+    what,
+  );
+}

@@ -142,7 +142,10 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     const out: Array<{ key: string; kind: EdgeKind }> = [];
     for (const [n, r, kind] of inst.deps) {
       const k = refKey(n, r, flavor);
-      if (k !== undefined && byKey.has(k)) out.push({ key: k, kind });
+      const to = k === undefined ? undefined : byKey.get(k);
+      if (k === undefined || !to) continue;
+      out.push({ key: k, kind });
+      noteAlias(to, n);
     }
     edges.set(inst.key, out);
   }
@@ -180,7 +183,10 @@ async function read(file: SourceFile): Promise<ReaderResult> {
           continue;
         }
         const k = refKey(n, ref, flavor);
-        if (k !== undefined && byKey.has(k)) starts.push({ key: k, kind, from: path });
+        const inst = k === undefined ? undefined : byKey.get(k);
+        if (k === undefined || !inst) continue;
+        starts.push({ key: k, kind, from: path });
+        noteAlias(inst, n);
       }
     }
     const manifest = await manifestOf(file, path);
@@ -219,6 +225,14 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     if (a && z) b.depend(a, z);
   }
   return b.build();
+}
+
+/** A package reached under another name (`alias: real@1.0.0`) keeps the alias as a property. */
+function noteAlias(inst: Instance, depName: string): void {
+  const id = inst.input;
+  const real = id.namespace ? `${id.namespace}/${id.name}` : id.name;
+  if (depName === real) return;
+  id.properties = { ...id.properties, 'npm:alias': depName };
 }
 
 /** `name@1.0.0(peer@2)(other@3)` → `name@1.0.0`; also v5's `/name/1.0.0_peer@2`. */

@@ -110,6 +110,8 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   const projects = nodes.filter((n) => n.workspace !== undefined);
   for (const p of projects) {
     const manifest = await manifestOf(file, p.workspace as string);
+    // Berry writes 0.0.0-use.local for a workspace; its manifest knows better.
+    if (typeof manifest?.version === 'string') p.input.version = manifest.version;
     const devNames = new Set(
       isObject(manifest?.devDependencies) ? Object.keys(manifest.devDependencies) : [],
     );
@@ -164,6 +166,15 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     edges.set(ids.get(n) as string, out);
   }
   const scopes = scopesByReachability(starts, edges);
+  // Blocks that are one package (a patch and its base) share their properties.
+  const props = new Map<string, Record<string, string>>();
+  for (const n of nodes) {
+    const k = `${n.input.namespace ?? ''}/${n.input.name}@${n.input.version}`;
+    const seen = props.get(k);
+    if (seen) Object.assign(seen, n.input.properties);
+    else props.set(k, { ...n.input.properties });
+    n.input.properties = props.get(k) as Record<string, string>;
+  }
   for (const n of nodes) {
     const scope =
       n.workspace !== undefined ? 'required' : (scopes.get(ids.get(n) as string) ?? 'required');
@@ -299,11 +310,16 @@ function berryNode(block: Block): Node | string {
   const local = (v: string | undefined) => (v && v !== '0.0.0-use.local' ? v : base);
   for (const p of ['portal:', 'link:', 'file:']) {
     if (base.startsWith(p)) {
-      const url = base.slice(p.length).replace(/::.*$/, '');
+      const url = base.slice(p.length).replace(/(::|#).*$/, '');
       return node(local(entryVersion), { source: { kind: p === 'file:' ? 'file' : 'link', url } });
     }
   }
-  const origin = originOf(base.replace(/::.*$/, ''));
+  const where = base.replace(/::.*$/, '');
+  let origin = originOf(where);
+  // An explicit URL is a tarball even when it points into a registry.
+  if (!origin.source && /^https?:\/\//.test(where)) {
+    origin = { source: { kind: 'tarball', url: where }, qualifiers: { download_url: where } };
+  }
   if (origin.source) return node(entryVersion ?? base, origin);
   return `unknown resolution protocol in ${JSON.stringify(e.resolution)}`;
 }
