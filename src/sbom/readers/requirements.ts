@@ -199,7 +199,7 @@ function parseRequirement(at: Line, top: string): ParsedRequirement | undefined 
   if (
     /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ||
     /^(\.|\/|~)/.test(text) ||
-    /\.(whl|zip|tar\.gz)$/.test(text)
+    (!/\s/.test(text) && /\.(whl|zip|tar\.gz)$/.test(text))
   ) {
     return { kind: 'skip', reason: 'URL or path requirement: no package version' };
   }
