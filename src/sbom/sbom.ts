@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errorMessage, VouchError } from '../core/errors.ts';
 import { makeStatement, type Statement, type Subject } from '../core/statement.ts';
@@ -15,9 +15,10 @@ export type SbomTarget =
   | { kind: 'image'; path: string };
 
 /**
- * An OCI image layout directory (it has an `oci-layout` file) or a `.tar`
- * archive (`docker save`, OCI archive) is an image; any other directory is a
- * source tree; any other file is one lockfile.
+ * An OCI image layout directory (it has an `oci-layout` file), an extracted
+ * `docker save` directory, or a `.tar` archive (`docker save`, OCI archive) is
+ * an image; any other directory is a source tree; any other file is one
+ * lockfile.
  *
  * @throws VouchError FILE_NOT_FOUND | FILE_READ
  */
@@ -33,11 +34,31 @@ export async function detectTarget(path: string): Promise<SbomTarget> {
     throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
   }
   if (st.isDirectory()) {
-    const layout = await stat(join(abs, 'oci-layout')).catch(() => undefined);
-    return layout?.isFile() ? { kind: 'image', path: abs } : { kind: 'directory', path: abs };
+    return (await isImageDirectory(abs))
+      ? { kind: 'image', path: abs }
+      : { kind: 'directory', path: abs };
   }
   if (/\.tar$/i.test(abs)) return { kind: 'image', path: abs };
   return { kind: 'file', path: abs };
+}
+
+/**
+ * An OCI layout has `oci-layout`; an extracted `docker save` archive has a
+ * `manifest.json` that is an array of `{ Config, Layers }` (a web app's
+ * manifest.json is an object, so a source tree is not mistaken for an image).
+ */
+async function isImageDirectory(dir: string): Promise<boolean> {
+  const layout = await stat(join(dir, 'oci-layout')).catch(() => undefined);
+  if (layout?.isFile()) return true;
+  const manifest = await stat(join(dir, 'manifest.json')).catch(() => undefined);
+  if (!manifest?.isFile() || manifest.size > 1024 * 1024) return false;
+  try {
+    const value: unknown = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    const first: unknown = Array.isArray(value) ? value[0] : undefined;
+    return typeof first === 'object' && first !== null && 'Config' in first && 'Layers' in first;
+  } catch {
+    return false;
+  }
 }
 
 /**
