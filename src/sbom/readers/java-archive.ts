@@ -128,8 +128,9 @@ function visit(
     // The first id stands for this archive in accounting; the others are bundled (shaded) poms.
     ids.forEach((id, i) => {
       if (i > 0) b.declare();
+      // A maven purl needs the groupId; a jar known only by name and version is generic.
       const ref = b.add({
-        ecosystem: 'maven',
+        ecosystem: id.group ? 'maven' : 'generic',
         namespace: id.group,
         name: id.artifact,
         version: id.version,
