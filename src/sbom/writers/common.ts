@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { SPDX } from '@cyclonedx/cyclonedx-library';
+// The SPDX table alone: the library's index loads its models, serialisers and validators too.
+import * as SPDX from '@cyclonedx/cyclonedx-library/SPDX';
 import { cmp } from '../merge.ts';
 import type { Component, Sbom } from '../model.ts';
 
