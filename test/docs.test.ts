@@ -158,3 +158,20 @@ test('every CLI command has docs/cli/<name>.md with an example', async () => {
     assert.match(text, /^## Exit codes/m, `${command.name}.md has no Exit codes section`);
   }
 });
+
+test("every flag in a command's --help is documented in docs/cli/<name>.md", async () => {
+  const { COMMANDS } = await import('../src/cli/main.ts');
+  const missing: string[] = [];
+  for (const command of COMMANDS) {
+    const file = join(DOCS, 'cli', `${command.name}.md`);
+    if (!existsSync(file)) continue; // reported by the test above
+    const text = readFileSync(file, 'utf8');
+    const flags = new Set(
+      [...command.help.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]),
+    );
+    for (const flag of flags) {
+      if (!new RegExp(`\`${flag}[\\s\`]`).test(text)) missing.push(`${command.name}: ${flag}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
