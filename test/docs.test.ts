@@ -162,7 +162,8 @@ test('every CLI command has docs/cli/<name>.md with an example', async () => {
 test("every flag in a command's --help is documented in docs/cli/<name>.md", async () => {
   const { COMMANDS } = await import('../src/cli/main.ts');
   const missing: string[] = [];
-  for (const command of COMMANDS) {
+  for (const entry of COMMANDS) {
+    const command = await entry.load();
     const file = join(DOCS, 'cli', `${command.name}.md`);
     if (!existsSync(file)) continue; // reported by the test above
     const text = readFileSync(file, 'utf8');

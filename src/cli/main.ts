@@ -1,23 +1,55 @@
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
-import { attestCommand } from './commands/attest.ts';
 import type { Command } from './commands/command.ts';
-import { evidenceCommand } from './commands/evidence.ts';
-import { keysCommand } from './commands/keys.ts';
-import { policyCommand } from './commands/policy.ts';
-import { runCommand } from './commands/run.ts';
-import { sbomCommand } from './commands/sbom.ts';
-import { verifyCommand } from './commands/verify.ts';
 import { type Io, packageVersion, printJson, processIo } from './io.ts';
 
-/** Every verb, in the order `vouch help` lists them. Adding a verb is adding a line. */
-export const COMMANDS: readonly Command[] = [
-  keysCommand,
-  runCommand,
-  attestCommand,
-  sbomCommand,
-  verifyCommand,
-  policyCommand,
-  evidenceCommand,
+/** A verb in the index: what `vouch help` shows, and how to load the command when it runs. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * Every verb, in the order `vouch help` lists them. Adding a verb is adding a
+ * line. Commands load only when run: start-up stays small however many verbs
+ * (and their dependencies: sigstore, SBOM readers, CEL) vouch grows.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'keys',
+    summary: 'generate a signing key pair',
+    load: async () => (await import('./commands/keys.ts')).keysCommand,
+  },
+  {
+    name: 'run',
+    summary: 'run a build step and emit signed provenance for its products',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
+  {
+    name: 'attest',
+    summary: 'sign any predicate about a file',
+    load: async () => (await import('./commands/attest.ts')).attestCommand,
+  },
+  {
+    name: 'sbom',
+    summary: 'SBOM (CycloneDX 1.6 / SPDX 2.3) of a directory, lockfile or image, with counts',
+    load: async () => (await import('./commands/sbom.ts')).sbomCommand,
+  },
+  {
+    name: 'verify',
+    summary: 'verify all evidence about an artifact and decide',
+    load: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
+  {
+    name: 'policy',
+    summary: 'test, explain and start policy files',
+    load: async () => (await import('./commands/policy.ts')).policyCommand,
+  },
+  {
+    name: 'evidence',
+    summary: 'list stored evidence about an artifact',
+    load: async () => (await import('./commands/evidence.ts')).evidenceCommand,
+  },
 ];
 
 function help(): string {
@@ -55,14 +87,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout(`${packageVersion()}\n`);
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === verb);
-    if (!command) {
+    const entry = COMMANDS.find((c) => c.name === verb);
+    if (!entry) {
       const error = new VouchError('USAGE', `vouch: unknown command ${JSON.stringify(verb)}`);
       if (json) printJson(io, { error: error.toJSON() });
       io.stderr(`${error.message}\n\n${help()}`);
       return error.exitCode;
     }
-    return await command.run(rest, io);
+    return await (await entry.load()).run(rest, io);
   } catch (e) {
     if (isVouchError(e)) {
       if (json) printJson(io, { error: e.toJSON() });

@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** The CLI entry users run (bin/vouch.js): it also enables the compile cache. */
+export const CLI_MAIN = join(REPO_ROOT, 'bin', 'vouch.js');
+
+/**
+ * One compile cache for every CLI child of a test run. Each test has its own
+ * HOME, so the per-user default would start cold in every test; sharing one
+ * keeps a spawn at ~0.1 s instead of ~0.4 s.
+ */
+export const TEST_COMPILE_CACHE = join(
+  tmpdir(),
+  `vouch-test-compile-cache-${process.getuid?.() ?? 0}`,
+);
 export const VECTORS = '/work/shared/vectors';
 
 export interface VouchResult {
@@ -86,6 +97,7 @@ export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     GIT_COMMITTER_NAME: 'Test',
     GIT_COMMITTER_EMAIL: 'test@example.com',
     LANG: 'C',
+    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
     ...extra,
   };
 }

@@ -28,7 +28,6 @@ ${SIGNING_HELP}
 
 export const attestCommand: Command = {
   name: 'attest',
-  summary: 'sign any predicate about a file',
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parse('attest', argv, {

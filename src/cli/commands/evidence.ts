@@ -12,7 +12,6 @@ verifying: use vouch verify to decide what is trusted.`;
 
 export const evidenceCommand: Command = {
   name: 'evidence',
-  summary: 'list stored evidence about an artifact',
   help: HELP,
   async run(argv, io) {
     const [sub, ...rest] = argv;

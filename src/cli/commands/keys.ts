@@ -24,7 +24,6 @@ The passphrase comes from VOUCH_PASSPHRASE, else it is asked twice on the termin
 
 export const keysCommand: Command = {
   name: 'keys',
-  summary: 'generate a signing key pair',
   help: HELP,
   async run(argv, io) {
     const [sub, ...rest] = argv;

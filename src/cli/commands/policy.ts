@@ -39,7 +39,6 @@ Every subcommand takes --json.`;
 
 export const policyCommand: Command = {
   name: 'policy',
-  summary: 'test, explain and start policy files',
   help: HELP,
   async run(argv, io) {
     const [sub, ...rest] = argv;

@@ -31,7 +31,6 @@ Options:
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a build step and emit signed provenance for its products',
   help: HELP,
   async run(argv, io) {
     const { values, rest } = parse('run', argv, {

@@ -74,7 +74,6 @@ const MAX_SKIPPED_SHOWN = 20;
 
 export const sbomCommand: Command = {
   name: 'sbom',
-  summary: 'SBOM (CycloneDX 1.6 / SPDX 2.3) of a directory, lockfile or image, with counts',
   help: HELP,
   async run(argv, io) {
     if (argv[0] === 'diff') return diff(argv.slice(1), io);

@@ -60,7 +60,6 @@ tags are mutable, so give the artifact's sha256 digest.`;
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'verify all evidence about an artifact and decide',
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parse('verify', argv, {
