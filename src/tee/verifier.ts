@@ -1,0 +1,129 @@
+/**
+ * The one interface every TEE evidence verifier implements (SEV-SNP, TDX,
+ * Nitro, TPM). One file per platform; the registry in ./index.ts lists them.
+ *
+ * Contract:
+ * - `detect` is cheap and never throws: it says whether the bytes look like
+ *   this platform's evidence (magic numbers, versions, framing).
+ * - `verify` throws a VouchError (code TEE_MALFORMED, exit 2) only when the
+ *   evidence cannot be parsed; the message names the field and byte offset.
+ *   Every *verification* failure (bad signature, untrusted chain, expired
+ *   certificate, TCB mismatch, debug guest, report data mismatch) is a check
+ *   with ok:false in the verdict. All checks run; every reason is collected.
+ * - Certificate validity is judged at `options.at`, never at the wall clock,
+ *   so that published samples with expired chains can be verified at their
+ *   pinned time.
+ */
+
+export type TeePlatform = 'sev-snp' | 'tdx' | 'nitro' | 'tpm';
+
+export const TEE_PLATFORMS: readonly TeePlatform[] = ['sev-snp', 'tdx', 'nitro', 'tpm'];
+
+/** A PCR bank value the caller expects (TPM, Nitro). */
+export interface TeeExpectedPcr {
+  /** PCR index. */
+  index: number;
+  /** Hash algorithm of the bank, e.g. 'sha256' (TPM) or 'sha384' (Nitro). */
+  alg?: string;
+  /** Expected value, lower-case hex. */
+  value: string;
+}
+
+/** Guest policy knobs; anything insecure is opt-in and named so. */
+export interface TeePolicyOptions {
+  /** Accept a debug guest / debug TD / debug enclave. Default false. */
+  insecureAllowDebug?: boolean;
+  /** SEV-SNP: accept a guest that allows SMT. Default true (most clouds run SMT). */
+  allowSmt?: boolean;
+  /** SEV-SNP: accept a guest that may be bound to a migration agent. Default false. */
+  allowMigrationAgent?: boolean;
+  /** Measurements (MRTD, SEV-SNP MEASUREMENT, Nitro PCR0…) allowed, lower-case hex; empty/undefined = any. */
+  measurements?: readonly string[];
+  /** SEV-SNP HOST_DATA the caller expects, lower-case hex. */
+  hostData?: string;
+}
+
+export interface TeeVerifyOptions {
+  /** The time at which certificates, CRLs and collateral must be valid. */
+  at: Date;
+  /** Extra certificates (PEM or DER; a PEM buffer may hold several) — e.g. a VCEK/VLEK/ASK, a PCK chain, an AK certificate. */
+  certChain?: Buffer[];
+  /** Directory of collateral files (TDX TCB info, QE identity, CRLs; AMD CRLs). */
+  collateralDir?: string;
+  /** The report data the evidence must carry (SEV-SNP REPORT_DATA / TDX REPORTDATA, 64 bytes; shorter is zero-padded on the right). */
+  expectReportData?: Buffer;
+  /** The nonce the evidence must carry (Nitro nonce, TPM extraData). */
+  expectNonce?: Buffer;
+  /** PCR values the evidence must attest (TPM, Nitro). */
+  pcrs?: readonly TeeExpectedPcr[];
+  /** Guest policy. */
+  policy?: TeePolicyOptions;
+  /**
+   * Trust anchors replacing the built-in, digest-pinned vendor roots (PEM or
+   * DER). For tests and private deployments; using it is reported in the
+   * verdict as a check named 'root'.
+   */
+  roots?: Buffer[];
+}
+
+export interface TeeCheck {
+  /** Stable, kebab-case name ('signature', 'chain', 'tcb', 'debug', 'report-data', …). */
+  name: string;
+  ok: boolean;
+  /** Human-readable reason; names what was compared. */
+  detail: string;
+}
+
+/** Platform TCB (trusted computing base) as reported and as certified. */
+export interface TeeTcb {
+  /** Component SVNs, e.g. { bootloader: 3, tee: 0, snp: 8, microcode: 115 } (SEV-SNP) or { tdxModule: 3, … } (TDX). */
+  components?: Record<string, number>;
+  /** TCB status from collateral (TDX: 'UpToDate', 'OutOfDate', …). */
+  status?: string;
+  /** Raw TCB value, hex (SEV-SNP 64-bit TCB_VERSION, TDX TEE_TCB_SVN). */
+  raw?: string;
+}
+
+export interface TeeClaims {
+  /** The launch measurement: SEV-SNP MEASUREMENT, TDX MRTD, Nitro PCR0, TPM PCR digest. Lower-case hex. */
+  measurement?: string;
+  /** SEV-SNP REPORT_DATA / TDX REPORTDATA / Nitro user_data. Lower-case hex. */
+  reportData?: string;
+  /** Nitro nonce / TPM extraData, hex. */
+  nonce?: string;
+  tcb?: TeeTcb;
+  debug?: boolean;
+  /** Product / CPU generation where known ('Milan', 'Genoa', 'Turin', 'SPR', …). */
+  product?: string;
+  /** Report / quote / document format version. */
+  version?: number;
+  /** Platform-specific claims (RTMRs, host data, policy bits, PCR map, …); values are JSON-serialisable. */
+  [key: string]: unknown;
+}
+
+export interface TeeVerdict {
+  /** True only when every check passed. */
+  ok: boolean;
+  platform: TeePlatform;
+  /** Every check that ran, in the order it ran, passed or not. */
+  checks: TeeCheck[];
+  /** What the evidence says; trustworthy only when ok is true. */
+  claims: TeeClaims;
+}
+
+export interface TeeVerifier {
+  readonly platform: TeePlatform;
+  /** Whether these bytes look like this platform's evidence. Never throws. */
+  detect(evidence: Buffer): boolean;
+  /** @throws VouchError TEE_MALFORMED when the evidence cannot be parsed. */
+  verify(evidence: Buffer, options: TeeVerifyOptions): Promise<TeeVerdict>;
+}
+
+/** Build a verdict: ok only when there is at least one check and all passed. */
+export function makeVerdict(
+  platform: TeePlatform,
+  checks: TeeCheck[],
+  claims: TeeClaims,
+): TeeVerdict {
+  return { ok: checks.length > 0 && checks.every((c) => c.ok), platform, checks, claims };
+}
