@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'IMAGE_UNSUPPORTED'
   | 'IMAGE_DIGEST_MISMATCH'
   | 'IMAGE_PLATFORM_NOT_FOUND'
+  | 'SCAN_PARSE_ERROR'
   | 'TEE_MALFORMED'
   // verification (exit 1)
   | 'VERIFICATION_FAILED';
