@@ -324,8 +324,20 @@ function verifyWithKeys(
   if (envelope) {
     // Our own check, not sigstore-js's: it verifies with the key type's
     // default digest, which is wrong for ECDSA P-384 (SHA-384).
-    const result = verifyEnvelope(envelope, policy.keys);
-    verifiedBy = policy.keys.filter((k) => result.verifiedKeyids.includes(k.keyid));
+    // With many trusted keys, first try the ones the bundle names (its key
+    // hint, the signatures' keyids): unauthenticated, but only a shortcut. A
+    // single signature that verifies with a named key cannot verify with
+    // another; in every other case all keys are tried.
+    const named = new Set([material.publicKey.hint, ...envelope.signatures.map((s) => s.keyid)]);
+    const first = policy.keys.filter((k) => named.has(k.keyid));
+    let result =
+      first.length > 0 && first.length < policy.keys.length && envelope.signatures.length === 1
+        ? verifyEnvelope(envelope, first)
+        : undefined;
+    if (!result || result.verifiedKeyids.length === 0)
+      result = verifyEnvelope(envelope, policy.keys);
+    const ids = result.verifiedKeyids;
+    verifiedBy = policy.keys.filter((k) => ids.includes(k.keyid));
   } else if (bundle.content.$case === 'messageSignature') {
     if (!artifactBytes) {
       add(
