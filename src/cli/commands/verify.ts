@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
+import type { ErrorCode } from '../../core/errors.ts';
 import { readTextFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
 import {
@@ -197,7 +198,7 @@ export function reportPolicyProblems(
   if (json) {
     printJson(io, {
       error: {
-        code: 'POLICY_MALFORMED',
+        code: 'POLICY_MALFORMED' satisfies ErrorCode,
         message: `${source}: ${problems.length} problem(s) in the policy`,
         file: source,
         problems,
