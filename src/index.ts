@@ -43,7 +43,10 @@ export {
   statementFromJson,
   statementHasSubject,
 } from './core/statement.ts';
-
+// Larger producers and the policy engine, as namespaces: `sbom.generateSbom(dir)`,
+// `policy.evaluatePolicy(p, …)`.
+export * as policy from './policy/index.ts';
+export * as sbom from './sbom/index.ts';
 // sign, verify, store
 export {
   type BundleVerdict,

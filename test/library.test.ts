@@ -49,3 +49,24 @@ test('the library alone signs, stores and verifies a Statement about an artifact
     [true, false],
   );
 });
+
+test('the library exposes the SBOM producer and the policy engine as namespaces', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-lib-sbom-'));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({
+      name: 'app',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'app', version: '1.0.0', dependencies: { ms: '2.1.3' } },
+        'node_modules/ms': { version: '2.1.3' },
+      },
+    }),
+  );
+  const result = await vouch.sbom.generateSbom(dir, {});
+  const purls = result.components.map((c) => c.purl);
+  assert.ok(purls.includes('pkg:npm/ms@2.1.3'), purls.join(' '));
+  assert.equal(typeof vouch.policy.evaluatePolicy, 'function');
+});
