@@ -75,24 +75,92 @@ vouch(
 say('What the store knows about the product');
 vouch(['evidence', 'ls', 'dist/hello-vouch-1.0.0.tgz'], 0);
 
+say('SBOM of the source tree (CycloneDX 1.6), signed as evidence about the product');
+writeFileSync(
+  join(dir, 'package-lock.json'),
+  `${JSON.stringify(
+    {
+      name: 'hello-vouch',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'hello-vouch', version: '1.0.0', dependencies: { ms: '^2.1.3' } },
+        'node_modules/ms': {
+          version: '2.1.3',
+          resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz',
+          integrity:
+            'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==',
+          license: 'MIT',
+        },
+      },
+    },
+    null,
+    2,
+  )}\n`,
+);
+vouch(['sbom', '.', '-o', 'sbom.cdx.json'], 0);
+vouch(
+  [
+    'sbom',
+    '.',
+    '-o',
+    'sbom.cdx.json',
+    '--attest',
+    '--subject',
+    'dist/hello-vouch-1.0.0.tgz',
+    '--key',
+    'release.key',
+  ],
+  0,
+);
+
 say('Verify the product against the public key: expected VERIFIED');
 vouch(
   ['verify', 'dist/hello-vouch-1.0.0.tgz', '--key', 'release.pub', '--type', 'slsaprovenance'],
   0,
 );
 
-say('Tamper with one byte of the product: expected NOT VERIFIED (exit 1)');
+say('A written policy: provenance from our builder and an SBOM, both signed by the release key');
+writeFileSync(
+  join(dir, 'policy.yaml'),
+  `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: hello-vouch-release
+trust:
+  signers:
+    - name: release
+      key: release.pub
+require:
+  - name: provenance
+    predicateType: slsaprovenance
+    signers: [release]
+    maxAge: 1d
+    where: predicate.buildDefinition.buildType == "https://vouch.dev/buildtypes/run/v1"
+  - name: sbom
+    predicateType: cyclonedx
+    signers: [release]
+ssdf:
+  PS.3.1: [provenance]
+  PS.3.2: [sbom]
+`,
+);
+vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--policy', 'policy.yaml'], 0);
+
+say('Tamper with one byte of the product: expected DENIED (exit 1)');
 const tampered = join(dir, 'tampered.tgz');
 copyFileSync(join(dir, 'dist', 'hello-vouch-1.0.0.tgz'), tampered);
 const bytes = readFileSync(tampered);
 bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
 writeFileSync(tampered, bytes);
-vouch(['verify', 'tampered.tgz', '--key', 'release.pub'], 1);
+vouch(['verify', 'tampered.tgz', '--policy', 'policy.yaml'], 1);
 
 say("Right product, someone else's key: expected NOT VERIFIED (exit 1)");
 vouch(['keys', 'generate', '--out', 'mallory', '--no-passphrase'], 0);
 vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--key', 'mallory.pub'], 1);
 
-say('Demo passed: the product verified; the tampered product and the wrong key were rejected.');
+say(
+  'Demo passed: the product verified and met the policy; the tampered product and the wrong key were rejected.',
+);
 if (keep) process.stdout.write(`work directory kept: ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });
