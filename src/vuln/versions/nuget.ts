@@ -1,0 +1,21 @@
+import type { VersionScheme } from './index.ts';
+import { compareSemverLike, parseSemverLike, type SemverLike } from './semverlike.ts';
+import { checkCommon, isDigit, malformed } from './util.ts';
+
+/**
+ * NuGet: SemVer with a fourth numeric component (`1.0.0.1`, NuGet's
+ * "revision"), case-insensitive pre-release labels, build metadata ignored.
+ */
+function parse(version: string): SemverLike {
+  checkCommon('NuGet', version);
+  const start = version.startsWith('v') ? 1 : 0;
+  if (!isDigit(version.charCodeAt(start)))
+    malformed('NuGet', version, 'does not start with a number');
+  return parseSemverLike(version, 4);
+}
+
+export const nuget: VersionScheme = {
+  name: 'nuget',
+  parse,
+  compare: (a, b) => compareSemverLike(parse(a), parse(b), true),
+};
