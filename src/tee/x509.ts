@@ -18,15 +18,20 @@ const MAX_BUNDLE_BYTES = 1024 * 1024;
 /** Parse every certificate in a PEM bundle, or one DER certificate. @throws VouchError TEE_MALFORMED */
 export function parseCertificates(data: Buffer, what: string): X509Certificate[] {
   if (data.length > MAX_BUNDLE_BYTES) {
-    throw new VouchError('TEE_MALFORMED', `certificate bundle is ${data.length} bytes (limit ${MAX_BUNDLE_BYTES})`, {
-      field: what,
-    });
+    throw new VouchError(
+      'TEE_MALFORMED',
+      `certificate bundle is ${data.length} bytes (limit ${MAX_BUNDLE_BYTES})`,
+      {
+        field: what,
+      },
+    );
   }
   const text = data.subarray(0, 64).toString('latin1');
   if (text.includes('-----BEGIN')) {
     const pem = data.toString('utf8');
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length === 0) throw new VouchError('TEE_MALFORMED', 'no PEM CERTIFICATE block', { field: what });
+    if (blocks.length === 0)
+      throw new VouchError('TEE_MALFORMED', 'no PEM CERTIFICATE block', { field: what });
     return blocks.map((b, i) => parseOne(Buffer.from(b), `${what}[${i}]`));
   }
   return [parseOne(data, what)];
@@ -41,9 +46,13 @@ export function parseCertificatesLoose(data: Buffer, what: string): X509Certific
 
 function parseOne(data: Buffer, what: string): X509Certificate {
   if (data.length > MAX_CERT_BYTES) {
-    throw new VouchError('TEE_MALFORMED', `certificate is ${data.length} bytes (limit ${MAX_CERT_BYTES})`, {
-      field: what,
-    });
+    throw new VouchError(
+      'TEE_MALFORMED',
+      `certificate is ${data.length} bytes (limit ${MAX_CERT_BYTES})`,
+      {
+        field: what,
+      },
+    );
   }
   try {
     return new X509Certificate(data);
@@ -132,7 +141,8 @@ export function verifyChain(
   at: Date,
   cache?: ChainCache,
 ): ChainResult {
-  const signed = (c: X509Certificate, i: X509Certificate) => (cache ? cache.signedBy(c, i) : checkSignedBy(c, i));
+  const signed = (c: X509Certificate, i: X509Certificate) =>
+    cache ? cache.signedBy(c, i) : checkSignedBy(c, i);
   const isAnchor = (c: X509Certificate) => anchors.some((a) => a.raw.equals(c.raw));
   const path: X509Certificate[] = [leaf];
   const problems: string[] = [];
@@ -155,7 +165,8 @@ export function verifyChain(
   }
   const anchor = path[path.length - 1] as X509Certificate;
   if (!isAnchor(anchor)) problems.push('path longer than 8 certificates');
-  else if (!signed(anchor, anchor)) problems.push(`anchor "${describe(anchor)}" is not validly self-signed`);
+  else if (!signed(anchor, anchor))
+    problems.push(`anchor "${describe(anchor)}" is not validly self-signed`);
   for (const [i, c] of path.entries()) {
     if (!validAt(c, at)) {
       problems.push(
@@ -209,21 +220,27 @@ export interface Tlv {
 
 /** Read one DER TLV at `offset`, never past `limit`. @throws VouchError TEE_MALFORMED */
 export function readTlv(buf: Buffer, offset: number, limit: number, what: string): Tlv {
-  if (offset + 2 > limit) throw new VouchError('TEE_MALFORMED', `DER truncated at offset ${offset}`, { field: what });
+  if (offset + 2 > limit)
+    throw new VouchError('TEE_MALFORMED', `DER truncated at offset ${offset}`, { field: what });
   const tag = buf[offset] as number;
   let len = buf[offset + 1] as number;
   let start = offset + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
     if (n === 0 || n > 4 || start + n > limit) {
-      throw new VouchError('TEE_MALFORMED', `bad DER length at offset ${offset + 1}`, { field: what });
+      throw new VouchError('TEE_MALFORMED', `bad DER length at offset ${offset + 1}`, {
+        field: what,
+      });
     }
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + (buf[start + i] as number);
     start += n;
   }
   const end = start + len;
-  if (end > limit) throw new VouchError('TEE_MALFORMED', `DER value at offset ${offset} runs past its container`, { field: what });
+  if (end > limit)
+    throw new VouchError('TEE_MALFORMED', `DER value at offset ${offset} runs past its container`, {
+      field: what,
+    });
   return { tag, start, end };
 }
 
@@ -235,7 +252,8 @@ export function tlvChildren(buf: Buffer, parent: Tlv, what: string): Tlv[] {
     const t = readTlv(buf, off, parent.end, what);
     out.push(t);
     off = t.end;
-    if (out.length > 4096) throw new VouchError('TEE_MALFORMED', 'too many DER elements', { field: what });
+    if (out.length > 4096)
+      throw new VouchError('TEE_MALFORMED', 'too many DER elements', { field: what });
   }
   return out;
 }
@@ -259,7 +277,9 @@ export function decodeOid(buf: Buffer, t: Tlv): string {
 /** Decode a DER INTEGER content as a non-negative safe integer. @throws VouchError TEE_MALFORMED */
 export function decodeUint(buf: Buffer, t: Tlv, what: string): number {
   if (t.tag !== 0x02 || t.end - t.start > 7 || t.end === t.start) {
-    throw new VouchError('TEE_MALFORMED', `expected a small DER INTEGER at offset ${t.start}`, { field: what });
+    throw new VouchError('TEE_MALFORMED', `expected a small DER INTEGER at offset ${t.start}`, {
+      field: what,
+    });
   }
   let v = 0;
   for (let i = t.start; i < t.end; i++) v = v * 256 + (buf[i] as number);

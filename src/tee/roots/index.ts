@@ -36,13 +36,18 @@ const PINS: Readonly<Record<string, string>> = {
 /** Read a shipped root file and check it against its pin. @throws VouchError TEE_MALFORMED if the pin does not match. */
 export function pinnedRootFile(name: string): Buffer {
   const pin = PINS[name];
-  if (!pin) throw new VouchError('TEE_MALFORMED', `no pinned root named ${name}`, { field: 'roots' });
+  if (!pin)
+    throw new VouchError('TEE_MALFORMED', `no pinned root named ${name}`, { field: 'roots' });
   const data = readFileSync(new URL(`./${name}`, import.meta.url));
   const got = sha256Hex(data);
   if (got !== pin) {
-    throw new VouchError('TEE_MALFORMED', `shipped root ${name} has sha256 ${got}, pinned ${pin}; refusing to trust it`, {
-      field: 'roots',
-    });
+    throw new VouchError(
+      'TEE_MALFORMED',
+      `shipped root ${name} has sha256 ${got}, pinned ${pin}; refusing to trust it`,
+      {
+        field: 'roots',
+      },
+    );
   }
   return data;
 }
@@ -66,7 +71,9 @@ export function amdRoots(product: AmdProduct, key: AmdSigningKey): AmdRoots {
   const certs = parseCertificates(pinnedRootFile(name), name);
   const [intermediate, ark] = certs;
   if (!intermediate || !ark || certs.length !== 2) {
-    throw new VouchError('TEE_MALFORMED', `${name} must hold the ASK/ASVK then the ARK`, { field: 'roots' });
+    throw new VouchError('TEE_MALFORMED', `${name} must hold the ASK/ASVK then the ARK`, {
+      field: 'roots',
+    });
   }
   return { product, key, intermediate, ark };
 }
@@ -74,6 +81,7 @@ export function amdRoots(product: AmdProduct, key: AmdSigningKey): AmdRoots {
 export function intelSgxRootCa(): X509Certificate {
   const name = 'intel/intel_sgx_root_ca.pem';
   const [root] = parseCertificates(pinnedRootFile(name), name);
-  if (!root) throw new VouchError('TEE_MALFORMED', `${name} holds no certificate`, { field: 'roots' });
+  if (!root)
+    throw new VouchError('TEE_MALFORMED', `${name} holds no certificate`, { field: 'roots' });
   return root;
 }
