@@ -4,6 +4,7 @@
  * path before the content-sniffing Kubernetes set).
  */
 import type { RuleSet } from '../rule.ts';
+import { dockerfileRuleSet } from './dockerfile/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each set has its own Doc type
-export const RULE_SETS: readonly RuleSet<any>[] = [];
+export const RULE_SETS: readonly RuleSet<any>[] = [dockerfileRuleSet];
