@@ -5,6 +5,7 @@
  */
 import type { RuleSet } from '../rule.ts';
 import { dockerfileRuleSet } from './dockerfile/index.ts';
+import { kubernetesRuleSet } from './kubernetes/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each set has its own Doc type
-export const RULE_SETS: readonly RuleSet<any>[] = [dockerfileRuleSet];
+export const RULE_SETS: readonly RuleSet<any>[] = [dockerfileRuleSet, kubernetesRuleSet];
