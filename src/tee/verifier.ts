@@ -41,6 +41,10 @@ export interface TeePolicyOptions {
   measurements?: readonly string[];
   /** SEV-SNP HOST_DATA the caller expects, lower-case hex. */
   hostData?: string;
+  /** TDX: TCB statuses (from the TCB info / QE identity collateral) accepted. Default ['UpToDate']. */
+  acceptTcbStatus?: readonly string[];
+  /** TDX: verify without TCB info / QE identity collateral (TCB status and QE identity are then unchecked). Default false. */
+  insecureSkipCollateral?: boolean;
 }
 
 export interface TeeVerifyOptions {
