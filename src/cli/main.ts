@@ -36,6 +36,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/sbom.ts')).sbomCommand,
   },
   {
+    name: 'tee',
+    summary: 'verify SEV-SNP, TDX, Nitro and TPM evidence (and its binding to provenance)',
+    load: async () => (await import('./commands/tee.ts')).teeCommand,
+  },
+  {
     name: 'verify',
     summary: 'verify all evidence about an artifact and decide',
     load: async () => (await import('./commands/verify.ts')).verifyCommand,
