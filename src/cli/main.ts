@@ -41,6 +41,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/tee.ts')).teeCommand,
   },
   {
+    name: 'vulns',
+    summary: 'match an SBOM, directory or attested SBOM against the OSV database, with VEX',
+    load: async () => (await import('./commands/vulns.ts')).vulnsCommand,
+  },
+  {
+    name: 'db',
+    summary: 'import, update and inspect the offline OSV vulnerability database',
+    load: async () => (await import('./commands/db.ts')).dbCommand,
+  },
+  {
     name: 'verify',
     summary: 'verify all evidence about an artifact and decide',
     load: async () => (await import('./commands/verify.ts')).verifyCommand,

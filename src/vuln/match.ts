@@ -1,0 +1,509 @@
+import { PackageURL } from 'packageurl-js';
+import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
+import { isObject } from '../core/json.ts';
+import { scoreVector } from './cvss.ts';
+import type { VulnDatabase } from './db/index.ts';
+import { type OsvAffected, type OsvRecord, parseOsvRecord } from './osv.ts';
+import { AliasGroups, affectedVersions, isWithdrawn } from './range.ts';
+import { baseEcosystem, normalizeName, schemeFor } from './versions/index.ts';
+
+/** One component of the input SBOM, as matching and the outputs need it. */
+export interface ScanComponent {
+  /** bom-ref (CycloneDX) or SPDXID (SPDX): what findings point at. */
+  ref: string;
+  name: string;
+  version: string | undefined;
+  purl: string | undefined;
+  /** The file the component was found in (CycloneDX `vouch:foundIn` or evidence), when known. */
+  location?: string | undefined;
+}
+
+/** An SBOM read for scanning: its components, and the document itself (for the VDR). */
+export interface ScanInput {
+  format: 'cyclonedx' | 'spdx';
+  components: ScanComponent[];
+  document: Record<string, unknown>;
+}
+
+/** purl type → OSV ecosystem. Types not here are not matchable (e.g. generic). */
+const PURL_ECOSYSTEMS: Readonly<Record<string, string>> = {
+  npm: 'npm',
+  pypi: 'PyPI',
+  golang: 'Go',
+  cargo: 'crates.io',
+  maven: 'Maven',
+  nuget: 'NuGet',
+  gem: 'RubyGems',
+  composer: 'Packagist',
+  hex: 'Hex',
+  pub: 'Pub',
+  hackage: 'Hackage',
+  cran: 'CRAN',
+  swift: 'SwiftURL',
+  conan: 'ConanCenter',
+  bitnami: 'Bitnami',
+};
+
+/** deb/rpm/apk purls: the namespace (distribution) names the ecosystem. */
+const DISTRO_ECOSYSTEMS: Readonly<Record<string, string>> = {
+  debian: 'Debian',
+  ubuntu: 'Ubuntu',
+  alpine: 'Alpine',
+  wolfi: 'Wolfi',
+  chainguard: 'Chainguard',
+  almalinux: 'AlmaLinux',
+  rocky: 'Rocky Linux',
+  'rocky-linux': 'Rocky Linux',
+  redhat: 'Red Hat',
+  opensuse: 'openSUSE',
+  suse: 'SUSE',
+  mageia: 'Mageia',
+};
+
+/** Where a component is looked up, or why it cannot be. */
+export type PackageKey =
+  | { ok: true; ecosystem: string; name: string; version: string }
+  | { ok: false; reason: string };
+
+/**
+ * The OSV (ecosystem, name, version) of a component, from its purl. A
+ * component without a purl, with a generic or unknown purl type, or without
+ * a version cannot be matched; the reason says which.
+ */
+export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): PackageKey {
+  if (!c.purl) return { ok: false, reason: 'no purl' };
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(c.purl);
+  } catch (e) {
+    return { ok: false, reason: `malformed purl ${JSON.stringify(c.purl)}: ${errorMessage(e)}` };
+  }
+  const version = p.version ?? c.version;
+  if (!version) return { ok: false, reason: 'no version' };
+  if (p.type === 'generic') return { ok: false, reason: 'generic purl (no ecosystem)' };
+  let ecosystem = PURL_ECOSYSTEMS[p.type];
+  let name = p.name;
+  switch (p.type) {
+    case 'npm':
+      name = p.namespace ? `${p.namespace}/${p.name}` : p.name;
+      break;
+    case 'golang':
+    case 'composer':
+    case 'swift':
+      name = p.namespace ? `${p.namespace}/${p.name}` : p.name;
+      break;
+    case 'maven':
+      if (!p.namespace) return { ok: false, reason: 'maven purl without a group' };
+      name = `${p.namespace}:${p.name}`;
+      break;
+    case 'deb':
+    case 'rpm':
+    case 'apk': {
+      ecosystem = p.namespace ? DISTRO_ECOSYSTEMS[p.namespace.toLowerCase()] : undefined;
+      if (!ecosystem) {
+        return {
+          ok: false,
+          reason: `${p.type} purl of unknown distribution ${JSON.stringify(p.namespace ?? '')}`,
+        };
+      }
+      // OSV names Debian and Ubuntu packages by source package.
+      const upstream = p.qualifiers?.upstream;
+      if (p.type === 'deb' && typeof upstream === 'string' && upstream !== '') {
+        name = upstream.replace(/@.*$/, '');
+      }
+      break;
+    }
+  }
+  if (!ecosystem)
+    return { ok: false, reason: `purl type ${JSON.stringify(p.type)} has no OSV ecosystem` };
+  if (!schemeFor(ecosystem)) return { ok: false, reason: `no version scheme for ${ecosystem}` };
+  return { ok: true, ecosystem, name: normalizeName(ecosystem, name), version };
+}
+
+/** A vulnerability found in one component (one per alias group). */
+export interface Finding {
+  /** The preferred id of the alias group (CVE over GHSA over the rest). */
+  id: string;
+  /** Every other id of the group (record ids and aliases), sorted. */
+  aliases: string[];
+  /** Ids of the database records that matched. */
+  records: string[];
+  component: ScanComponent;
+  ecosystem: string;
+  package: string;
+  version: string;
+  severity: Severity;
+  /** The ratings severity came from; the highest is first. */
+  ratings: SeverityRating[];
+  summary: string;
+  /** Versions whose ranges say fixed, sorted; empty when no fix is known. */
+  fixed: string[];
+  /** Which range or list entry decided. */
+  reason: string;
+  published: string | undefined;
+  modified: string;
+  references: string[];
+  /** Set when a VEX statement suppresses the finding. */
+  suppressed?: Suppression;
+}
+
+export interface Suppression {
+  /** The VEX file. */
+  source: string;
+  format: 'openvex' | 'cyclonedx';
+  status: string;
+  justification: string;
+  detail: string;
+}
+
+export interface NotMatchable {
+  ref: string;
+  name: string;
+  purl: string | undefined;
+  reason: string;
+}
+
+export interface MatchResult {
+  components: number;
+  /** Components looked up in the database. */
+  matched: number;
+  notMatchable: NotMatchable[];
+  /** Records skipped: withdrawn (per id), or unreadable in the database. */
+  withdrawn: string[];
+  /** Ranges that could not be evaluated, per record id and why (GIT ranges are normal). */
+  unevaluable: Array<{ id: string; component: string; reason: string }>;
+  findings: Finding[];
+}
+
+export interface MatchOptions {
+  now: Date;
+}
+
+/**
+ * Matches components against the database: purl → (ecosystem, normalised
+ * name) → records → affectedVersions on each entry for that package.
+ * Withdrawn records are skipped (and listed); findings of one component
+ * whose records are aliases of each other are merged into one.
+ */
+export function matchComponents(
+  db: VulnDatabase,
+  components: readonly ScanComponent[],
+  options: MatchOptions,
+): MatchResult {
+  const cache = new Map<string, OsvRecord | null>();
+  const withdrawn = new Set<string>();
+  const result: MatchResult = {
+    components: components.length,
+    matched: 0,
+    notMatchable: [],
+    withdrawn: [],
+    unevaluable: [],
+    findings: [],
+  };
+  const lookups = new Map<string, ReturnType<VulnDatabase['lookup']>>();
+  for (const c of components) {
+    const key = packageKeyOf(c);
+    if (!key.ok) {
+      result.notMatchable.push({ ref: c.ref, name: c.name, purl: c.purl, reason: key.reason });
+      continue;
+    }
+    result.matched++;
+    const lk = `${baseEcosystem(key.ecosystem)}\0${key.name}`;
+    let rows = lookups.get(lk);
+    if (!rows) {
+      rows = db.lookup(key.ecosystem, key.name);
+      lookups.set(lk, rows);
+    }
+    const hits: Array<{ rec: OsvRecord; entries: OsvAffected[]; reason: string }> = [];
+    let versionProblem: string | undefined;
+    for (const row of rows) {
+      let rec = cache.get(row.id);
+      if (rec === undefined) {
+        try {
+          rec = parseOsvRecord(JSON.parse(row.json), `database record ${row.id}`);
+        } catch {
+          rec = null;
+        }
+        cache.set(row.id, rec);
+      }
+      if (rec === null) continue;
+      if (isWithdrawn(rec, options.now)) {
+        withdrawn.add(rec.id);
+        continue;
+      }
+      const entries: OsvAffected[] = [];
+      let reason = '';
+      for (const a of rec.affected) {
+        if (!a.package) continue;
+        if (baseEcosystem(a.package.ecosystem) !== baseEcosystem(key.ecosystem)) continue;
+        if (normalizeName(a.package.ecosystem, a.package.name) !== key.name) continue;
+        try {
+          const v = affectedVersions(a, key.version);
+          if (v.affected) {
+            entries.push(a);
+            reason ||= v.reason;
+          } else if (v.unevaluable && v.unevaluable !== 'git-range') {
+            result.unevaluable.push({ id: rec.id, component: c.ref, reason: v.unevaluable });
+          }
+        } catch (e) {
+          if (!isVouchError(e)) throw e;
+          versionProblem ??= e.message;
+        }
+      }
+      if (entries.length > 0) hits.push({ rec, entries, reason });
+    }
+    if (versionProblem !== undefined && hits.length === 0) {
+      result.notMatchable.push({
+        ref: c.ref,
+        name: c.name,
+        purl: c.purl,
+        reason: `version ${JSON.stringify(key.version)}: ${versionProblem}`,
+      });
+    }
+    result.findings.push(...mergeAliases(hits, c, key));
+  }
+  result.withdrawn = [...withdrawn].sort();
+  result.findings.sort(compareFindings);
+  return result;
+}
+
+function mergeAliases(
+  hits: Array<{ rec: OsvRecord; entries: OsvAffected[]; reason: string }>,
+  c: ScanComponent,
+  key: Extract<PackageKey, { ok: true }>,
+): Finding[] {
+  const groups = new AliasGroups();
+  for (const h of hits) groups.add(h.rec);
+  const byKey = new Map<string, typeof hits>();
+  for (const h of hits) {
+    const k = groups.keyOf(h.rec.id);
+    const list = byKey.get(k) ?? [];
+    list.push(h);
+    byKey.set(k, list);
+  }
+  const out: Finding[] = [];
+  for (const [id, list] of byKey) {
+    list.sort((a, b) => cmp(a.rec.id, b.rec.id));
+    const ids = new Set<string>();
+    const fixed = new Set<string>();
+    const refs = new Set<string>();
+    const ratings: SeverityRating[] = [];
+    for (const h of list) {
+      for (const x of [h.rec.id, ...h.rec.aliases, ...h.rec.upstream]) ids.add(x);
+      for (const a of h.entries) {
+        for (const r of a.ranges) {
+          // GIT ranges are fixed by commits, which are no version to upgrade to.
+          if (r.type === 'GIT') continue;
+          for (const e of r.events) if ('fixed' in e) fixed.add(e.fixed);
+        }
+      }
+      for (const r of h.rec.references) refs.add(r.url);
+      ratings.push(...severityOf(h.rec, h.entries));
+    }
+    ids.delete(id);
+    const first = list[0] as (typeof list)[number];
+    ratings.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || cmp(a.source, b.source));
+    out.push({
+      id,
+      aliases: [...ids].sort(cmp),
+      records: list.map((h) => h.rec.id),
+      component: c,
+      ecosystem: key.ecosystem,
+      package: key.name,
+      version: key.version,
+      severity: worst(ratings.map((r) => r.severity)),
+      ratings,
+      summary:
+        list.map((h) => h.rec.summary).find((s) => s !== undefined && s !== '') ??
+        firstLine(first.rec.details),
+      fixed: [...fixed].sort(cmp),
+      reason: first.reason,
+      published: list
+        .map((h) => h.rec.published)
+        .filter((p) => p !== undefined)
+        .sort()[0],
+      modified:
+        list
+          .map((h) => h.rec.modified)
+          .sort()
+          .at(-1) ?? first.rec.modified,
+      references: [...refs].sort(cmp),
+    });
+  }
+  return out;
+}
+
+function locationOf(c: Record<string, unknown>): string | undefined {
+  for (const p of Array.isArray(c.properties) ? c.properties : []) {
+    if (isObject(p) && p.name === 'vouch:foundIn' && typeof p.value === 'string') return p.value;
+  }
+  const occ =
+    isObject(c.evidence) && Array.isArray(c.evidence.occurrences)
+      ? c.evidence.occurrences[0]
+      : undefined;
+  return isObject(occ) && typeof occ.location === 'string' ? occ.location : undefined;
+}
+
+function firstLine(s: string | undefined): string {
+  return (
+    (s ?? '')
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim()
+      .slice(0, 200) ?? ''
+  );
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return cmp(a.component.ref, b.component.ref) || cmp(a.id, b.id);
+}
+
+/**
+ * The components of a CycloneDX (1.x JSON, nested components walked) or
+ * SPDX 2.x JSON document. The described package of an SPDX document and
+ * CycloneDX `metadata.component` are the subject, not components.
+ *
+ * @throws VouchError PREDICATE_MALFORMED
+ */
+export function componentsOfSbom(value: unknown, source: string): ScanInput {
+  const bad = (field: string, message: string) =>
+    new VouchError('PREDICATE_MALFORMED', message, { file: source, field });
+  if (!isObject(value)) throw bad('/', 'not a CycloneDX or SPDX JSON document (not an object)');
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  if (value.bomFormat === 'CycloneDX') {
+    const components: ScanComponent[] = [];
+    const refs = new Set<string>();
+    const walk = (list: unknown, path: string) => {
+      if (list === undefined) return;
+      if (!Array.isArray(list)) throw bad(path, 'must be an array');
+      list.forEach((c, i) => {
+        if (!isObject(c)) throw bad(`${path}/${i}`, 'not an object');
+        const group = str(c.group);
+        const name = `${group ? `${group}/` : ''}${str(c.name) ?? ''}`;
+        let ref = str(c['bom-ref']) ?? str(c.purl) ?? `${path}/${i}`;
+        // Refs must be unique for the VDR to point at one component.
+        while (refs.has(ref)) ref = `${ref}#${i}`;
+        refs.add(ref);
+        components.push({
+          ref,
+          name,
+          version: str(c.version),
+          purl: str(c.purl),
+          location: locationOf(c),
+        });
+        walk(c.components, `${path}/${i}/components`);
+      });
+    };
+    walk(value.components, '/components');
+    return { format: 'cyclonedx', components, document: value };
+  }
+  if (typeof value.spdxVersion === 'string' && value.spdxVersion.startsWith('SPDX-2.')) {
+    const packages = value.packages ?? [];
+    if (!Array.isArray(packages)) throw bad('/packages', 'must be an array');
+    const described = new Set<string>(
+      Array.isArray(value.documentDescribes) ? value.documentDescribes.map(String) : [],
+    );
+    for (const r of Array.isArray(value.relationships) ? value.relationships : []) {
+      if (isObject(r) && r.relationshipType === 'DESCRIBES' && r.spdxElementId === value.SPDXID) {
+        described.add(String(r.relatedSpdxElement));
+      }
+    }
+    const components: ScanComponent[] = [];
+    packages.forEach((p, i) => {
+      if (!isObject(p)) throw bad(`/packages/${i}`, 'not an object');
+      const id = str(p.SPDXID) ?? `/packages/${i}`;
+      if (described.has(id)) return;
+      let purl: string | undefined;
+      for (const r of Array.isArray(p.externalRefs) ? p.externalRefs : []) {
+        if (
+          isObject(r) &&
+          (r.referenceCategory === 'PACKAGE-MANAGER' ||
+            r.referenceCategory === 'PACKAGE_MANAGER') &&
+          r.referenceType === 'purl' &&
+          typeof r.referenceLocator === 'string'
+        ) {
+          purl = r.referenceLocator;
+          break;
+        }
+      }
+      components.push({ ref: id, name: str(p.name) ?? '', version: str(p.versionInfo), purl });
+    });
+    return { format: 'spdx', components, document: value };
+  }
+  throw bad('/', 'not a CycloneDX (bomFormat) or SPDX 2.x (spdxVersion) JSON document');
+}
+
+/** Severity levels, lowest first; `unknown` when no rating says anything. */
+export const SEVERITIES = ['unknown', 'none', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** One rating a finding's severity came from. */
+export interface SeverityRating {
+  /** `CVSS_V3`, `CVSS_V4`, `CVSS_V2`, `Ubuntu` or `database_specific`. */
+  source: string;
+  severity: Severity;
+  /** Base score computed from the vector (never copied from the record). */
+  score?: number;
+  vector?: string;
+}
+
+/** The qualitative CVSS v3/v4 rating of a base score. */
+export function severityOfScore(score: number): Severity {
+  if (score === 0) return 'none';
+  if (score < 4) return 'low';
+  if (score < 7) return 'medium';
+  if (score < 9) return 'high';
+  return 'critical';
+}
+
+export function worst(list: readonly Severity[]): Severity {
+  let w: Severity = 'unknown';
+  for (const s of list) if (SEVERITIES.indexOf(s) > SEVERITIES.indexOf(w)) w = s;
+  return w;
+}
+
+const WORDS: Readonly<Record<string, Severity>> = {
+  critical: 'critical',
+  high: 'high',
+  important: 'high',
+  moderate: 'medium',
+  medium: 'medium',
+  low: 'low',
+  negligible: 'low',
+  none: 'none',
+};
+
+/**
+ * Ratings of a record for the matched entries: CVSS vectors (record-level and
+ * entry-level) scored by computing the base score from the vector; then
+ * the words databases use (`database_specific.severity`: GHSA's MODERATE,
+ * Ubuntu priorities).
+ */
+export function severityOf(rec: OsvRecord, entries: readonly OsvAffected[]): SeverityRating[] {
+  const out: SeverityRating[] = [];
+  for (const s of [...rec.severity, ...entries.flatMap((a) => a.severity)]) {
+    if (s.type === 'CVSS_V3' || s.type === 'CVSS_V4') {
+      try {
+        const { score } = scoreVector(s.score);
+        out.push({ source: s.type, severity: severityOfScore(score), score, vector: s.score });
+      } catch (e) {
+        // A vector the scorer refuses gives no rating; the others still do.
+        if (!isVouchError(e)) throw e;
+      }
+    } else if (!s.type.startsWith('CVSS_')) {
+      const w = WORDS[s.score.toLowerCase()];
+      if (w) out.push({ source: s.type, severity: w });
+    }
+  }
+  for (const ds of [rec.database_specific, ...entries.map((a) => a.database_specific)]) {
+    if (isObject(ds) && typeof ds.severity === 'string') {
+      const w = WORDS[ds.severity.toLowerCase()];
+      if (w) out.push({ source: 'database_specific', severity: w });
+    }
+  }
+  return out;
+}

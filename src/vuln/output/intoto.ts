@@ -1,0 +1,59 @@
+import { PREDICATE_TYPES } from '../../core/predicates.ts';
+import { makeStatement, type Statement, type Subject } from '../../core/statement.ts';
+import { open, type ScanReport, suppressed } from './report.ts';
+
+export const VULNS_PREDICATE_TYPE = PREDICATE_TYPES.vuln;
+
+/**
+ * The in-toto vulns predicate v0.1
+ * (https://github.com/in-toto/attestation/blob/main/spec/predicates/vulns.md):
+ * scanner (uri, version, db, result[] of open findings with their severities)
+ * and metadata (scan times). vouch adds, under `scanner.result[].annotations`,
+ * the package each finding is in, and lists suppressed findings with their VEX
+ * justification in `invocation`-independent `annotations` of each result, so a
+ * consumer sees what was suppressed and why.
+ */
+export function vulnsPredicate(r: ScanReport): Record<string, unknown> {
+  const result = [...open(r), ...suppressed(r)].map((f) => {
+    const annotations: Record<string, unknown>[] = [
+      { package: f.component.purl ?? f.component.ref },
+      { version: f.version },
+      { fixed: f.fixed },
+    ];
+    if (f.aliases.length > 0) annotations.push({ aliases: f.aliases });
+    if (f.suppressed) annotations.push({ suppressed: f.suppressed });
+    return {
+      id: f.id,
+      severity: [
+        { method: 'vouch', score: f.severity },
+        ...f.ratings
+          .filter((x) => x.score !== undefined)
+          .map((x) => ({ method: x.source, score: String(x.score) })),
+      ],
+      annotations,
+    };
+  });
+  return {
+    invocation: {
+      parameters: [r.target.name, ...r.vex.map((v) => `--vex=${v}`)],
+      uri: '',
+      event_id: '',
+      produced_by: `${r.scanner.name} ${r.scanner.version}`,
+    },
+    scanner: {
+      uri: r.scanner.uri,
+      version: r.scanner.version,
+      db: {
+        uri: r.db.sources.join(' '),
+        version: `${r.db.records} records`,
+        lastUpdate: r.db.updatedAt ?? '',
+      },
+      result,
+    },
+    metadata: { scanStartedOn: r.time, scanFinishedOn: r.time },
+  };
+}
+
+export function vulnsStatement(r: ScanReport, subject: Subject): Statement {
+  return makeStatement([subject], VULNS_PREDICATE_TYPE, vulnsPredicate(r));
+}
