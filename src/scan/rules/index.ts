@@ -5,7 +5,12 @@
  */
 import type { RuleSet } from '../rule.ts';
 import { dockerfileRuleSet } from './dockerfile/index.ts';
+import { githubActionsRuleSet } from './github-actions/index.ts';
 import { kubernetesRuleSet } from './kubernetes/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each set has its own Doc type
-export const RULE_SETS: readonly RuleSet<any>[] = [dockerfileRuleSet, kubernetesRuleSet];
+export const RULE_SETS: readonly RuleSet<any>[] = [
+  githubActionsRuleSet,
+  dockerfileRuleSet,
+  kubernetesRuleSet,
+];
