@@ -229,6 +229,9 @@ async function tpmQuote(nonce: Buffer, ctx: AttestationContext): Promise<TeeEvid
       'quote.msg',
       '-s',
       'quote.sig',
+      // PCR values are printed only when they are also written out.
+      '-o',
+      'quote.pcrs',
       '-g',
       'sha256',
     ]);

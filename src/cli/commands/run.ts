@@ -1,4 +1,10 @@
-import { runAndAttest } from '../../attest/index.ts';
+import { ATTESTORS, runAndAttest } from '../../attest/index.ts';
+import {
+  addTeeByproduct,
+  parseTeeRequest,
+  type TeeAttestation,
+  teeAttestor,
+} from '../../attest/tee.ts';
 import { parse, usage } from '../args.ts';
 import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
 import { printJson } from '../io.ts';
@@ -24,6 +30,8 @@ Options:
   --products GLOB     products to record instead of changed files (repeatable)
   --env NAME          also record this environment variable (repeatable)
   --attest-failure    sign provenance even when the command fails
+  --tee PLATFORM      also record TEE evidence bound to this provenance:
+                      auto, tpm, sev-snp, tdx or nitro (see docs/cli/tee.md)
   --store DIR         evidence store (default: .vouch)
   --no-store          do not store the bundle
   --out FILE          also write the bundle to FILE (*.sigstore.json)
@@ -39,6 +47,7 @@ export const runCommand: Command = {
       products: { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       'attest-failure': { type: 'boolean' },
+      tee: { type: 'string' },
       ...PUBLISH_OPTIONS,
       ...INTOTO_RUN_OPTIONS,
     });
@@ -54,7 +63,9 @@ export const runCommand: Command = {
     if (values.materials) attestOptions.materials = values.materials;
     if (values.products) attestOptions.products = values.products;
     if (values.env) attestOptions.envAllow = values.env;
+    const tee = values.tee === undefined ? undefined : parseTeeRequest(values.tee);
     const result = await runAndAttest({
+      ...(tee ? { attestors: [...ATTESTORS, teeAttestor(tee)] } : {}),
       argv: rest,
       workdir: io.cwd,
       env: io.env,
@@ -76,6 +87,7 @@ export const runCommand: Command = {
     }
 
     io.stderr(`vouch run: signing provenance for ${result.subjects.length} product(s)\n`);
+    if (tee) addTeeByproduct(result.statement, result.attestations.tee as TeeAttestation);
     const published = await signAndPublish(result.statement, mode, values, io);
 
     if (values.json) {

@@ -214,7 +214,8 @@ interface ProvenanceEvidence {
 
 /** The tee byproduct of a provenance bundle or Statement, or undefined when the file is not one. */
 function provenanceEvidence(bytes: Buffer, file: string): ProvenanceEvidence | undefined {
-  if (bytes[0] !== 0x7b || !bytes.includes(TEE_BYPRODUCT_URI)) return undefined;
+  if (bytes[0] !== 0x7b || !(bytes.includes(TEE_BYPRODUCT_URI) || bytes.includes('"dsseEnvelope"')))
+    return undefined;
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
