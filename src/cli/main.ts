@@ -61,6 +61,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/policy.ts')).policyCommand,
   },
   {
+    name: 'repro',
+    summary: 'rebuild under variations, explain differences, normalize archives, attest',
+    load: async () => (await import('./commands/repro.ts')).reproCommand,
+  },
+  {
     name: 'evidence',
     summary: 'list stored evidence about an artifact',
     load: async () => (await import('./commands/evidence.ts')).evidenceCommand,

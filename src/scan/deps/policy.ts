@@ -1,0 +1,160 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { errorMessage, VouchError } from '../../core/errors.ts';
+import { readTextFile } from '../../core/json.ts';
+
+/** The dependency policy file `vouch scan` reads from the scanned directory when present. */
+export const DEPS_POLICY_FILE = '.vouch-deps.yaml';
+
+/** Where a package may come from besides its registry. */
+export const SOURCE_KINDS = ['git', 'tarball', 'file', 'link', 'workspace'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export interface DenyEntry {
+  /** Glob over the package name (`@scope/name` for npm, `group/artifact` for Maven). */
+  name?: string;
+  /** Glob over the package URL, e.g. `pkg:npm/event-stream@*`. */
+  purl?: string;
+  reason?: string;
+}
+
+export interface DepsPolicy {
+  source: string;
+  deny: DenyEntry[];
+  licenses: {
+    /** SPDX ids accepted; when set, a licence outside it (or none) is a finding. */
+    allow?: string[];
+    /** SPDX ids refused. */
+    deny?: string[];
+  };
+  sources: {
+    /** Non-registry sources accepted (default: workspace and link, the project's own packages). */
+    allow: SourceKind[];
+    /** Package URL globs that may come from anywhere. */
+    exceptions: string[];
+  };
+}
+
+/** The policy used when there is no policy file: only the source rule, with its defaults. */
+export function defaultDepsPolicy(): DepsPolicy {
+  return {
+    source: '(default)',
+    deny: [],
+    licenses: {},
+    sources: { allow: ['workspace', 'link'], exceptions: [] },
+  };
+}
+
+/**
+ * Parses `.vouch-deps.yaml`. Strict: an unknown field, a wrong type or an
+ * unknown source kind is an error naming the field and line, so a typo never
+ * turns a rule off.
+ *
+ * @throws VouchError SCAN_DEPS_POLICY_MALFORMED
+ */
+export function parseDepsPolicy(text: string, source: string): DepsPolicy {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const bad = (field: string, message: string, offset?: number) =>
+    new VouchError('SCAN_DEPS_POLICY_MALFORMED', message, {
+      file: source,
+      field: offset !== undefined ? `${field} (line ${lc.linePos(offset).line})` : field,
+    });
+  const err = doc.errors[0];
+  if (err) throw bad('/', `not valid YAML: ${err.message.split('\n')[0]}`, err.pos[0]);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 0 });
+  } catch (e) {
+    throw bad('/', `not usable YAML: ${errorMessage(e)}`);
+  }
+  const offsetOf = (path: (string | number)[]): number | undefined => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return node?.range?.[0];
+  };
+  const obj = (
+    v: unknown,
+    path: (string | number)[],
+    fields: string[],
+  ): Record<string, unknown> => {
+    const field = `/${path.join('/')}`;
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw bad(field, 'must be a mapping', offsetOf(path));
+    for (const k of Object.keys(v)) {
+      if (!fields.includes(k))
+        throw bad(
+          `${field === '/' ? '' : field}/${k}`,
+          `unknown field (known: ${fields.join(', ')})`,
+          offsetOf([...path, k]),
+        );
+    }
+    return v as Record<string, unknown>;
+  };
+  const strings = (v: unknown, path: (string | number)[]): string[] => {
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) {
+      throw bad(`/${path.join('/')}`, 'must be a list of non-empty strings', offsetOf(path));
+    }
+    return v as string[];
+  };
+  if (value === null || value === undefined) value = {};
+  const top = obj(value, [], ['version', 'deny', 'licenses', 'sources']);
+  if (top.version !== 1) throw bad('/version', 'must be 1', offsetOf(['version']));
+  const policy = defaultDepsPolicy();
+  policy.source = source;
+  if (top.deny !== undefined) {
+    if (!Array.isArray(top.deny)) throw bad('/deny', 'must be a list', offsetOf(['deny']));
+    policy.deny = top.deny.map((d, i) => {
+      const e = obj(d, ['deny', i], ['name', 'purl', 'reason']);
+      for (const k of ['name', 'purl', 'reason']) {
+        if (e[k] !== undefined && (typeof e[k] !== 'string' || e[k] === '')) {
+          throw bad(`/deny/${i}/${k}`, 'must be a non-empty string', offsetOf(['deny', i, k]));
+        }
+      }
+      if ((e.name === undefined) === (e.purl === undefined)) {
+        throw bad(`/deny/${i}`, 'give exactly one of name or purl', offsetOf(['deny', i]));
+      }
+      return e as DenyEntry;
+    });
+  }
+  if (top.licenses !== undefined) {
+    const l = obj(top.licenses, ['licenses'], ['allow', 'deny']);
+    if (l.allow !== undefined) policy.licenses.allow = strings(l.allow, ['licenses', 'allow']);
+    if (l.deny !== undefined) policy.licenses.deny = strings(l.deny, ['licenses', 'deny']);
+  }
+  if (top.sources !== undefined) {
+    const s = obj(top.sources, ['sources'], ['allow', 'exceptions']);
+    if (s.allow !== undefined) {
+      const kinds = strings(s.allow, ['sources', 'allow']);
+      for (const [i, k] of kinds.entries()) {
+        if (!(SOURCE_KINDS as readonly string[]).includes(k)) {
+          throw bad(
+            `/sources/allow/${i}`,
+            `unknown source kind ${JSON.stringify(k)} (known: ${SOURCE_KINDS.join(', ')})`,
+            offsetOf(['sources', 'allow', i]),
+          );
+        }
+      }
+      policy.sources.allow = kinds as SourceKind[];
+    }
+    if (s.exceptions !== undefined)
+      policy.sources.exceptions = strings(s.exceptions, ['sources', 'exceptions']);
+  }
+  return policy;
+}
+
+/**
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ | SCAN_DEPS_POLICY_MALFORMED
+ */
+export async function readDepsPolicy(path: string): Promise<DepsPolicy> {
+  return parseDepsPolicy(await readTextFile(path, 1024 * 1024), path);
+}
+
+/** A glob where `*` is any run of characters (including `/`) and `?` one character. */
+export function globMatches(glob: string, text: string): boolean {
+  const re = new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return re.test(text);
+}
