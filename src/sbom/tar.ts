@@ -24,6 +24,13 @@ export interface TarEntry {
   index: number;
   /** Offset of the entry's data in the (uncompressed) archive stream. */
   dataOffset: number;
+  /** Modification time, seconds since the epoch (pax `mtime` wins, fractions kept). */
+  mtime?: number;
+  uid?: number;
+  gid?: number;
+  /** Owner and group names (ustar `uname`/`gname`, pax overrides), '' when absent. */
+  uname?: string;
+  gname?: string;
 }
 
 export interface TarItem {
@@ -138,6 +145,7 @@ export async function* readTar(
         }
         size = Number(paxSize);
       }
+      const paxMeta = pax;
       pax = undefined;
       longName = undefined;
       longLink = undefined;
@@ -167,6 +175,11 @@ export async function* readTar(
         mode: h.mode,
         index: index++,
         dataOffset: input.position,
+        mtime: paxNumber(paxMeta?.get('mtime')) ?? h.mtime,
+        uid: paxNumber(paxMeta?.get('uid')) ?? h.uid,
+        gid: paxNumber(paxMeta?.get('gid')) ?? h.gid,
+        uname: paxMeta?.get('uname') ?? h.uname,
+        gname: paxMeta?.get('gname') ?? h.gname,
       };
       let consumed = false;
       const item: TarItem = {
@@ -247,6 +260,17 @@ interface RawHeader {
   typeflag: string;
   size: number;
   mode: number;
+  mtime: number;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+}
+
+/** A pax numeric record (`mtime` may carry a fraction); undefined when absent or not a number. */
+function paxNumber(v: string | undefined): number | undefined {
+  if (v === undefined || !/^-?\d{1,16}(\.\d{1,9})?$/.test(v)) return undefined;
+  return Number(v);
 }
 
 function parseHeader(b: Buffer, archive: string, at: number): RawHeader {
@@ -276,7 +300,27 @@ function parseHeader(b: Buffer, archive: string, at: number): RawHeader {
   const size = parseNumber(b.subarray(124, 136), archive, at);
   const mode = parseNumber(b.subarray(100, 108), archive, at);
   const flag = b[156] === 0 ? '0' : String.fromCharCode(b[156] as number);
-  return { name, linkname: cString(b.subarray(157, 257)), typeflag: flag, size, mode };
+  return {
+    name,
+    linkname: cString(b.subarray(157, 257)),
+    typeflag: flag,
+    size,
+    mode,
+    mtime: lenientNumber(b.subarray(136, 148), archive, at),
+    uid: lenientNumber(b.subarray(108, 116), archive, at),
+    gid: lenientNumber(b.subarray(116, 124), archive, at),
+    uname: ustar || magic === 'ustar ' ? cString(b.subarray(265, 297)) : '',
+    gname: ustar || magic === 'ustar ' ? cString(b.subarray(297, 329)) : '',
+  };
+}
+
+/** Metadata numbers never made an archive unreadable before they were read: a bad one is 0. */
+function lenientNumber(field: Buffer, archive: string, at: number): number {
+  try {
+    return parseNumber(field, archive, at);
+  } catch {
+    return 0;
+  }
 }
 
 function parseNumber(field: Buffer, archive: string, at: number): number {

@@ -35,6 +35,14 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localOffset: number;
+  /** MS-DOS date (high 16 bits) and time (low 16 bits) from the central directory. */
+  dosDateTime?: number;
+  /** External attributes: Unix mode in the high 16 bits when made on Unix. */
+  externalAttributes?: number;
+  /** The central directory's extra field (extended timestamps, Unix uid/gid…), raw. */
+  extra?: Buffer;
+  /** Byte offset of this entry's central directory record: its order in the archive. */
+  centralOffset?: number;
 }
 
 export class ZipArchive {
@@ -130,7 +138,18 @@ export class ZipArchive {
           },
         );
       }
-      out.push({ name, method, flags, compressedSize, size, localOffset });
+      out.push({
+        name,
+        method,
+        flags,
+        compressedSize,
+        size,
+        localOffset,
+        dosDateTime: d.readUInt32LE(p + 12),
+        externalAttributes: d.readUInt32LE(p + 38),
+        extra: d.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen),
+        centralOffset: p,
+      });
       p += 46 + nameLen + extraLen + commentLen;
     }
     return out;

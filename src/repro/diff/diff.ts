@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { compareCodePoints, digestFile } from '../../core/digest.ts';
+import { errorMessage, VouchError } from '../../core/errors.ts';
+import { CONTAINERS, type Container, type MemberMeta, type Node } from './containers/index.ts';
+import { compareLeaf } from './content.ts';
+import {
+  type Codec,
+  type DiffContext,
+  decoded,
+  decodedHead,
+  detectCodec,
+  type GzipHeader,
+  parseGzipHeader,
+  readHead,
+} from './source.ts';
+import {
+  DEFAULT_DIFF_LIMITS,
+  type DiffClass,
+  type Difference,
+  type DiffLimits,
+  type DiffResult,
+  HINTS,
+} from './types.ts';
+
+export interface DiffOptions {
+  limits?: Partial<DiffLimits>;
+  /** Absolute build directories to recognise when they leak into outputs. */
+  buildPaths?: readonly string[];
+  /** The root of every nested path (default: A's base name). */
+  name?: string;
+}
+
+/**
+ * Compares two files (or directories) structurally: archives are listed,
+ * not extracted; only members whose bytes differ are copied, under numbered
+ * names, into a private temp dir that is removed afterwards, and compared
+ * in turn. Member metadata is compared apart from content.
+ *
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ | ARCHIVE_MALFORMED | ARCHIVE_UNSAFE |
+ *   ARCHIVE_TOO_LARGE | ARCHIVE_TOO_DEEP | PATH_ESCAPE
+ */
+export async function diffFiles(
+  a: string,
+  b: string,
+  options: DiffOptions = {},
+): Promise<DiffResult> {
+  const limits = { ...DEFAULT_DIFF_LIMITS, ...options.limits };
+  const [sa, sb] = await Promise.all([statOf(a), statOf(b)]);
+  const tmp = await mkdtemp(join(tmpdir(), 'vouch-repro-diff-'));
+  const ctx: DiffContext = {
+    limits,
+    budget: { decompressed: limits.maxDecompressed, spill: limits.maxSpill },
+    tmp,
+    next: { n: 0 },
+  };
+  const differ = new Differ(ctx, options.buildPaths ?? []);
+  try {
+    const name = options.name ?? (basename(a) || a);
+    const differences = await differ.node(a, b, sa.isDirectory(), sb.isDirectory(), name, 0);
+    differences.sort(
+      (x, y) =>
+        compareCodePoints(x.path, y.path) ||
+        compareCodePoints(x.kind, y.kind) ||
+        compareCodePoints(x.field ?? '', y.field ?? ''),
+    );
+    return { identical: differences.length === 0, a, b, differences };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function statOf(path: string) {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new VouchError('FILE_NOT_FOUND', 'no such file', { file: path });
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
+  }
+}
+
+interface Listed {
+  meta: MemberMeta;
+  sha256?: string;
+}
+
+const HEAD = 1024;
+
+class Differ {
+  readonly ctx: DiffContext;
+  readonly buildPaths: readonly string[];
+
+  constructor(ctx: DiffContext, buildPaths: readonly string[]) {
+    this.ctx = ctx;
+    this.buildPaths = buildPaths;
+  }
+
+  async node(
+    a: string,
+    b: string,
+    dirA: boolean,
+    dirB: boolean,
+    path: string,
+    depth: number,
+  ): Promise<Difference[]> {
+    if (depth > this.ctx.limits.maxDepth) {
+      throw new VouchError(
+        'ARCHIVE_TOO_DEEP',
+        `archives nested more than ${this.ctx.limits.maxDepth} deep`,
+        { file: path },
+      );
+    }
+    if (!dirA && !dirB) {
+      const [da, db] = await Promise.all([digestFile(a), digestFile(b)]);
+      if (da.sha256 === db.sha256) return [];
+    }
+    const na = await this.describe(a, dirA, path);
+    const nb = await this.describe(b, dirB, path);
+    const out: Difference[] = [];
+    if (na.codec !== nb.codec) {
+      out.push(
+        diff(path, 'content', 'unknown', {
+          detail: `${na.codec ?? 'not compressed'} vs ${nb.codec ?? 'not compressed'}`,
+        }),
+      );
+      return out;
+    }
+    if (na.codec === 'gzip') out.push(...(await this.gzipHeaders(na, nb, path)));
+    const ca = CONTAINERS.find((c) => c.detect(na));
+    const cb = CONTAINERS.find((c) => c.detect(nb));
+    let inner: Difference[];
+    if (ca && cb && ca === cb) inner = await this.container(ca, na, nb, path, depth);
+    else if (ca !== cb) {
+      inner = [
+        diff(path, 'content', 'unknown', {
+          detail: `a ${ca?.format ?? 'plain file'} vs a ${cb?.format ?? 'plain file'}`,
+        }),
+      ];
+    } else inner = await this.leaf(na, nb, path);
+    out.push(...inner);
+    if (inner.length === 0 && !dirA) {
+      // Same members, same metadata, same bytes inside, yet the files differ.
+      out.push(
+        na.codec
+          ? diff(path, 'compression', 'compression-level', {
+              detail: `the same content compressed to different ${na.codec} bytes`,
+            })
+          : diff(path, 'content', 'unknown', {
+              detail:
+                'the archives differ outside any member (padding, end-of-archive blocks, comments)',
+            }),
+      );
+    }
+    return out;
+  }
+
+  async describe(file: string, isDirectory: boolean, name: string): Promise<Node> {
+    if (isDirectory) return { file, name, isDirectory, head: Buffer.alloc(0) };
+    const raw = await readHead(file, HEAD);
+    const codec = detectCodec(raw);
+    if (!codec) return { file, name, isDirectory, head: raw };
+    return {
+      file,
+      name,
+      isDirectory,
+      codec,
+      head: await decodedHead(file, codec, this.ctx, name, HEAD),
+    };
+  }
+
+  async gzipHeaders(a: Node, b: Node, path: string): Promise<Difference[]> {
+    const [ha, hb] = await Promise.all([gzipHeaderOf(a), gzipHeaderOf(b)]);
+    const out: Difference[] = [];
+    const field = (f: keyof GzipHeader, cls: DiffClass, show = (v: unknown) => String(v)) => {
+      if (ha[f] !== hb[f])
+        out.push(diff(path, 'header', cls, { field: `gzip.${f}`, a: show(ha[f]), b: show(hb[f]) }));
+    };
+    field('mtime', 'timestamp', (v) =>
+      v === 0 ? '0' : new Date((v as number) * 1000).toISOString(),
+    );
+    field('name', 'compression-level', (v) => JSON.stringify(v));
+    field('comment', 'compression-level', (v) => JSON.stringify(v));
+    field('xfl', 'compression-level');
+    field('os', 'compression-level');
+    for (const d of out)
+      d.hint =
+        d.class === 'timestamp'
+          ? 'gzip -n (no name or time in the header), or set SOURCE_DATE_EPOCH'
+          : HINTS['compression-level'];
+    return out;
+  }
+
+  async leaf(a: Node, b: Node, path: string): Promise<Difference[]> {
+    let fa = a.file;
+    let fb = b.file;
+    if (a.codec && b.codec) {
+      [fa, fb] = await Promise.all([
+        this.spill(decoded(a.file, a.codec, this.ctx, path), path),
+        this.spill(decoded(b.file, b.codec, this.ctx, path), path),
+      ]);
+    }
+    const d = await compareLeaf(fa, fb, path, {
+      maxTextBytes: this.ctx.limits.maxTextBytes,
+      buildPaths: this.buildPaths,
+    });
+    return d ? [d] : [];
+  }
+
+  async list(c: Container, n: Node): Promise<Map<string, Listed>> {
+    const out = new Map<string, Listed>();
+    for await (const m of c.members(n, this.ctx)) {
+      const key = uniqueKey(out, m.meta.path);
+      const entry: Listed = { meta: m.meta };
+      if (m.meta.type === 'file') {
+        const h = createHash('sha256');
+        for await (const chunk of m.body()) h.update(chunk);
+        entry.sha256 = h.digest('hex');
+      }
+      out.set(key, entry);
+    }
+    return out;
+  }
+
+  async container(
+    c: Container,
+    a: Node,
+    b: Node,
+    path: string,
+    depth: number,
+  ): Promise<Difference[]> {
+    const [la, lb] = await Promise.all([this.list(c, a), this.list(c, b)]);
+    const out: Difference[] = [];
+    const at = (key: string) => (key === '' ? path : `${path}/${key}`);
+    const changed: string[] = [];
+    for (const [key, x] of la) {
+      const y = lb.get(key);
+      if (!y) {
+        out.push(
+          diff(at(key), 'removed', 'unknown', {
+            detail: `only in A (${x.meta.type})`,
+            hint: 'a member only one build produces: look at what decides whether it is made',
+          }),
+        );
+        continue;
+      }
+      out.push(...metadataDiffs(at(key), x.meta, y.meta));
+      if (x.meta.type === 'file' && y.meta.type === 'file' && x.sha256 !== y.sha256)
+        changed.push(key);
+    }
+    for (const [key, y] of lb) {
+      if (!la.has(key))
+        out.push(
+          diff(at(key), 'added', 'unknown', {
+            detail: `only in B (${y.meta.type})`,
+            hint: 'a member only one build produces: look at what decides whether it is made',
+          }),
+        );
+    }
+    const order = orderDifference(la, lb);
+    if (order) out.push(diff(path, 'order', 'file-order', { detail: order }));
+    if (changed.length > 0) {
+      const wanted = new Set(changed);
+      const [sa, sb] = await Promise.all([
+        this.spillMembers(c, a, wanted),
+        this.spillMembers(c, b, wanted),
+      ]);
+      for (const key of changed) {
+        const fa = sa.get(key);
+        const fb = sb.get(key);
+        if (!fa || !fb) continue;
+        out.push(...(await this.node(fa, fb, false, false, at(key), depth + 1)));
+      }
+    }
+    return out;
+  }
+
+  async spillMembers(c: Container, n: Node, wanted: Set<string>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const seen = new Map<string, Listed>();
+    for await (const m of c.members(n, this.ctx)) {
+      const key = uniqueKey(seen, m.meta.path);
+      seen.set(key, { meta: m.meta });
+      if (!wanted.has(key)) continue;
+      out.set(key, await this.spill(m.body(), `${n.name}/${key}`));
+    }
+    return out;
+  }
+
+  /** Copies a stream into the private temp dir under a numbered name, within the spill budget. */
+  async spill(body: AsyncIterable<Buffer>, name: string): Promise<string> {
+    const file = join(this.ctx.tmp, String(this.ctx.next.n++));
+    const ctx = this.ctx;
+    async function* counted() {
+      for await (const chunk of body) {
+        ctx.budget.spill -= chunk.length;
+        if (ctx.budget.spill < 0) {
+          throw new VouchError(
+            'ARCHIVE_TOO_LARGE',
+            `differing members pass the limit of ${ctx.limits.maxSpill} bytes copied for comparison`,
+            { file: name },
+          );
+        }
+        yield chunk;
+      }
+    }
+    await pipeline(Readable.from(counted()), createWriteStream(file, { mode: 0o600, flags: 'wx' }));
+    return file;
+  }
+}
+
+async function gzipHeaderOf(n: Node): Promise<GzipHeader> {
+  return parseGzipHeader(await readHead(n.file, 64 * 1024), n.name);
+}
+
+function uniqueKey(map: Map<string, unknown>, path: string): string {
+  if (!map.has(path)) return path;
+  let i = 2;
+  while (map.has(`${path}#${i}`)) i++;
+  return `${path}#${i}`;
+}
+
+function diff(
+  path: string,
+  kind: Difference['kind'],
+  cls: DiffClass,
+  extra: Partial<Difference> = {},
+): Difference {
+  return { path, kind, class: cls, hint: HINTS[cls], ...extra };
+}
+
+const TIME_FIELDS = new Set(['mtime', 'extra']);
+const OWNER_FIELDS = new Set(['mode', 'uid', 'gid', 'uname', 'gname']);
+
+function metadataDiffs(path: string, x: MemberMeta, y: MemberMeta): Difference[] {
+  const out: Difference[] = [];
+  for (const f of [
+    'type',
+    'mode',
+    'uid',
+    'gid',
+    'uname',
+    'gname',
+    'linkname',
+    'mtime',
+    'extra',
+  ] as const) {
+    const va = x[f];
+    const vb = y[f];
+    if (va === undefined || vb === undefined || va === vb) continue;
+    let cls: DiffClass = 'unknown';
+    if (TIME_FIELDS.has(f)) cls = 'timestamp';
+    else if (OWNER_FIELDS.has(f)) cls = 'permissions-ownership';
+    else if (f === 'linkname' && (String(va).startsWith('/') || String(vb).startsWith('/')))
+      cls = 'embedded-build-path';
+    out.push(diff(path, 'metadata', cls, { field: f, a: show(f, va), b: show(f, vb) }));
+  }
+  return out;
+}
+
+function show(field: string, v: unknown): string {
+  if (field === 'mtime' && typeof v === 'number') return new Date(v * 1000).toISOString();
+  if (field === 'mode' && typeof v === 'number') return `0${v.toString(8)}`;
+  return String(v);
+}
+
+/** Whether the members both sides have come in the same order; if not, the first few that moved. */
+function orderDifference(a: Map<string, Listed>, b: Map<string, Listed>): string | undefined {
+  const common = [...a.keys()].filter((k) => b.has(k));
+  const inB = [...b.keys()].filter((k) => a.has(k));
+  if (common.every((k, i) => k === inB[i])) return undefined;
+  const moved: string[] = [];
+  for (let i = 0; i < common.length && moved.length < 5; i++) {
+    if (common[i] !== inB[i]) moved.push(`#${i}: ${common[i]} vs ${inB[i]}`);
+  }
+  return `members in a different order (${moved.join('; ')})`;
+}
+
+export type { Codec };
