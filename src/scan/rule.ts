@@ -91,9 +91,20 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-/** Runs every rule of `set` on `doc`; a rule that throws is a bug, not a finding. */
+/**
+ * Runs every rule of `set` on `doc`. A place reached twice (a YAML anchor
+ * used by several jobs) is reported once: one finding per rule, line and
+ * column. A rule that throws is a bug, not a finding.
+ */
 export function runRules<Doc>(set: RuleSet<Doc>, doc: Doc, ctx: RuleContext): Finding[] {
   const out: Finding[] = [];
-  for (const rule of set.rules) out.push(...rule.check(doc, ctx));
+  const seen = new Set<string>();
+  for (const rule of set.rules)
+    for (const f of rule.check(doc, ctx)) {
+      const k = `${f.ruleId}\0${f.line}\0${f.column ?? 0}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(f);
+    }
   return out;
 }

@@ -6,11 +6,13 @@
 import type { RuleSet } from '../rule.ts';
 import { dockerfileRuleSet } from './dockerfile/index.ts';
 import { githubActionsRuleSet } from './github-actions/index.ts';
+import { gitlabCiRuleSet } from './gitlab-ci/index.ts';
 import { kubernetesRuleSet } from './kubernetes/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each set has its own Doc type
 export const RULE_SETS: readonly RuleSet<any>[] = [
   githubActionsRuleSet,
+  gitlabCiRuleSet,
   dockerfileRuleSet,
   kubernetesRuleSet,
 ];
