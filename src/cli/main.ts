@@ -51,6 +51,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/db.ts')).dbCommand,
   },
   {
+    name: 'scan',
+    summary: 'find misconfigurations, secrets and disallowed dependencies (table, JSON, SARIF, signed)',
+    load: async () => (await import('./commands/scan.ts')).scanCommand,
+  },
+  {
     name: 'verify',
     summary: 'verify all evidence about an artifact and decide',
     load: async () => (await import('./commands/verify.ts')).verifyCommand,
@@ -64,6 +69,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'repro',
     summary: 'rebuild under variations, explain differences, normalize archives, attest',
     load: async () => (await import('./commands/repro.ts')).reproCommand,
+  },
+  {
+    name: 'comply',
+    summary: 'SSDF compliance matrix (markdown/HTML/JSON/OSCAL) from verified evidence',
+    load: async () => (await import('./commands/comply.ts')).complyCommand,
   },
   {
     name: 'evidence',
