@@ -236,7 +236,7 @@ class Differ {
   ): Promise<Difference[]> {
     const [la, lb] = await Promise.all([this.list(c, a), this.list(c, b)]);
     const out: Difference[] = [];
-    const at = (key: string) => (key === '' ? path : `${path}/${key}`);
+    const at = (key: string) => (key === '' ? `${path}/.` : `${path}/${key}`);
     const changed: string[] = [];
     for (const [key, x] of la) {
       const y = lb.get(key);
