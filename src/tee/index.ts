@@ -3,6 +3,7 @@
 import { VouchError } from '../core/errors.ts';
 import { nitroVerifier } from './nitro/verifier.ts';
 import { sevSnpVerifier } from './sev-snp/verifier.ts';
+import { tdxVerifier } from './tdx/verifier.ts';
 import { tpmVerifier } from './tpm/verifier.ts';
 import type { TeePlatform, TeeVerifier } from './verifier.ts';
 import type { ChainCache } from './x509.ts';
@@ -37,7 +38,7 @@ export { ChainCache } from './x509.ts';
  * shared by all of them (signature checks are pure, so sharing is safe).
  */
 export function teeVerifiers(opts: { cache?: ChainCache } = {}): readonly TeeVerifier[] {
-  return [sevSnpVerifier(opts), nitroVerifier(opts), tpmVerifier(opts)];
+  return [sevSnpVerifier(opts), tdxVerifier(opts), nitroVerifier(opts), tpmVerifier(opts)];
 }
 
 /**

@@ -328,8 +328,9 @@ async function withFileAsync<T>(file: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/** Verifiers name evidence generically; the user knows it by the file they gave. */
 function named(e: unknown, file: string): unknown {
-  if (isVouchError(e) && e.file === undefined)
+  if (isVouchError(e) && e.file !== file)
     return new VouchError(e.code, e.message, { file, cause: e });
   return e;
 }
