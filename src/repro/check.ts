@@ -455,7 +455,13 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   const { entries } = await digestTree(dir, {
     ignore: (rel) => EXCLUDED.has(rel.split('/')[0] as string),
   });
-  return new Map(entries.map((e) => [e.path, e.digest.sha256 as string]));
+  // A product rebuilt with the same bytes (a stale copy in the source) still counts: mtimes too.
+  const out = new Map<string, string>();
+  for (const e of entries) {
+    const st = await lstat(join(dir, e.path));
+    out.set(e.path, `${e.digest.sha256}:${st.mtimeMs}`);
+  }
+  return out;
 }
 
 async function changedFiles(dir: string, before: Map<string, string>): Promise<string[]> {
