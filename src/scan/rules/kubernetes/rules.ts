@@ -17,7 +17,8 @@ type KRule = Rule<Manifests>;
 const PSS = 'https://kubernetes.io/docs/concepts/security/pod-security-standards/';
 
 function at(n: YNode | undefined, fallback: YNode): Position {
-  return { line: (n ?? fallback).line };
+  const x = n ?? fallback;
+  return { line: x.line, column: x.column };
 }
 function keyAt(n: YNode | undefined, key: string, fallback: YNode): Position {
   const e = entry(n, key);
