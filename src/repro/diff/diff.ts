@@ -142,9 +142,16 @@ class Differ {
           detail: `a ${ca?.format ?? 'plain file'} vs a ${cb?.format ?? 'plain file'}`,
         }),
       ];
+    } else if (na.codec && nb.codec) {
+      // A compressed plain file: compare what is inside (which may be compressed again).
+      const [fa, fb] = await Promise.all([
+        this.spill(decoded(na.file, na.codec, this.ctx, path), path),
+        this.spill(decoded(nb.file, nb.codec, this.ctx, path), path),
+      ]);
+      inner = await this.node(fa, fb, false, false, path, depth + 1);
     } else inner = await this.leaf(na, nb, path);
     out.push(...inner);
-    if (inner.length === 0 && !dirA) {
+    if (inner.length === 0 && out.length === 0 && !dirA) {
       // Same members, same metadata, same bytes inside, yet the files differ.
       out.push(
         na.codec
@@ -197,15 +204,7 @@ class Differ {
   }
 
   async leaf(a: Node, b: Node, path: string): Promise<Difference[]> {
-    let fa = a.file;
-    let fb = b.file;
-    if (a.codec && b.codec) {
-      [fa, fb] = await Promise.all([
-        this.spill(decoded(a.file, a.codec, this.ctx, path), path),
-        this.spill(decoded(b.file, b.codec, this.ctx, path), path),
-      ]);
-    }
-    const d = await compareLeaf(fa, fb, path, {
+    const d = await compareLeaf(a.file, b.file, path, {
       maxTextBytes: this.ctx.limits.maxTextBytes,
       buildPaths: this.buildPaths,
     });
