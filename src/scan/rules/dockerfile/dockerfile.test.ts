@@ -14,7 +14,7 @@ test('parser: continuations, comments inside them, heredocs, JSON form, escape d
     [
       '# syntax=docker/dockerfile:1',
       'ARG BASE=debian:12',
-      'FROM ${BASE} AS build',
+      'FROM $' + '{BASE} AS build',
       'RUN apt-get update \\',
       '  # a comment inside',
       '',
@@ -91,7 +91,7 @@ test('docker/latest-base-image and docker/unpinned-base-image: one finding per F
     ['docker/latest-base-image@1', 'docker/latest-base-image@2', 'docker/unpinned-base-image@3'],
   );
   // ARG expansion; an ARG without default cannot be judged.
-  assert.deepEqual(only('ARG V=3.20\nFROM alpine:${V}\nUSER 1', 'docker/unpinned-base-image'), [
+  assert.deepEqual(only(`ARG V=3.20\nFROM alpine:\${V}\nUSER 1`, 'docker/unpinned-base-image'), [
     'docker/unpinned-base-image@2',
   ]);
   assert.deepEqual(only('ARG IMG\nFROM $IMG\nUSER 1', 'docker/latest-base-image'), []);
