@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../core/atomic.ts';
@@ -268,5 +269,13 @@ async function attestTarget(
   const scanned: ScannedTarget = { kind: 'git', name: basename(top), commit: head, dirty };
   const path = relative(top, abs);
   if (path !== '') scanned.path = path.split('\\').join('/');
-  return { subject: { name: basename(top), digest: { gitCommit: head } }, scanned };
+  // Stores and verifiers find evidence by sha256: the commit object's own bytes give one
+  // (`git cat-file commit <sha>` with git's "commit <size>\0" header), as stable as the commit.
+  const object = await run('git', ['-C', top, 'cat-file', 'commit', head], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const body = object.stdout as Buffer;
+  const sha256 = createHash('sha256').update(`commit ${body.length}\0`).update(body).digest('hex');
+  return { subject: { name: basename(top), digest: { sha256, gitCommit: head } }, scanned };
 }

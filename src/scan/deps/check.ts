@@ -133,7 +133,10 @@ export async function checkDependencies(
   };
   const allow = policy.licenses.allow?.map((s) => s.toLowerCase());
   const deny = policy.licenses.deny?.map((s) => s.toLowerCase());
+  // The project itself (and its workspaces) is not a dependency of itself.
+  const roots = new Set(sbom.roots);
   for (const c of sbom.components) {
+    if (roots.has(c.ref)) continue;
     const name = packageName(c);
     const id = `${name}@${c.version}`;
     const denied = policy.deny.find(

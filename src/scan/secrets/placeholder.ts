@@ -8,6 +8,8 @@ const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
   // ${VAR}, $VAR, {{ .Values.x }}, %(name)s, #{x}, <token>, [PASSWORD]
   /\$\{[^}]*\}/,
   /^\$[A-Za-z_][A-Za-z0-9_]*$/,
+  // printf-style slots: %s, %v, %d
+  /^%[a-z]$/,
   /\{\{[^}]*\}\}/,
   /%\([^)]*\)s/,
   /#\{[^}]*\}/,
