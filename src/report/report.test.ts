@@ -99,7 +99,27 @@ const PREDICATES = {
     metadata: { scanStartedOn: finished, scanFinishedOn: finished },
   }),
   tests: (result = 'PASSED') => ({ result, passedTests: ['unit'], failedTests: [] }),
-  plain: () => ({ note: 'presence only' }),
+  scan: (findings: unknown[] = [{ ruleId: 'k8s/privileged', severity: 'medium' }]) => ({
+    scanner: { name: 'vouch', version: '0.1.0', kinds: ['misconfiguration'], rules: 10 },
+    target: { kind: 'directory', name: 'src' },
+    scannedAt: FRESH,
+    clean: findings.length === 0,
+    findings,
+    suppressed: [],
+    parseErrors: [],
+  }),
+  rebuild: (reproducible = true, matches = true) => ({
+    rebuilder: { id: 'https://rebuild.example/' },
+    agreement: {
+      reproducible,
+      runs: 2,
+      agreeing: reproducible ? 2 : 1,
+      differing: [],
+      culprits: [],
+    },
+    original: { matches, matched: ['release.tar'], mismatched: [], missing: [] },
+    metadata: { startedOn: FRESH, finishedOn: FRESH },
+  }),
 };
 
 const TYPE = {
@@ -134,8 +154,8 @@ async function fullEvidence(): Promise<CandidateBundle[]> {
     await bundle('sbom.json', TYPE.sbom, PREDICATES.sbom()),
     await bundle('vulns.json', TYPE.vulns, PREDICATES.vulns()),
     await bundle('tests.json', TYPE.tests, PREDICATES.tests()),
-    await bundle('scan.json', TYPE.scan, PREDICATES.plain()),
-    await bundle('rebuild.json', TYPE.rebuild, PREDICATES.plain()),
+    await bundle('scan.json', TYPE.scan, PREDICATES.scan()),
+    await bundle('rebuild.json', TYPE.rebuild, PREDICATES.rebuild()),
   ];
 }
 
@@ -349,6 +369,66 @@ describe('buildReport from verified evidence', () => {
     ]);
     assert.equal(task(stale, 'RV.1.1').status, 'not-satisfied');
     assert.match(task(stale, 'RV.1.1').missing[0]?.reasons.join(' ') ?? '', /stale, 31\.5d old/);
+  });
+
+  test('a finding VEX suppresses does not count against the threshold; an open one does', async () => {
+    const base = (await fullEvidence()).filter((b) => b.source !== 'vulns.json');
+    const finding = (suppressed: boolean) => {
+      const v = PREDICATES.vulns(['HIGH']);
+      const r = v.scanner.result[0] as Record<string, unknown>;
+      r.annotations = [
+        { package: 'pkg:npm/x@1.0.0' },
+        ...(suppressed ? [{ suppressed: { status: 'not_affected' } }] : []),
+      ];
+      return v;
+    };
+    const vexed = await report([...base, await bundle('v.json', TYPE.vulns, finding(true))]);
+    assert.equal(task(vexed, 'RV.2.2').status, 'satisfied');
+    const open = await report([...base, await bundle('v.json', TYPE.vulns, finding(false))]);
+    assert.equal(task(open, 'RV.2.2').status, 'not-satisfied');
+  });
+
+  test('scan, rebuild and TEE evidence count only when they say what the task needs', async () => {
+    const base = (await fullEvidence()).filter(
+      (b) => b.source !== 'scan.json' && b.source !== 'rebuild.json',
+    );
+    const cases: Array<[string, CandidateBundle[], Record<string, string>]> = [
+      [
+        'a scan with a high finding',
+        [await bundle('s.json', TYPE.scan, PREDICATES.scan([{ ruleId: 'x', severity: 'high' }]))],
+        { 'PW.7.2': 'not-satisfied', 'RV.1.2': 'not-satisfied' },
+      ],
+      [
+        'a clean scan',
+        [await bundle('s.json', TYPE.scan, PREDICATES.scan([]))],
+        { 'PW.7.2': 'satisfied', 'PO.3.2': 'not-satisfied' },
+      ],
+      [
+        'a rebuild that was not reproducible',
+        [await bundle('r.json', TYPE.rebuild, PREDICATES.rebuild(false, true))],
+        { 'PO.3.2': 'not-satisfied', 'PW.6.1': 'not-satisfied' },
+      ],
+      [
+        'a reproducible rebuild that does not match the original',
+        [await bundle('r.json', TYPE.rebuild, PREDICATES.rebuild(true, false))],
+        { 'PO.3.2': 'not-satisfied' },
+      ],
+      [
+        'a TEE verification that failed',
+        [await bundle('t.json', TYPE.tee, { platform: 'tpm', verification: { ok: false } })],
+        { 'PO.3.2': 'not-satisfied' },
+      ],
+      [
+        'a verified TEE-attested build',
+        [await bundle('t.json', TYPE.tee, { platform: 'tpm', verification: { ok: true } })],
+        { 'PO.3.2': 'satisfied', 'PW.6.1': 'satisfied' },
+      ],
+    ];
+    for (const [name, extra, expect] of cases) {
+      const r = await report([...base, ...extra]);
+      for (const [id, status] of Object.entries(expect))
+        assert.equal(task(r, id).status, status, `${name}: ${id}`);
+    }
   });
 
   test('PS.1.1 needs the provenance to record a good commit signature on a clean tree', async () => {
