@@ -34,7 +34,14 @@ export async function normalizeArchive(
   o: NormalizeOptions,
 ): Promise<{ data: Buffer; report: NormalizeReport }> {
   const max = o.maxBytes ?? 1024 * 1024 * 1024;
-  const input = await readFile(file);
+  let input: Buffer;
+  try {
+    input = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new VouchError('FILE_NOT_FOUND', 'no such file', { file });
+    throw new VouchError('FILE_READ', `cannot read: ${(e as Error).message}`, { file, cause: e });
+  }
   if (input.length > max)
     throw new VouchError('ARCHIVE_TOO_LARGE', `larger than ${max} bytes`, { file });
   const counts = new Map<string, number>();
@@ -251,7 +258,7 @@ function normalizeZip(
     ch.writeUInt16LE(name.length, 28);
     const unixMode = ((e.externalAttributes ?? 0) >>> 16) & 0xffff;
     const mode = unixMode || (e.name.endsWith('/') ? 0o40755 : 0o100644);
-    ch.writeUInt32LE(((mode << 16) >>> 0) | (e.name.endsWith('/') ? 0x10 : 0), 38);
+    ch.writeUInt32LE(((mode << 16) | (e.name.endsWith('/') ? 0x10 : 0)) >>> 0, 38);
     ch.writeUInt32LE(offset, 42);
     locals.push(lh, name, stored);
     central.push(ch, name);
