@@ -8,7 +8,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isolatedEnv, jsonOf, show, tempDir, vouch } from './helpers.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { isolatedEnv, jsonOf, REPO_ROOT, show, tempDir, vouch } from './helpers.ts';
+
+// ajv-formats is CommonJS; under Node's ESM loader its default export is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
 async function freePortPair(): Promise<number> {
   for (let i = 0; i < 20; i++) {
@@ -295,6 +301,102 @@ test('swtpm: vouch run --tee tpm binds a quote to the provenance; vouch verify +
     .checks.filter((c: { ok: boolean }) => !c.ok)
     .map((c: { name: string }) => c.name);
   assert.deepEqual(failed, ['binding', 'nonce']);
+
+  // A verifier signs its verdict as a TEE evidence Statement; a policy requires it (verified, not debug).
+  const good = await vouch(
+    ['tee', 'verify', 'prov.sigstore.json', '--ak', 'ak.pem', '--predicate-out', 'tee-ok.json'],
+    { cwd: dir, env },
+  );
+  assert.equal(good.code, 0, show(good));
+  const bad = await vouch(
+    ['tee', 'verify', 'tampered.json', '--ak', 'ak.pem', '--predicate-out', 'tee-bad.json'],
+    { cwd: dir, env },
+  );
+  assert.equal(bad.code, 1, show(bad));
+  const schema = JSON.parse(await readFile(join(REPO_ROOT, 'schemas', 'tee-v1.json'), 'utf8'));
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  for (const f of ['tee-ok.json', 'tee-bad.json']) {
+    const predicate = JSON.parse(await readFile(join(dir, f), 'utf8'));
+    assert.ok(validate(predicate), `${f}: ${JSON.stringify(validate.errors)}`);
+  }
+  const okPredicate = JSON.parse(await readFile(join(dir, 'tee-ok.json'), 'utf8'));
+  assert.equal(okPredicate.binding.value, j.claims.nonce);
+  assert.equal(okPredicate.verification.ok, true);
+  await vouch(['keys', 'generate', '--no-passphrase', '--out', 'verifier'], { cwd: dir, env });
+  for (const [predicate, out] of [
+    ['tee-ok.json', 'tee-ok.sigstore.json'],
+    ['tee-bad.json', 'tee-bad.sigstore.json'],
+  ]) {
+    const a = await vouch(
+      [
+        'attest',
+        'out.txt',
+        '--predicate-type',
+        'https://vouch.dev/attestation/tee/v1',
+        '--predicate',
+        predicate as string,
+        '--key',
+        'verifier.key',
+        '--no-store',
+        '--out',
+        out as string,
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(a.code, 0, show(a));
+  }
+  await writeFile(
+    join(dir, 'policy.yaml'),
+    [
+      'apiVersion: vouch.dev/policy/v1',
+      'kind: Policy',
+      'metadata: { name: tee-built }',
+      'trust:',
+      '  signers:',
+      '    - { name: ci, key: k.pub }',
+      '    - { name: tee-verifier, key: verifier.pub }',
+      'require:',
+      '  - { name: provenance, predicateType: slsaprovenance, signers: [ci] }',
+      '  - name: built-in-tee',
+      '    predicateType: https://vouch.dev/attestation/tee/v1',
+      '    signers: [tee-verifier]',
+      '    where: predicate.verification.ok && predicate.verification.claims.debug == false',
+      '',
+    ].join('\n'),
+  );
+  const allow = await vouch(
+    [
+      'verify',
+      'out.txt',
+      '--policy',
+      'policy.yaml',
+      '--no-store',
+      '--bundle',
+      'prov.sigstore.json',
+      '--bundle',
+      'tee-ok.sigstore.json',
+    ],
+    { cwd: dir, env },
+  );
+  assert.equal(allow.code, 0, show(allow));
+  const deny = await vouch(
+    [
+      'verify',
+      'out.txt',
+      '--policy',
+      'policy.yaml',
+      '--no-store',
+      '--bundle',
+      'prov.sigstore.json',
+      '--bundle',
+      'tee-bad.sigstore.json',
+    ],
+    { cwd: dir, env },
+  );
+  assert.equal(deny.code, 1, show(deny));
+  assert.match(deny.stdout, /built-in-tee/);
 
   // Another AK is not trusted.
   tpm(

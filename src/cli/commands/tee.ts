@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic.ts';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import {
   bindingInputsOf,
@@ -8,11 +9,13 @@ import {
   detectPlatform,
   parsePcrFile,
   readPublicKey,
+  TEE_BINDING_V1,
   TEE_BYPRODUCT_URI,
   TEE_PLATFORMS,
   type TeeCheck,
   type TeeExpectedPcr,
   type TeePlatform,
+  type TeePredicate,
   type TeeVerdict,
   TPM_EVIDENCE_FORMAT,
   type TpmEvidenceJson,
@@ -21,7 +24,7 @@ import {
   verifierFor,
 } from '../../tee/index.ts';
 import { parse, usage } from '../args.ts';
-import { type Io, printJson } from '../io.ts';
+import { type Io, packageVersion, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch tee verify EVIDENCE [options]
@@ -52,6 +55,8 @@ Options:
   --signature FILE          TPMT_SIGNATURE of a raw tpm2_quote message (with --pcrs)
   --measurement HEX         allowed launch measurement (repeatable)
   --insecure-allow-debug    accept a debug guest / enclave
+  --predicate-out FILE      write the verdict as a TEE evidence predicate
+                            (https://vouch.dev/attestation/tee/v1), for vouch attest
   --json                    the verdict as JSON on stdout`;
 
 const MAX_EVIDENCE = 16 * 1024 * 1024;
@@ -85,6 +90,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
     signature: { type: 'string' },
     measurement: { type: 'string', multiple: true },
     'insecure-allow-debug': { type: 'boolean' },
+    'predicate-out': { type: 'string' },
   });
   if (values.help) {
     io.stdout(`${HELP}\n`);
@@ -200,6 +206,29 @@ async function verify(argv: string[], io: Io): Promise<number> {
         checks: [...extraChecks, ...verdict.checks],
       }
     : verdict;
+  if (values['predicate-out'] !== undefined) {
+    const predicate: TeePredicate = {
+      platform: final.platform,
+      evidence: { mediaType: mediaTypeOf(final.platform), data: evidence.toString('base64') },
+      ...(fromProvenance
+        ? {
+            binding: {
+              scheme: TEE_BINDING_V1,
+              ...bindingShape(final.platform),
+              value: fromProvenance.recorded,
+            },
+          }
+        : {}),
+      verification: {
+        verifier: `vouch ${packageVersion()}`,
+        at: at.toISOString(),
+        ok: final.ok,
+        checks: final.checks,
+        claims: final.claims,
+      },
+    };
+    await writeFileAtomic(path(values['predicate-out']), `${JSON.stringify(predicate, null, 2)}\n`);
+  }
   if (values.json) printJson(io, { evidence: file, at: at.toISOString(), ...final });
   else printVerdict(io, file, at, final);
   return final.ok ? 0 : 1;
@@ -285,6 +314,19 @@ function printVerdict(io: Io, file: string, at: Date, v: TeeVerdict): void {
   io.stdout(
     `${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${v.checks.filter((x) => x.ok).length} of ${v.checks.length} check(s) passed\n`,
   );
+}
+
+function mediaTypeOf(platform: TeePlatform): string {
+  switch (platform) {
+    case 'sev-snp':
+      return 'application/vnd.amd.sev-snp.report';
+    case 'tdx':
+      return 'application/vnd.intel.tdx.quote';
+    case 'nitro':
+      return 'application/vnd.aws.nitro.attestation+cbor';
+    case 'tpm':
+      return 'application/vnd.vouch.tpm-quote+json';
+  }
 }
 
 function hexFlag(flag: string, value: string): Buffer {
