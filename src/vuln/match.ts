@@ -62,7 +62,14 @@ const DISTRO_ECOSYSTEMS: Readonly<Record<string, string>> = {
 
 /** Where a component is looked up, or why it cannot be. */
 export type PackageKey =
-  | { ok: true; ecosystem: string; name: string; version: string }
+  | {
+      ok: true;
+      ecosystem: string;
+      name: string;
+      version: string;
+      /** The distribution release (`12`, `8.9`, `3.18`) of an OS package, when known. */
+      release?: string;
+    }
   | { ok: false; reason: string };
 
 /**
@@ -117,7 +124,38 @@ export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): Packag
   if (!ecosystem)
     return { ok: false, reason: `purl type ${JSON.stringify(p.type)} has no OSV ecosystem` };
   if (!schemeFor(ecosystem)) return { ok: false, reason: `no version scheme for ${ecosystem}` };
-  return { ok: true, ecosystem, name: normalizeName(ecosystem, name), version };
+  const key: PackageKey = { ok: true, ecosystem, name: normalizeName(ecosystem, name), version };
+  const release = releaseOf(p, version);
+  if (release !== undefined) key.release = release;
+  return key;
+}
+
+/**
+ * The release of an OS package: from the purl's `distro` qualifier
+ * (`debian-12`, `almalinux-8`, `alpine-3.18.4`), else an rpm's `.elN` tag.
+ */
+function releaseOf(p: PackageURL, version: string): string | undefined {
+  if (p.type !== 'deb' && p.type !== 'rpm' && p.type !== 'apk') return undefined;
+  const distro = p.qualifiers?.distro;
+  if (typeof distro === 'string') {
+    const m = /(?:^|-)v?(\d+(?:\.\d+)*)$/.exec(distro);
+    if (m) return m[1];
+  }
+  if (p.type === 'rpm') return /\.el(\d+)/.exec(version)?.[1];
+  return undefined;
+}
+
+/**
+ * Whether an affected entry's ecosystem (`AlmaLinux:8`, `Alpine:v3.18`,
+ * `Debian:12`) is about the component's release. No suffix, or no known
+ * release, matches: the entry is then evaluated (never silently dropped).
+ */
+function sameRelease(entryEcosystem: string, release: string | undefined): boolean {
+  const i = entryEcosystem.indexOf(':');
+  if (i < 0 || release === undefined) return true;
+  const want = entryEcosystem.slice(i + 1).replace(/^v/, '');
+  if (!/^\d+(\.\d+)*$/.test(want)) return true;
+  return release === want || release.startsWith(`${want}.`);
 }
 
 /** A vulnerability found in one component (one per alias group). */
@@ -237,6 +275,7 @@ export function matchComponents(
         if (!a.package) continue;
         if (baseEcosystem(a.package.ecosystem) !== baseEcosystem(key.ecosystem)) continue;
         if (normalizeName(a.package.ecosystem, a.package.name) !== key.name) continue;
+        if (!sameRelease(a.package.ecosystem, key.release)) continue;
         try {
           const v = affectedVersions(a, key.version);
           if (v.affected) {

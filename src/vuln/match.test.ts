@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFileSync, rm } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { PackageURL } from 'packageurl-js';
+import { importExports, VulnDatabase } from './db/index.ts';
+import { ORACLE, OSV_VECTORS } from './fixtures/testkit.ts';
+import { componentsOfSbom, matchComponents, packageKeyOf, type ScanComponent } from './match.ts';
+
+const now = new Date('2026-11-25T12:00:00Z');
+let db: VulnDatabase;
+let dir: string;
+
+/** purl type of each oracle ecosystem the matcher reaches through purls. */
+const PURL_TYPE: Record<string, { type: string; namespace?: string }> = {
+  PyPI: { type: 'pypi' },
+  Go: { type: 'golang' },
+  'crates.io': { type: 'cargo' },
+  AlmaLinux: { type: 'rpm', namespace: 'almalinux' },
+  Hackage: { type: 'hackage' },
+  CRAN: { type: 'cran' },
+};
+
+before(async () => {
+  dir = await new Promise<string>((res, rej) =>
+    mkdtemp(join(tmpdir(), 'vouch-match-'), (e, d) => (e ? rej(e) : res(d))),
+  );
+  const inputs = Object.keys(PURL_TYPE).map((e) => `${ORACLE}/records-${e}.jsonl`);
+  await importExports(join(dir, 'db'), [...inputs, `${OSV_VECTORS}/golang`], { now, cwd: dir });
+  db = await VulnDatabase.open(join(dir, 'db'));
+});
+test.after(() => {
+  db?.close();
+  rm(dir, { recursive: true, force: true }, () => {});
+});
+
+function purlOf(ecosystem: string, name: string, version: string, full = ecosystem): string {
+  const t = PURL_TYPE[ecosystem] as { type: string; namespace?: string };
+  const release = full.includes(':') ? full.slice(full.indexOf(':') + 1) : undefined;
+  const qualifiers = release && t.namespace ? { distro: `${t.namespace}-${release}` } : undefined;
+  let namespace = t.namespace;
+  let n = name;
+  if (t.type === 'golang' && name.includes('/')) {
+    namespace = name.slice(0, name.lastIndexOf('/'));
+    n = name.slice(name.lastIndexOf('/') + 1);
+  }
+  return new PackageURL(t.type, namespace, n, version, qualifiers, undefined).toString();
+}
+
+for (const ecosystem of Object.keys(PURL_TYPE)) {
+  test(`oracle through purls and the database: ${ecosystem} ≥ 99.9 % on affected and unaffected lines`, () => {
+    const lines = readFileSync(`${ORACLE}/oracle-${ecosystem}.jsonl`, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            id: string;
+            ecosystem: string;
+            package: string;
+            version: string;
+            affected: boolean;
+          },
+      )
+      // Every 4th line: the version schemes' own tests score every line; this checks the plumbing.
+      .filter((_, i) => i % 4 === 0);
+    const components: ScanComponent[] = lines.map((o, i) => ({
+      ref: String(i),
+      name: o.package,
+      version: o.version,
+      purl: purlOf(ecosystem, o.package, o.version, o.ecosystem),
+    }));
+    const result = matchComponents(db, components, { now });
+    const found = new Map<string, Set<string>>();
+    for (const f of result.findings) {
+      const s = found.get(f.component.ref) ?? new Set<string>();
+      for (const id of f.records) s.add(id);
+      found.set(f.component.ref, s);
+    }
+    const tally = { t: 0, tOk: 0, f: 0, fOk: 0 };
+    const wrong: string[] = [];
+    lines.forEach((o, i) => {
+      const got = found.get(String(i))?.has(o.id) ?? false;
+      if (o.affected) tally.t++;
+      else tally.f++;
+      if (got === o.affected) {
+        if (o.affected) tally.tOk++;
+        else tally.fOk++;
+      } else if (wrong.length < 5)
+        wrong.push(`${o.id} ${o.package}@${o.version} expected ${o.affected}`);
+    });
+    if (tally.t > 0)
+      assert.ok(
+        tally.tOk / tally.t >= 0.999,
+        `affected ${tally.tOk}/${tally.t}: ${wrong.join('; ')}`,
+      );
+    if (tally.f > 0)
+      assert.ok(
+        tally.fOk / tally.f >= 0.999,
+        `unaffected ${tally.fOk}/${tally.f}: ${wrong.join('; ')}`,
+      );
+  });
+}
+
+test('aliases: records that alias each other give one finding with the preferred id', () => {
+  // GO-2021-0113 aliases CVE-2021-38561 and GHSA-ppp9-7jff-5vj2 (golang/vulndb).
+  const rec = JSON.parse(readFileSync(`${OSV_VECTORS}/golang/GO-2021-0113.json`, 'utf8'));
+  const pkg = rec.affected[0].package.name as string;
+  const version = '0.3.5';
+  const r = matchComponents(
+    db,
+    [{ ref: 'x', name: pkg, version, purl: purlOf('Go', pkg, version) }],
+    { now },
+  );
+  const hits = r.findings.filter(
+    (f) => f.records.includes('GO-2021-0113') || f.aliases.includes('GO-2021-0113'),
+  );
+  assert.equal(hits.length, 1, JSON.stringify(r.findings.map((f) => [f.id, f.records])));
+  const ids = new Set(r.findings.flatMap((f) => [f.id, ...f.aliases]));
+  assert.equal(
+    r.findings.length,
+    new Set(r.findings.map((f) => f.id)).size,
+    'no id reported twice for one component',
+  );
+  assert.ok(ids.has('CVE-2021-38561'));
+  assert.equal(hits[0]?.id, 'CVE-2021-38561', 'CVE preferred over GO/GHSA ids');
+});
+
+test('withdrawn records are skipped and listed', () => {
+  const files = ['GO-2024-2445', 'GO-2024-2447', 'GO-2025-3408'];
+  let checked = 0;
+  for (const id of files) {
+    let rec: {
+      withdrawn?: string;
+      affected: Array<{
+        package: { name: string };
+        ranges: Array<{ events: Array<Record<string, string>> }>;
+      }>;
+    };
+    try {
+      rec = JSON.parse(readFileSync(`${OSV_VECTORS}/golang/${id}.json`, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!rec.withdrawn) continue;
+    const a = rec.affected[0];
+    const intro =
+      a?.ranges[0]?.events.find((e) => e.introduced && e.introduced !== '0')?.introduced ?? '0.0.1';
+    const r = matchComponents(
+      db,
+      [
+        {
+          ref: 'w',
+          name: a?.package.name ?? '',
+          version: intro,
+          purl: purlOf('Go', a?.package.name ?? '', `v${intro.replace(/^v/, '')}`),
+        },
+      ],
+      { now },
+    );
+    assert.ok(!r.findings.some((f) => f.records.includes(id)), `${id} withdrawn but reported`);
+    assert.ok(r.withdrawn.includes(id));
+    checked++;
+  }
+  assert.equal(checked, files.length);
+});
+
+test('severity: computed from CVSS vectors, GHSA words as fallback', () => {
+  const r = matchComponents(
+    db,
+    [{ ref: 'd', name: 'django', version: '2.0.2', purl: 'pkg:pypi/django@2.0.2' }],
+    { now },
+  );
+  assert.ok(r.findings.length > 3);
+  for (const f of r.findings) {
+    for (const rating of f.ratings) {
+      if (rating.vector) assert.equal(typeof rating.score, 'number', `${f.id} ${rating.vector}`);
+    }
+  }
+});
+
+test('packageKeyOf: ecosystems, normalisation and the reasons a component cannot be matched', () => {
+  assert.deepEqual(
+    packageKeyOf({ purl: 'pkg:pypi/Django_Rest.Framework@3.0', version: undefined }),
+    {
+      ok: true,
+      ecosystem: 'PyPI',
+      name: 'django-rest-framework',
+      version: '3.0',
+    },
+  );
+  assert.deepEqual(packageKeyOf({ purl: 'pkg:npm/%40babel/core@7.0.0', version: undefined }), {
+    ok: true,
+    ecosystem: 'npm',
+    name: '@babel/core',
+    version: '7.0.0',
+  });
+  assert.deepEqual(
+    packageKeyOf({
+      purl: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1',
+      version: undefined,
+    }),
+    {
+      ok: true,
+      ecosystem: 'Maven',
+      name: 'org.apache.logging.log4j:log4j-core',
+      version: '2.14.1',
+    },
+  );
+  assert.deepEqual(
+    packageKeyOf({ purl: 'pkg:golang/golang.org/x/net@v0.1.0', version: undefined }),
+    {
+      ok: true,
+      ecosystem: 'Go',
+      name: 'golang.org/x/net',
+      version: 'v0.1.0',
+    },
+  );
+  const reason = (purl: string | undefined, version?: string) => {
+    const k = packageKeyOf({ purl, version });
+    return k.ok ? 'ok' : k.reason;
+  };
+  assert.equal(reason(undefined), 'no purl');
+  assert.equal(reason('pkg:generic/openssl@3.0.0'), 'generic purl (no ecosystem)');
+  assert.equal(reason('pkg:npm/left-pad'), 'no version');
+  assert.match(reason('not a purl'), /^malformed purl/);
+  assert.match(reason('pkg:unknowntype/x@1'), /has no OSV ecosystem/);
+  // A version from the component when the purl has none.
+  assert.equal(reason('pkg:npm/left-pad', '1.0.0'), 'ok');
+});
+
+test('componentsOfSbom: CycloneDX nested components and SPDX packages with purls; bad documents', () => {
+  const cdx = componentsOfSbom(
+    {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      components: [
+        {
+          type: 'library',
+          'bom-ref': 'a',
+          name: 'a',
+          version: '1',
+          purl: 'pkg:npm/a@1',
+          components: [{ type: 'library', name: 'b', version: '2', purl: 'pkg:npm/b@2' }],
+        },
+      ],
+    },
+    'x.json',
+  );
+  assert.deepEqual(
+    cdx.components.map((c) => [c.ref, c.purl]),
+    [
+      ['a', 'pkg:npm/a@1'],
+      ['pkg:npm/b@2', 'pkg:npm/b@2'],
+    ],
+  );
+  const spdx = componentsOfSbom(
+    JSON.parse(
+      readFileSync('/work/shared/vectors/sbom/schemas/spdx/SPDXJSONExample-v2.3.spdx.json', 'utf8'),
+    ),
+    'spdx.json',
+  );
+  assert.ok(spdx.components.length > 0);
+  assert.ok(spdx.components.every((c) => c.ref.startsWith('SPDXRef-')));
+  assert.throws(() => componentsOfSbom({ hello: 1 }, 'bad.json'), /bad\.json.*not a CycloneDX/);
+  assert.throws(
+    () => componentsOfSbom({ bomFormat: 'CycloneDX', components: {} }, 'bad.json'),
+    /must be an array/,
+  );
+});
