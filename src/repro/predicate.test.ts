@@ -49,13 +49,16 @@ test('a real check gives a predicate valid against schemas/rebuild-v1.json; muta
     st.subject.map((s) => s.name),
     ['out.txt'],
   );
-  assert.equal(st.predicate.original?.matches, true);
-  assert.equal(st.predicate.agreement.agreeing, 2);
+  const pred = st.predicate;
+  assert.ok(pred);
+  assert.equal(pred.original?.matches, true);
+  assert.equal(pred.agreement.agreeing, 2);
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   const validate = ajv.compile(schema);
   const p = JSON.parse(JSON.stringify(st.predicate));
   assert.equal(validate(p), true, JSON.stringify(validate.errors));
+  // biome-ignore lint/suspicious/noExplicitAny: mutations poke at a parsed JSON copy
   const mutations: [string, (x: any) => void][] = [
     ['unknown variation', (x) => x.variations.varied.push('moon')],
     ['one run', (x) => x.runs.splice(1)],
