@@ -133,7 +133,8 @@ export async function rescanStore(
     format: 'vouch-vulns-rescan',
     version: 1,
     time: options.now.toISOString(),
-    artifacts: {},
+    // Artifacts not scanned this time (their bundle did not verify) keep their last baseline.
+    artifacts: { ...(previous?.artifacts ?? {}) },
   };
   const artifacts: ArtifactRescan[] = [];
   for (const s of sboms) {
