@@ -1,6 +1,13 @@
-export type { RegistryAuth } from './auth.ts';
-export { RegistryClient, type RegistryClientOptions } from './client.ts';
-export { fetchEvidence, pushEvidence } from './evidence.ts';
+export { type Credentials, credentialsFor, dockerConfigPath, type RegistryAuth } from './auth.ts';
+export { type PushedManifest, RegistryClient, type RegistryClientOptions } from './client.ts';
+export {
+  describeBundle,
+  dsseToBundle,
+  fetchEvidence,
+  type PushedEvidence,
+  pushEvidence,
+  referrersTag,
+} from './evidence.ts';
 export {
   type DigestReference,
   formatReference,
