@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { makeStatement } from '../core/statement.ts';
 import { evaluatePolicy, type Policy, parsePolicy } from '../policy/index.ts';
 import {
@@ -515,6 +518,25 @@ describe('renderers', () => {
   test('a newline or pipe in evidence text cannot break the Markdown table', () => {
     assert.equal(mdText('a|b\nc'), 'a\\|b c');
     assert.equal(mdText('[x](javascript:1)'), '\\[x\\](javascript:1)');
+  });
+
+  test('the JSON report is valid against schemas/ssdf-report-v1.json; a mutated one is not', async () => {
+    const schema = JSON.parse(
+      readFileSync(new URL('../../schemas/ssdf-report-v1.json', import.meta.url), 'utf8'),
+    );
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schema);
+    const bad = await bundle('bad.json', TYPE.tests, PREDICATES.tests(), stranger);
+    for (const r of [
+      await report([...(await fullEvidence()), bad]),
+      await report([], { kind: 'source' }),
+    ]) {
+      const doc = JSON.parse(rendererFor('json')?.render(r) ?? '') as J;
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      doc.tasks[0].status = 'mostly-satisfied';
+      assert.equal(validate(doc), false);
+    }
   });
 
   test('JSON is the report model; every renderer is deterministic', async () => {
