@@ -124,8 +124,10 @@ export function validAt(cert: X509Certificate, at: Date): boolean {
 }
 
 export function describe(cert: X509Certificate): string {
-  const cn = /CN=([^\n,]+)/.exec(cert.subject)?.[1];
-  return cn ?? cert.subject.replace(/\n/g, ', ');
+  // Node leaves `subject` undefined for a certificate with an empty subject (GCE AK certs).
+  const subject = cert.subject ?? '';
+  const cn = /CN=([^\n,]+)/.exec(subject)?.[1];
+  return cn ?? (subject.replace(/\n/g, ', ') || `serial ${cert.serialNumber}`);
 }
 
 /**

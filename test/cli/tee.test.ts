@@ -269,9 +269,7 @@ test('tpm: the GCE vTPM attestations (3 banks) verify with their AK; nonce 9009 
   assert.equal(detectPlatform(bytes), 'tpm');
 });
 
-test('tpm: the GCE AK certificate chains to the Google EK/AK CA root', {
-  todo: 'src/tee/x509.ts describe() reads cert.subject, which Node leaves undefined for the subject-less GCE AK certificate',
-}, async (t) => {
+test('tpm: the GCE AK certificate chains to the Google TPM EK root (MANIFEST: root + intermediates 2/3)', async (t) => {
   const dir = await tempDir(t);
   const r = await vouch(
     [
@@ -281,9 +279,11 @@ test('tpm: the GCE AK certificate chains to the Google EK/AK CA root', {
       '--at',
       '2023-01-01T00:00:00Z',
       '--root',
-      join(TPM, 'roots', 'gcp_ek_ak_ca_root.crt'),
+      join(TPM, 'roots', 'tpm_ek_root_1.cer'),
       '--cert-chain',
-      join(TPM, 'roots', 'gcp_ek_ak_ca_intermediate_v3.crt'),
+      join(TPM, 'roots', 'tpm_ek_intermediate_2.crt'),
+      '--cert-chain',
+      join(TPM, 'roots', 'tpm_ek_intermediate_3.crt'),
       '--expect-nonce',
       '9009',
       '--json',
