@@ -67,6 +67,13 @@ export function parseDepsPolicy(text: string, source: string): DepsPolicy {
   } catch (e) {
     throw bad('/', `not usable YAML: ${errorMessage(e)}`);
   }
+  /** Offset of the key `k` in the mapping at `path` (where an unknown field is written). */
+  const keyOffset = (path: (string | number)[], k: string): number | undefined => {
+    const map = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as
+      | { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
+      | undefined;
+    return map?.items?.find((p) => p.key?.value === k)?.key?.range?.[0];
+  };
   const offsetOf = (path: (string | number)[]): number | undefined => {
     const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
     return node?.range?.[0];
@@ -84,7 +91,7 @@ export function parseDepsPolicy(text: string, source: string): DepsPolicy {
         throw bad(
           `${field === '/' ? '' : field}/${k}`,
           `unknown field (known: ${fields.join(', ')})`,
-          offsetOf([...path, k]),
+          keyOffset(path, k),
         );
     }
     return v as Record<string, unknown>;

@@ -23,8 +23,18 @@ const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
   /EXAMPLE/,
 ];
 
+/** Eight or more consecutive ascending characters (abcdefgh, 12345678): typed, not generated. */
+function hasAscendingRun(value: string): boolean {
+  let run = 1;
+  for (let i = 1; i < value.length; i++) {
+    run = value.charCodeAt(i) === value.charCodeAt(i - 1) + 1 ? run + 1 : 1;
+    if (run >= 8) return true;
+  }
+  return false;
+}
+
 export function isPlaceholder(value: string): boolean {
-  return PLACEHOLDER_PATTERNS.some((re) => re.test(value));
+  return PLACEHOLDER_PATTERNS.some((re) => re.test(value)) || hasAscendingRun(value);
 }
 
 /** Test and fixture paths, where the generic entropy detector does not search. */

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { scanPath } from '../engine/index.ts';
+import { scanPredicate, scanStatement, toSarif } from './index.ts';
+
+// The official OASIS SARIF 2.1.0 schema (errata01), from oasis-tcs/sarif-spec
+// sarif-2.1/schema/sarif-schema-2.1.0.json. It is draft-04; its only draft-04
+// construct is the top-level `id`, which Ajv (draft-07) reads as `$id`.
+function sarifValidator() {
+  const schema = JSON.parse(
+    readFileSync(new URL('./sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
+  );
+  schema.$id = schema.id;
+  delete schema.id;
+  delete schema.$schema;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+const j = (...p: string[]) => p.join('');
+
+async function sample(t: { after: (fn: () => Promise<void>) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-scan-out-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'a b.env'),
+    j('URL=postgres://app:', 'Zq8v7Hn2Kx4s', '@db.prod.internal/app\n'),
+  );
+  await writeFile(
+    join(dir, 'c.env'),
+    j(
+      '# vouch:ignore secret/database-url-password -- test db\nURL=mysql://app:',
+      'Hq7x9Lm2Vb4k',
+      '@db.internal/app\n# vouch:ignore\n',
+    ),
+  );
+  return scanPath(dir, { only: ['secrets'] });
+}
+
+test('SARIF validates against the official SARIF 2.1.0 schema, with rules, regions and suppressions', async (t) => {
+  const result = await sample(t);
+  const sarif = toSarif(result) as any;
+  const validate = sarifValidator();
+  assert.ok(validate(sarif), JSON.stringify(validate.errors, null, 2));
+  const run = sarif.runs[0];
+  const ids = run.tool.driver.rules.map((r: { id: string }) => r.id);
+  for (const r of run.results) {
+    assert.equal(ids[r.ruleIndex], r.ruleId);
+    assert.ok(r.locations[0].physicalLocation.region.startLine >= 1);
+  }
+  const byFile = new Map(
+    run.results.map((r: any) => [r.locations[0].physicalLocation.artifactLocation.uri, r]),
+  );
+  assert.equal((byFile.get('a%20b.env') as any).level, 'error');
+  assert.deepEqual(
+    (byFile.get('c.env') as any).suppressions ??
+      run.results.find((r: any) => r.suppressions)?.suppressions,
+    [{ kind: 'inSource', status: 'accepted', justification: 'test db' }],
+  );
+  assert.ok(!JSON.stringify(sarif).includes('Zq8v7Hn2Kx4s'));
+
+  // Tamper: a result without a message, or an unknown level, is invalid for the schema.
+  const broken = structuredClone(sarif);
+  delete broken.runs[0].results[0].message;
+  assert.equal(validate(broken), false);
+  const badLevel = structuredClone(sarif);
+  badLevel.runs[0].results[0].level = 'fatal';
+  assert.equal(validate(badLevel), false);
+});
+
+test('the findings predicate validates against schemas/scan-findings-v1.json', async (t) => {
+  const result = await sample(t);
+  const schema = JSON.parse(
+    readFileSync(new URL('../../../schemas/scan-findings-v1.json', import.meta.url), 'utf8'),
+  );
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  const predicate = scanPredicate(
+    result,
+    { kind: 'git', name: 'repo', commit: 'a'.repeat(40), dirty: false },
+    '2024-01-01T00:00:00Z',
+  );
+  assert.ok(validate(predicate), JSON.stringify(validate.errors));
+  assert.equal(predicate.clean, false);
+  assert.equal((predicate.totals as any).findings, 2);
+  assert.equal((predicate.totals as any).suppressed, 1);
+  const st = scanStatement({ name: 'repo', digest: { sha256: 'b'.repeat(64) } }, predicate);
+  assert.equal(st.predicateType, 'https://vouch.dev/attestation/scan/v1');
+  const tampered = structuredClone(predicate) as any;
+  tampered.findings[0].severity = 'urgent';
+  assert.equal(validate(tampered), false);
+});
