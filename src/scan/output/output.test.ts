@@ -14,7 +14,7 @@ import { scanPredicate, scanStatement, toSarif } from './index.ts';
 // construct is the top-level `id`, which Ajv (draft-07) reads as `$id`.
 function sarifValidator() {
   const schema = JSON.parse(
-    readFileSync(new URL('./sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('./fixtures/sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
   );
   schema.$id = schema.id;
   delete schema.id;
