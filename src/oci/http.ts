@@ -79,7 +79,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     request.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const declared = Number(res.headers['content-length'] ?? Number.NaN);
-      if (Number.isFinite(declared) && declared > req.maxBytes) {
+      if (req.method !== 'HEAD' && Number.isFinite(declared) && declared > req.maxBytes) {
         done(tooLarge(req, `declares ${declared} bytes`));
         return;
       }
