@@ -147,6 +147,11 @@ ssdf:
 );
 vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--policy', 'policy.yaml'], 0);
 
+say(
+  'NIST SSDF matrix from the verified evidence (exit 1: this demo has no scans, tests or rebuild)',
+);
+vouch(['comply', 'dist/hello-vouch-1.0.0.tgz', '--policy', 'policy.yaml'], 1);
+
 say('Tamper with one byte of the product: expected DENIED (exit 1)');
 const tampered = join(dir, 'tampered.tgz');
 copyFileSync(join(dir, 'dist', 'hello-vouch-1.0.0.tgz'), tampered);
