@@ -56,7 +56,7 @@ Options:
   --fail-on SEV        exit 1 when an open finding is at or above SEV: any, low,
                        medium, high, critical (a finding of unknown severity
                        counts as at or above every level: fail closed)
-  --store DIR          evidence store (default: .vouch) for sha256:HEX, rescan, --attest
+  --store DIR          evidence store (default: .vouch) for sha256:HEX, rescan and attestations
   --json               same as --format json
 
 Attestation (sign the result as an in-toto vulns predicate about the artifact):

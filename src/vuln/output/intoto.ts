@@ -7,11 +7,10 @@ export const VULNS_PREDICATE_TYPE = PREDICATE_TYPES.vuln;
 /**
  * The in-toto vulns predicate v0.1
  * (https://github.com/in-toto/attestation/blob/main/spec/predicates/vulns.md):
- * scanner (uri, version, db, result[] of open findings with their severities)
- * and metadata (scan times). vouch adds, under `scanner.result[].annotations`,
- * the package each finding is in, and lists suppressed findings with their VEX
- * justification in `invocation`-independent `annotations` of each result, so a
- * consumer sees what was suppressed and why.
+ * scanner (uri, version, db, result[]) and metadata (scan times). Every
+ * finding is a result, open ones first; vouch's annotations name the package,
+ * version, fixed versions and aliases, and a finding suppressed by VEX carries
+ * a `suppressed` annotation with the justification (docs/predicates/vulns.md).
  */
 export function vulnsPredicate(r: ScanReport): Record<string, unknown> {
   const result = [...open(r), ...suppressed(r)].map((f) => {
