@@ -1,0 +1,25 @@
+export {
+  type AdmissionDecision,
+  AdmissionGate,
+  type AdmissionMode,
+  type DecisionReason,
+  EVIDENCE_SOURCES,
+  type EvidenceSource,
+  type EvidenceSourceKind,
+  type FetchedEvidence,
+  type GateAnswer,
+  type GateOptions,
+  type ImageDecision,
+  type ImageReference,
+  parseImage,
+  RegistryEvidenceSource,
+  StoreEvidenceSource,
+} from './admission/index.ts';
+export {
+  type AdmissionServer,
+  type AdmissionServerOptions,
+  createAdmissionServer,
+  DEFAULT_BODY_LIMIT,
+  reloadTls,
+  type TlsFiles,
+} from './app.ts';
