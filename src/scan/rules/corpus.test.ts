@@ -1,7 +1,9 @@
 /**
- * The corpus: real workflows, Dockerfiles, manifests and GitLab CI files from
- * public projects (sources and licences in ../corpus/LICENSES.md). Prints the
+ * The corpus: real workflows and Dockerfiles copied from software installed on
+ * this machine (sources and licences in ../corpus/LICENSES.md). Prints the
  * finding count per rule and pins known findings to their exact lines.
+ * There is no real Kubernetes manifest or GitLab CI file in the corpus (see
+ * LICENSES.md); those rule sets are covered by their unit tests only.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -41,7 +43,7 @@ const at = (file: string, rule: string) =>
     .sort((a, b) => a - b);
 
 test('corpus: every file is claimed by a rule set and parses; counts per rule', (t) => {
-  assert.deepEqual(Object.fromEntries([...bySet].sort()), { docker: 3, gha: 8, gitlab: 1, k8s: 4 });
+  assert.deepEqual(Object.fromEntries([...bySet].sort()), { docker: 2, gha: 7 });
   const counts = new Map<string, number>();
   for (const f of findings) counts.set(f.ruleId, (counts.get(f.ruleId) ?? 0) + 1);
   const table = [...counts].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -52,32 +54,6 @@ test('corpus: every file is claimed by a rule set and parses; counts per rule', 
   assert.equal(new Set(keys).size, keys.length);
 });
 
-test('corpus: Kubernetes findings on known lines (multi-document stream)', () => {
-  const nr = 'kubernetes-examples/newrelic-infra-daemonset.yaml';
-  assert.deepEqual(at(nr, 'k8s/pss-host-namespaces'), [18, 19, 20]);
-  assert.deepEqual(at(nr, 'k8s/pss-privileged'), [26]);
-  assert.deepEqual(at(nr, 'k8s/pss-host-path'), [48, 51, 54, 57]);
-  assert.deepEqual(at(nr, 'k8s/image-latest-tag'), [27]);
-  const sd = 'kubernetes-examples/sysdig-daemonset.yaml';
-  assert.deepEqual(at(sd, 'k8s/pss-host-path'), [20, 24, 27, 30, 33, 36]);
-  assert.deepEqual(at(sd, 'k8s/pss-privileged'), [44]);
-  // A Role that only reads endpoints is fine.
-  assert.equal(
-    findings.filter((f) => f.file === 'kubernetes-examples/elasticsearch-rbac.yaml').length,
-    0,
-  );
-  // microservices-demo: hardened (runAsNonRoot, drop ALL, no escalation) but no seccomp profile
-  // and tag-only images: one seccomp finding per Deployment, at the pod securityContext.
-  const md = 'microservices-demo/release/kubernetes-manifests.yaml';
-  const seccomp = at(md, 'k8s/pss-seccomp');
-  assert.equal(seccomp.length, 12);
-  assert.equal(seccomp[0], 39);
-  assert.equal(at(md, 'k8s/image-not-pinned').length, 12);
-  assert.deepEqual(at(md, 'k8s/pss-run-as-non-root'), []);
-  assert.deepEqual(at(md, 'k8s/pss-capabilities-drop-all'), []);
-  assert.deepEqual(at(md, 'k8s/pss-privilege-escalation'), []);
-});
-
 test('corpus: Dockerfile findings on known lines', () => {
   const py = 'pyenv/test/Dockerfile';
   assert.deepEqual(at(py, 'docker/unpinned-base-image'), [3]);
@@ -85,28 +61,15 @@ test('corpus: Dockerfile findings on known lines', () => {
   assert.deepEqual(at(py, 'docker/latest-base-image'), []);
   assert.deepEqual(at(py, 'docker/apk-no-cache'), [11, 15]);
   assert.ok(has(py, 'docker/root-user', 9));
-  const lg = 'microservices-demo/src/loadgenerator/Dockerfile';
-  assert.deepEqual(at(lg, 'docker/pip-no-cache-dir'), [31]);
-  // FROM base names an earlier stage: no image pinning finding for it.
-  assert.deepEqual(at(lg, 'docker/unpinned-base-image'), []);
-  assert.deepEqual(at(lg, 'docker/latest-base-image'), []);
-  const fe = 'microservices-demo/src/frontend/Dockerfile';
-  assert.deepEqual(at(fe, 'docker/latest-base-image'), [32]);
-  assert.deepEqual(at(fe, 'docker/unpinned-base-image'), []); // the builder is pinned by digest
+  // A bare `FROM image` (no tag, no digest) means :latest.
+  const go = 'google-cloud-sdk/platform/ext-runtime/go/data/Dockerfile';
+  assert.deepEqual(at(go, 'docker/latest-base-image'), [3]);
+  assert.deepEqual(at(go, 'docker/unpinned-base-image'), []);
+  assert.ok(has(go, 'docker/root-user', 3));
 });
 
 test('corpus: CI findings on known lines', () => {
   const hp = 'httplib2/.github/workflows/publish.yaml';
   assert.deepEqual(at(hp, 'gha/cache-poisoning'), [21, 59, 97]);
   assert.deepEqual(at(hp, 'gha/excessive-permissions'), [10]);
-  const gl = 'gitlab-runner/.gitlab-ci.yml';
-  // Templates shared through anchors are reported once, at the template.
-  assert.deepEqual(
-    at(gl, 'gitlab/image-not-pinned'),
-    [48, 82, 134, 183, 238, 240, 286, 341, 364, 666],
-  );
-  // `curl … | tar zx` is not a shell.
-  assert.deepEqual(at(gl, 'gitlab/curl-pipe-shell'), []);
-  // Checksums in variables are not secrets.
-  assert.deepEqual(at(gl, 'gitlab/secret-in-variables'), []);
 });
