@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compareCodePoints, digestFile } from '../../core/digest.ts';
+import { compareCodePoints } from '../../core/digest.ts';
 import { errorMessage, VouchError } from '../../core/errors.ts';
 import { CONTAINERS, type Container, type MemberMeta, type Node } from './containers/index.ts';
 import { compareLeaf } from './content.ts';
@@ -116,10 +116,7 @@ class Differ {
         { file: path },
       );
     }
-    if (!dirA && !dirB) {
-      const [da, db] = await Promise.all([digestFile(a), digestFile(b)]);
-      if (da.sha256 === db.sha256) return [];
-    }
+    if (!dirA && !dirB && (await sameBytes(a, b))) return [];
     const na = await this.describe(a, dirA, path);
     const nb = await this.describe(b, dirB, path);
     const out: Difference[] = [];
@@ -266,8 +263,8 @@ class Differ {
     if (changed.length > 0) {
       const wanted = new Set(changed);
       const [sa, sb] = await Promise.all([
-        this.spillMembers(c, a, wanted),
-        this.spillMembers(c, b, wanted),
+        this.spillMembers(c, a, wanted, la),
+        this.spillMembers(c, b, wanted, lb),
       ]);
       for (const key of changed) {
         const fa = sa.get(key);
@@ -279,8 +276,29 @@ class Differ {
     return out;
   }
 
-  async spillMembers(c: Container, n: Node, wanted: Set<string>): Promise<Map<string, string>> {
+  async spillMembers(
+    c: Container,
+    n: Node,
+    wanted: Set<string>,
+    listed: Map<string, Listed>,
+  ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const direct = [...wanted].map((k) => [k, listed.get(k)?.meta] as const);
+    if (direct.every(([, m]) => m?.offset !== undefined)) {
+      // Stored as is: read the byte ranges, no second pass over the archive.
+      for (const [key, m] of direct) {
+        const meta = m as MemberMeta;
+        const body =
+          meta.size === 0
+            ? (async function* () {})()
+            : (createReadStream(n.file, {
+                start: meta.offset as number,
+                end: (meta.offset as number) + meta.size - 1,
+              }) as AsyncIterable<Buffer>);
+        out.set(key, await this.spill(body, `${n.name}/${key}`));
+      }
+      return out;
+    }
     const seen = new Map<string, Listed>();
     for await (const m of c.members(n, this.ctx)) {
       const key = uniqueKey(seen, m.meta.path);
@@ -315,6 +333,28 @@ class Differ {
 
 async function gzipHeaderOf(n: Node): Promise<GzipHeader> {
   return parseGzipHeader(await readHead(n.file, 64 * 1024), n.name);
+}
+
+const CMP_CHUNK = 1024 * 1024;
+
+/** Like cmp: equal sizes, then chunk by chunk, stopping at the first difference. */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+  if (sa.size !== sb.size) return false;
+  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  try {
+    const ba = Buffer.allocUnsafe(CMP_CHUNK);
+    const bb = Buffer.allocUnsafe(CMP_CHUNK);
+    for (let off = 0; off < sa.size; off += CMP_CHUNK) {
+      const n = Math.min(CMP_CHUNK, sa.size - off);
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, n, off), fb.read(bb, 0, n, off)]);
+      if (ra.bytesRead !== n || rb.bytesRead !== n) return false;
+      if (!ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
 }
 
 function uniqueKey(map: Map<string, unknown>, path: string): string {

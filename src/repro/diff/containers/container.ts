@@ -20,6 +20,8 @@ export interface MemberMeta {
   linkname?: string;
   /** Format-specific raw metadata, e.g. a zip entry's extra field (hex). */
   extra?: string;
+  /** Where the body starts in the node's file, when it is stored there as is (an uncompressed tar). */
+  offset?: number;
 }
 
 export interface Member {

@@ -40,6 +40,7 @@ export const tarContainer: Container = {
           ...(e.uname !== undefined ? { uname: e.uname } : {}),
           ...(e.gname !== undefined ? { gname: e.gname } : {}),
           ...(e.type === 'symlink' || e.type === 'hardlink' ? { linkname: e.linkname } : {}),
+          ...(node.codec ? {} : { offset: e.dataOffset }),
         },
         body: () => item.body(),
       };
