@@ -310,7 +310,9 @@ export class AdmissionGate {
       return { verdict: hit.verdict, cached: true };
     }
     this.metrics.cacheMisses.inc();
-    const { promise, joined } = this.#coalescer.run(key, async () => {
+    // Joined only with the same repository: a digest named in a hanging
+    // registry must not hold up admissions pulling it from a working one.
+    const { promise, joined } = this.#coalescer.run(`${key}|${ref.name}`, async () => {
       // The shared work has its own budget: one caller giving up must not fail the others.
       const own = AbortSignal.timeout(this.options.timeoutMs);
       let fetched: Awaited<ReturnType<EvidenceSource['fetch']>>;
