@@ -76,6 +76,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/comply.ts')).complyCommand,
   },
   {
+    name: 'attach',
+    summary: 'push a bundle to a registry as a referrer of an image digest',
+    load: async () => (await import('./commands/attach.ts')).attachCommand,
+  },
+  {
+    name: 'pack',
+    summary: 'write an offline evidence pack (bundles, trusted root, policy) for an artifact',
+    load: async () => (await import('./commands/pack.ts')).packCommand,
+  },
+  {
     name: 'evidence',
     summary: 'list stored evidence about an artifact',
     load: async () => (await import('./commands/evidence.ts')).evidenceCommand,

@@ -9,6 +9,16 @@ export {
   referrersTag,
 } from './evidence.ts';
 export {
+  type EvidencePack,
+  materializePack,
+  PACK_FORMAT,
+  PACK_VERSION,
+  type PackInput,
+  type PackMaterial,
+  readPack,
+  writePack,
+} from './pack.ts';
+export {
   type DigestReference,
   formatReference,
   isOciReference,

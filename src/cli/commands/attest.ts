@@ -7,11 +7,13 @@ import { resolvePredicateType } from '../../core/predicates.ts';
 import { makeStatement, type Subject } from '../../core/statement.ts';
 import { parse, usage } from '../args.ts';
 import { printJson } from '../io.ts';
+import { REGISTRY_HELP, REGISTRY_OPTIONS } from '../oci.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch attest <file | sha256:HEX> --predicate-type T --predicate FILE [options]
+       vouch attest oci://HOST/REPO@sha256:HEX --predicate-type T --predicate FILE [options]
 
 Signs an in-toto Statement v1 with any predicate about a file (or a digest).
 
@@ -24,7 +26,11 @@ ${SIGNING_HELP}
   --store DIR          evidence store (default: .vouch)
   --no-store           do not store the bundle
   --out FILE           also write the bundle to FILE
-  --json               print a JSON summary on stdout`;
+  --json               print a JSON summary on stdout
+
+An oci:// target: the Statement's subject is the image digest and the bundle is
+pushed to the registry as a referrer of the image (see docs/oci.md).
+${REGISTRY_HELP}`;
 
 export const attestCommand: Command = {
   name: 'attest',
@@ -36,6 +42,7 @@ export const attestCommand: Command = {
       predicate: { type: 'string' },
       name: { type: 'string' },
       ...PUBLISH_OPTIONS,
+      ...REGISTRY_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
@@ -54,6 +61,8 @@ export const attestCommand: Command = {
       });
     }
     if (predicateType === SLSA_PROVENANCE_V1) validateProvenance(predicate, values.predicate);
+    if (target.startsWith('oci://'))
+      return (await import('../oci.ts')).attestOci(target, predicateType, predicate, values, io);
     const subject = await subjectOf(target, values.name, io.cwd);
     const mode = await signingModeFrom('attest', values, io);
     const statement = makeStatement([subject], predicateType, predicate);

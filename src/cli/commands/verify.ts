@@ -24,6 +24,7 @@ import {
 import { parse, usage } from '../args.ts';
 import { INTOTO_VERIFY_HELP, INTOTO_VERIFY_OPTIONS, runIntotoVerify } from '../intoto.ts';
 import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
+import { REMOTE_VERIFY_HELP, REMOTE_VERIFY_OPTIONS } from '../oci.ts';
 import { signAndPublish } from '../publish.ts';
 import { signingModeFrom } from '../signing.ts';
 import { TRUST_HELP, TRUST_OPTIONS, trustPolicyFrom } from '../trust.ts';
@@ -50,6 +51,8 @@ Options:
   --no-store          do not search the store
   --json              machine-readable verdict on stdout
 
+${REMOTE_VERIFY_HELP}
+
 Policy (instead of the trust flags and --type; see docs/policy/):
   --policy FILE                 decide with a policy file: trust, rules, exceptions
   --sign-decision-key FILE      sign the decision (SLSA VSA v1) with this key and store it
@@ -74,6 +77,7 @@ export const verifyCommand: Command = {
       'sign-decision-key': { type: 'string' },
       'sign-decision-keyless': { type: 'boolean' },
       'decision-out': { type: 'string' },
+      ...REMOTE_VERIFY_OPTIONS,
     });
     if (values.help) {
       io.stdout(`${HELP}\n`);
@@ -82,6 +86,8 @@ export const verifyCommand: Command = {
     if (values['intoto-layout']) return runIntotoVerify(values, io);
     if (positionals.length !== 1) throw usage('verify', 'give exactly one file or sha256:HEX');
     const target = positionals[0] as string;
+    if (target.startsWith('oci://') || values.pack !== undefined)
+      return (await import('../oci.ts')).verifyRemote(target, values, io);
     if (values.policy !== undefined) return verifyWithPolicy(target, values, io);
     for (const flag of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const) {
       if (values[flag] !== undefined) throw usage('verify', `--${flag} needs --policy`);

@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { writeFileAtomic } from '../../core/atomic.ts';
+import { VouchError } from '../../core/errors.ts';
+import { readTextFile } from '../../core/json.ts';
+import { writePack } from '../../oci/index.ts';
+import { loadPolicy } from '../../policy/index.ts';
+import { loadTrustedRoot } from '../../sign/index.ts';
+import { parse, usage } from '../args.ts';
+import { printJson } from '../io.ts';
+import { gatherForPack, REGISTRY_HELP, REGISTRY_OPTIONS } from '../oci.ts';
+import type { Command } from './command.ts';
+
+const HELP = `Usage: vouch pack <file | sha256:HEX | oci://HOST/REPO[:TAG|@sha256:HEX]> -o FILE [options]
+
+Writes one file holding everything needed to verify the artifact offline:
+every bundle about its digest (from the registry for an oci:// target, else
+from the store and --bundle), the trusted root and the policy (with the key
+and trusted-root files it names). \`vouch verify <artifact> --pack FILE\` then
+decides with no network. The pack is JSON, written deterministically (see
+docs/cli/pack.md for the format).
+
+  -o, --out FILE       the pack to write (required)
+  --policy FILE        include this policy (and the key files it names)
+  --trusted-root FILE  include this Sigstore trusted_root.json
+  --bundle FILE        also include this bundle (repeatable)
+  --store DIR          evidence store to read for file and digest targets (default: .vouch)
+  --no-store           do not read the store
+  --json               print a JSON summary on stdout
+${REGISTRY_HELP}
+
+Exit codes: 0 written, 2 bad input or registry error.`;
+
+const MAX_POLICY_FILE = 1024 * 1024;
+
+export const packCommand: Command = {
+  name: 'pack',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parse('pack', argv, {
+      out: { type: 'string', short: 'o' },
+      policy: { type: 'string' },
+      'trusted-root': { type: 'string' },
+      bundle: { type: 'string', multiple: true },
+      store: { type: 'string', default: '.vouch' },
+      'no-store': { type: 'boolean' },
+      ...REGISTRY_OPTIONS,
+    });
+    if (values.help) {
+      io.stdout(`${HELP}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1)
+      throw usage('pack', 'give exactly one artifact, digest or oci:// reference');
+    if (!values.out) throw usage('pack', '-o FILE is required');
+    const target = positionals[0] as string;
+    let trustedRoot: string | undefined;
+    if (values['trusted-root'] !== undefined) {
+      const path = resolve(io.cwd, values['trusted-root']);
+      await loadTrustedRoot(path);
+      trustedRoot = await readTextFile(path);
+    }
+    let policy: { name: string; text: string; files: Record<string, string> } | undefined;
+    if (values.policy !== undefined) {
+      const path = resolve(io.cwd, values.policy);
+      const parsed = await loadPolicy(path);
+      if (!parsed.ok) {
+        const { reportPolicyProblems } = await import('./verify.ts');
+        return reportPolicyProblems(io, values.policy, parsed.problems, values.json);
+      }
+      const text = await readTextFile(path, MAX_POLICY_FILE);
+      policy = {
+        name: basename(path),
+        text,
+        files: await policyFiles(text, dirname(path), values.policy),
+      };
+    }
+    const { sha256, name, candidates } = await gatherForPack(target, values, io);
+    const bytes = writePack({
+      subject: { name, sha256 },
+      bundles: candidates.map((c) => ({
+        source: c.source,
+        text: typeof c.json === 'string' ? c.json : JSON.stringify(c.json),
+      })),
+      trustedRoot,
+      policy,
+    });
+    await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+    const summary = {
+      out: values.out,
+      subject: `sha256:${sha256}`,
+      name,
+      bundles: candidates.length,
+      policy: policy?.name ?? null,
+      trustedRoot: trustedRoot !== undefined,
+    };
+    if (values.json) printJson(io, summary);
+    else
+      io.stdout(
+        `wrote ${values.out}: ${candidates.length} bundle(s) about sha256:${sha256}${policy ? `, policy ${policy.name}` : ''}${trustedRoot ? ', trusted root' : ''}\n`,
+      );
+    return 0;
+  },
+};
+
+/**
+ * The key and trusted-root files a policy names by relative path, keyed by
+ * that path. A path outside the policy's directory cannot travel in a pack.
+ */
+async function policyFiles(
+  text: string,
+  dir: string,
+  source: string,
+): Promise<Record<string, string>> {
+  const doc = parseYaml(text) as {
+    trust?: { trustedRoot?: unknown; signers?: Array<{ key?: unknown }> };
+  };
+  const names: string[] = [];
+  if (typeof doc?.trust?.trustedRoot === 'string') names.push(doc.trust.trustedRoot);
+  for (const s of doc?.trust?.signers ?? [])
+    if (typeof s?.key === 'string' && !s.key.includes('-----BEGIN')) names.push(s.key);
+  const files: Record<string, string> = {};
+  for (const name of names) {
+    const rel = isAbsolute(name) ? relative(dir, name) : name;
+    if (rel.startsWith('..') || isAbsolute(rel))
+      throw new VouchError(
+        'USAGE',
+        `the policy names ${name}, outside its directory: a pack carries only files beside the policy (or give the key inline)`,
+        {
+          file: source,
+        },
+      );
+    files[rel] = (await readFile(resolve(dir, rel))).toString('utf8');
+  }
+  return files;
+}

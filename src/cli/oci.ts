@@ -1,0 +1,403 @@
+// The CLI's registry and evidence-pack plumbing: `vouch attest oci://…`,
+// `vouch verify oci://…`, `vouch verify --pack`, and the pack and attach verbs
+// build on these. Commands stay argument parsing plus one call here.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.ts';
+import { digestFile, isDigestString, parseDigest } from '../core/digest.ts';
+import { readTextFile } from '../core/json.ts';
+import { resolvePredicateType } from '../core/predicates.ts';
+import { makeStatement } from '../core/statement.ts';
+import {
+  type DigestReference,
+  describeBundle,
+  fetchEvidence,
+  formatReference,
+  isOciReference,
+  materializePack,
+  type OciReference,
+  type PackMaterial,
+  parseReference,
+  pushEvidence,
+  RegistryClient,
+  readPack,
+  withDigest,
+} from '../oci/index.ts';
+
+import { evaluatePolicy, explainVerdict, loadPolicy } from '../policy/index.ts';
+import { parseBundle, signStatement } from '../sign/index.ts';
+import { DirectoryStore } from '../store/index.ts';
+import {
+  type ArtifactVerdict,
+  type CandidateBundle,
+  requireEvidence,
+  verifyArtifact,
+} from '../verify/index.ts';
+import { usage } from './args.ts';
+import { displayPath, type Io, printJson } from './io.ts';
+
+import { signingModeFrom } from './signing.ts';
+import { trustPolicyFrom } from './trust.ts';
+
+/** Flags of every verb that talks to a registry. */
+export const REGISTRY_OPTIONS = {
+  'insecure-registry': { type: 'boolean' },
+  'registry-ca': { type: 'string' },
+} as const;
+
+export const REGISTRY_HELP = `Registry (for oci://HOST[:PORT]/REPO[:TAG|@sha256:HEX] targets):
+  --insecure-registry  plain HTTP, only to a localhost registry (prints a warning)
+  --registry-ca FILE   extra CA certificates (PEM) to trust for the registry's TLS
+Credentials come from the docker config's "auths" ($DOCKER_CONFIG/config.json or
+~/.docker/config.json); credential helpers run only with VOUCH_REGISTRY_CREDENTIAL_HELPERS=1.`;
+
+export interface RegistryValues {
+  'insecure-registry'?: boolean | undefined;
+  'registry-ca'?: string | undefined;
+}
+
+/** A registry client configured from the flags and the environment. */
+export function registryClient(values: RegistryValues, io: Io): RegistryClient {
+  const timeout = Number(io.env.VOUCH_REGISTRY_TIMEOUT_MS ?? '');
+  return new RegistryClient({
+    insecure: values['insecure-registry'] ?? false,
+    caFile:
+      values['registry-ca'] !== undefined ? resolve(io.cwd, values['registry-ca']) : undefined,
+    auth: {
+      kind: 'docker-config',
+      env: io.env,
+      credentialHelpers: io.env.VOUCH_REGISTRY_CREDENTIAL_HELPERS === '1',
+    },
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+    warn: (m) => io.stderr(`vouch: ${m}\n`),
+  });
+}
+
+/** An `oci://` reference that must name a digest (signing and attaching never follow tags). */
+export function digestReference(verb: string, target: string): DigestReference {
+  const ref = parseReference(target);
+  if (!ref.digest)
+    throw usage(
+      verb,
+      `${target} names a tag; give the image digest (oci://…@sha256:HEX): a tag can move`,
+    );
+  return ref as DigestReference;
+}
+
+/**
+ * `vouch attest oci://…@sha256:…`: signs a Statement whose subject is the
+ * image digest and pushes the bundle as a referrer of the image.
+ */
+export async function attestOci(
+  target: string,
+  predicateType: string,
+  predicate: Record<string, unknown>,
+  values: RegistryValues & {
+    json?: boolean | undefined;
+    out?: string | undefined;
+    key?: string | undefined;
+    keyless?: boolean | undefined;
+  },
+  io: Io,
+): Promise<number> {
+  const ref = digestReference('attest', target);
+  const client = registryClient(values, io);
+  // Fail before signing when the image is not there.
+  await client.getManifest(ref);
+  const mode = await signingModeFrom('attest', values, io);
+  const subject = {
+    name: `${ref.registry}/${ref.repository}`,
+    digest: { sha256: ref.digest.slice('sha256:'.length) },
+  };
+  const bundle = await signStatement(makeStatement([subject], predicateType, predicate), mode);
+  const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
+  const pushed = await pushEvidence(ref, bytes, client);
+  if (values.out) await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+  if (values.json) {
+    printJson(io, {
+      subject,
+      predicateType,
+      reference: formatReference(ref),
+      referrer: pushed,
+      out: values.out ?? null,
+    });
+  } else {
+    io.stdout(`attested ${predicateType} about ${formatReference(ref)}\n`);
+    io.stdout(`pushed referrer ${pushed.manifest} (${pushed.via})\n`);
+    if (values.out) io.stdout(`wrote ${values.out}\n`);
+  }
+  return 0;
+}
+
+/**
+ * `vouch attach oci://…@sha256:… BUNDLE`: pushes an existing bundle as a
+ * referrer. A DSSE bundle whose Statement does not name the image digest is
+ * refused (it could never count as evidence about it).
+ */
+export async function attachBundle(
+  target: string,
+  bundleFile: string,
+  values: RegistryValues & { json?: boolean | undefined },
+  io: Io,
+): Promise<number> {
+  const ref = digestReference('attach', target);
+  const path = resolve(io.cwd, bundleFile);
+  const text = await readTextFile(path, 16 * 1024 * 1024);
+  parseBundle(text, bundleFile);
+  const bytes = Buffer.from(text, 'utf8');
+  const info = describeBundle(bytes);
+  const hex = ref.digest.slice('sha256:'.length);
+  if (info.statement && !info.statement.subject.some((s) => s.digest.sha256 === hex))
+    throw usage(
+      'attach',
+      `${bundleFile}: its Statement's subjects do not include ${ref.digest}; attach it to the image it is about`,
+    );
+  const pushed = await pushEvidence(ref, bytes, registryClient(values, io));
+  if (values.json)
+    printJson(io, { reference: formatReference(ref), bundle: bundleFile, referrer: pushed });
+  else
+    io.stdout(
+      `attached ${bundleFile} to ${formatReference(ref)}: referrer ${pushed.manifest} (${pushed.via})\n`,
+    );
+  return 0;
+}
+
+export interface RemoteVerifyValues extends RegistryValues {
+  pack?: string | undefined;
+  policy?: string | undefined;
+  json?: boolean | undefined;
+  type?: string[] | undefined;
+  bundle?: string[] | undefined;
+  key?: string[] | undefined;
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'trusted-root'?: string | undefined;
+  'tuf-mirror'?: string | undefined;
+  'sign-decision-key'?: string | undefined;
+  'sign-decision-keyless'?: boolean | undefined;
+  'decision-out'?: string | undefined;
+}
+
+const TRUST_FLAGS = [
+  'key',
+  'certificate-identity',
+  'certificate-identity-regexp',
+  'certificate-oidc-issuer',
+  'trusted-root',
+  'tuf-mirror',
+  'type',
+] as const;
+
+/**
+ * `vouch verify oci://…` (evidence attached in the registry; a tag is
+ * resolved to a digest once, and the decision names that digest) and
+ * `vouch verify TARGET --pack FILE` (the pack's evidence only, no network).
+ */
+export async function verifyRemote(
+  target: string,
+  values: RemoteVerifyValues,
+  io: Io,
+): Promise<number> {
+  for (const f of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const)
+    if (values[f] !== undefined)
+      throw usage('verify', `--${f} is not supported with oci:// targets or --pack yet`);
+  if (values.bundle !== undefined)
+    throw usage('verify', '--bundle does not combine with oci:// targets or --pack');
+  const work = await mkdtemp(join(tmpdir(), 'vouch-pack-'));
+  try {
+    let material: PackMaterial | undefined;
+    let sha256: string;
+    let reference: string | undefined;
+    let candidates: CandidateBundle[];
+    let file: string | undefined;
+    if (values.pack !== undefined) {
+      const pack = await readPack(resolve(io.cwd, values.pack), values.pack);
+      material = await materializePack(pack, work);
+      ({ sha256, reference, file } = await offlineTarget(target, io));
+      candidates = pack.bundles.map((b) => ({
+        source: `${values.pack}#${b.sha256.slice(0, 12)}`,
+        json: b.bundle,
+      }));
+      io.stderr(
+        `vouch verify: evidence pack ${values.pack}: ${candidates.length} bundle(s); no network\n`,
+      );
+    } else {
+      const ref = parseReference(target);
+      const client = registryClient(values, io);
+      const digest = ref.digest ?? (await client.resolve(ref));
+      if (!ref.digest) io.stderr(`vouch verify: ${target} resolves to ${digest}\n`);
+      const at = withDigest(ref, digest);
+      reference = formatReference(at);
+      sha256 = digest.slice('sha256:'.length);
+      candidates = await fetchEvidence(at, client);
+      io.stderr(`vouch verify: ${candidates.length} bundle(s) attached to ${reference}\n`);
+    }
+    const policyFile =
+      values.policy !== undefined ? resolve(io.cwd, values.policy) : material?.policyFile;
+    const trustGiven = TRUST_FLAGS.some((f) => values[f] !== undefined);
+    if (policyFile !== undefined && !(values.policy === undefined && trustGiven)) {
+      if (trustGiven)
+        throw usage(
+          'verify',
+          'trust flags and --policy exclude each other (the policy says whom to trust)',
+        );
+      const parsed = await loadPolicy(policyFile);
+      if (!parsed.ok) {
+        const { reportPolicyProblems } = await import('./commands/verify.ts');
+        return reportPolicyProblems(
+          io,
+          values.policy ?? `${values.pack} (policy)`,
+          parsed.problems,
+          values.json,
+        );
+      }
+      const verdict = evaluatePolicy(parsed.policy, {
+        subjectDigest: `sha256:${sha256}`,
+        bundles: candidates,
+        artifactBytes: file ? () => readFileSync(file as string) : undefined,
+      });
+      if (values.json) printJson(io, { reference: reference ?? null, ...verdict });
+      else {
+        if (reference) io.stdout(`${reference}\n`);
+        io.stdout(explainVerdict(verdict));
+      }
+      return verdict.ok ? 0 : 1;
+    }
+    const trustValues = { ...values };
+    if (
+      trustValues['trusted-root'] === undefined &&
+      material?.trustedRootFile &&
+      trustValues.key === undefined
+    )
+      trustValues['trusted-root'] = material.trustedRootFile;
+    if (!trustGiven)
+      throw usage('verify', 'say whom to trust: --key, --certificate-identity… or --policy');
+    const trust = await trustPolicyFrom('verify', absolutize(trustValues, io.cwd), cacheDir(io));
+    const verdict = verifyArtifact({
+      sha256,
+      candidates,
+      trust,
+      policy: requireEvidence((values.type ?? []).map(resolvePredicateType)),
+      artifactBytes: file ? () => readFileSync(file as string) : undefined,
+    });
+    if (values.json) printJson(io, { reference: reference ?? null, ...verdict });
+    else printVerdict(io, verdict, reference ?? target);
+    return verdict.ok ? 0 : 1;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function absolutize<T extends { key?: string[] | undefined; 'trusted-root'?: string | undefined }>(
+  v: T,
+  cwd: string,
+): T {
+  return {
+    ...v,
+    key: v.key?.map((k) => resolve(cwd, k)),
+    'trusted-root': v['trusted-root'] !== undefined ? resolve(cwd, v['trusted-root']) : undefined,
+  };
+}
+
+/** The digest of a target without the network: a file, sha256:HEX, or oci://…@sha256:HEX. */
+export async function offlineTarget(
+  target: string,
+  io: Io,
+): Promise<{ sha256: string; reference: string | undefined; file: string | undefined }> {
+  if (isOciReference(target)) {
+    const ref: OciReference = parseReference(target);
+    if (!ref.digest)
+      throw usage(
+        'verify',
+        `${target} names a tag, which cannot be resolved offline: give @sha256:HEX`,
+      );
+    return { sha256: ref.digest.slice(7), reference: formatReference(ref), file: undefined };
+  }
+  if (isDigestString(target)) {
+    const { algorithm, hex } = parseDigest(target);
+    if (algorithm !== 'sha256') throw usage('verify', 'only sha256:HEX digests can be verified');
+    return { sha256: hex, reference: undefined, file: undefined };
+  }
+  const file = resolve(io.cwd, target);
+  return { sha256: (await digestFile(file)).sha256 as string, reference: undefined, file };
+}
+
+/** Evidence about a target for `vouch pack`: the registry's referrers, or the local store and --bundle files. */
+export async function gatherForPack(
+  target: string,
+  values: RegistryValues & {
+    bundle?: string[] | undefined;
+    store: string;
+    'no-store'?: boolean | undefined;
+  },
+  io: Io,
+): Promise<{ sha256: string; name: string; candidates: CandidateBundle[] }> {
+  const candidates: CandidateBundle[] = [];
+  for (const b of values.bundle ?? []) {
+    const text = await readTextFile(resolve(io.cwd, b), 16 * 1024 * 1024);
+    parseBundle(text, b);
+    candidates.push({ source: b, json: text });
+  }
+  if (isOciReference(target)) {
+    const ref = parseReference(target);
+    const client = registryClient(values, io);
+    const digest = ref.digest ?? (await client.resolve(ref));
+    const at = withDigest(ref, digest);
+    candidates.push(...(await fetchEvidence(at, client)));
+    return { sha256: digest.slice(7), name: formatReference(at), candidates };
+  }
+  const { sha256, file } = await offlineTarget(target, io);
+  if (!values['no-store']) {
+    const store = new DirectoryStore(resolve(io.cwd, values.store));
+    for (const entry of await store.find(`sha256:${sha256}`))
+      candidates.push({
+        source: displayPath(store.bundlePath(entry.id), io.cwd),
+        json: (await store.read(entry.id)).toString('utf8'),
+      });
+  }
+  return { sha256, name: file ? target : `sha256:${sha256}`, candidates };
+}
+
+function cacheDir(io: Io): string {
+  return join(io.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vouch', 'tuf');
+}
+
+function printVerdict(io: Io, v: ArtifactVerdict, target: string): void {
+  io.stdout(`${target}  ${v.subject}\n`);
+  if (v.bundles.length === 0) io.stdout('  no bundles found\n');
+  for (const b of v.bundles) {
+    if (b.ok) {
+      const who = b.signers.map((s) =>
+        s.kind === 'key' ? `key ${s.keyid.slice(0, 16)}…` : `${s.subject} (${s.issuer})`,
+      );
+      io.stdout(
+        `  ✓ ${b.statement?.predicateType ?? 'message signature'}  signed by ${who.join(', ')}\n    ${b.source}\n`,
+      );
+    } else {
+      io.stdout(`  ✗ ${b.source}\n`);
+      for (const c of b.checks.filter((x) => !x.ok)) io.stdout(`    ${c.name}: ${c.detail}\n`);
+    }
+  }
+  for (const r of v.policy.reasons) io.stdout(`  ${r.ok ? '✓' : '✗'} ${r.detail}\n`);
+  const n = v.bundles.filter((b) => b.ok).length;
+  io.stdout(
+    `${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${v.subject}: ${n} of ${v.bundles.length} bundle(s) verified; policy ${v.policy.name} ${v.ok ? 'passed' : 'failed'}\n`,
+  );
+}
+
+/** Flags `vouch verify` adds for registry targets and evidence packs. */
+export const REMOTE_VERIFY_OPTIONS = {
+  ...REGISTRY_OPTIONS,
+  pack: { type: 'string' },
+} as const;
+
+export const REMOTE_VERIFY_HELP = `Registry and offline (see docs/oci.md):
+  vouch verify oci://HOST[:PORT]/REPO[:TAG|@sha256:HEX] (trust | --policy P)
+                      evidence attached to the image in the registry; a tag is resolved
+                      to a digest once and the decision names that digest
+  --pack FILE         decide with an evidence pack (vouch pack) only, no network: its
+                      bundles, and its policy and trusted root unless flags say otherwise
+${REGISTRY_HELP}`;
