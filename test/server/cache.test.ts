@@ -14,17 +14,14 @@ import {
   makePolicy,
   provenanceBundle,
   review,
+  type TestContext,
   tempDir,
   workload,
 } from './helpers.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 
-async function storeWith(
-  t: { after: (fn: () => Promise<void>) => void },
-  hex: string,
-  finishedOn: string,
-) {
+async function storeWith(t: TestContext, hex: string, finishedOn: string) {
   const dir = join(await tempDir(t), 'store');
   await new DirectoryStore(dir).put(await provenanceBundle(hex, { finishedOn }));
   return dir;
