@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { scanPath } from '../engine/index.ts';
 import { scanPredicate, scanStatement, toSarif } from './index.ts';
 
@@ -23,6 +23,9 @@ function sarifValidator() {
   addFormats(ajv);
   return ajv.compile(schema);
 }
+
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 const j = (...p: string[]) => p.join('');
 
