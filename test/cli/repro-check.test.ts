@@ -217,3 +217,76 @@ test('repro check: bad input and failing builds', async (t) => {
   assert.equal(nothing.code, 2, show(nothing));
   assert.match(nothing.stderr, /--products/);
 });
+
+test('repro check: each variation is pinned on the output it changes (or reported not available, with why)', async (t) => {
+  const { proj, env } = await project(t, '');
+  await mkdir(join(proj, 'files'));
+  for (const f of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(proj, 'files', f), `${f}\n`);
+  const build = [
+    'mkdir -p out',
+    'find files -type f > out/list.txt',
+    'id -un > out/user.txt',
+    'hostname > out/host.txt',
+    'touch out/perm && stat -c %a out/perm > out/mode.txt',
+    'echo "$PWD" > out/pwd.txt',
+    'echo "$HOME" > out/home.txt',
+    'echo "$TZ" > out/tz.txt',
+    'echo "$VOUCH_REPRO_NOISE" > out/env.txt',
+    'echo stable > out/stable.txt',
+  ].join(' && ');
+  const r = await vouch(
+    ['repro', 'check', '--json', '--products', 'out/*', '--', 'sh', '-c', build],
+    { cwd: proj, env },
+  );
+  assert.equal(r.code, 1, show(r));
+  const j = jsonOf(r);
+  const blamed = new Map<string, { products: string[]; differences: { class: string }[] }>(
+    j.culprits.map((c: { variations: string[] }) => [c.variations.join('+'), c]),
+  );
+  const unavailable = new Map(
+    j.unavailable.map((u: { name: string; reason: string }) => [u.name, u.reason]),
+  );
+  const expect: [string, string, string][] = [
+    ['order', 'out/list.txt', 'file-order'],
+    ['user', 'out/user.txt', 'unknown'],
+    ['hostname', 'out/host.txt', 'unknown'],
+    ['umask', 'out/mode.txt', 'permissions-ownership'],
+    ['path', 'out/pwd.txt', 'embedded-build-path'],
+    ['home', 'out/home.txt', 'embedded-build-path'],
+    ['tz', 'out/tz.txt', 'timestamp'],
+    ['env', 'out/env.txt', 'unknown'],
+  ];
+  for (const [variation, product, cls] of expect) {
+    if (unavailable.has(variation)) {
+      assert.match(String(unavailable.get(variation)), /not installed|needs root|do not work/);
+      continue;
+    }
+    const c = blamed.get(variation);
+    assert.ok(
+      c,
+      `no culprit ${variation}: ${JSON.stringify(j.culprits.map((x: { variations: string[] }) => x.variations))}`,
+    );
+    assert.deepEqual(c.products, [product], variation);
+    assert.equal(c.differences[0]?.class, cls, variation);
+  }
+  assert.ok(!j.differing.includes('out/stable.txt'));
+  // Turning the culprits off makes the same build reproducible.
+  const off = await vouch(
+    [
+      'repro',
+      'check',
+      '--json',
+      '--products',
+      'out/*',
+      '--no-vary',
+      'order,user,hostname,umask,path,home,tz,env',
+      '--',
+      'sh',
+      '-c',
+      build,
+    ],
+    { cwd: proj, env },
+  );
+  assert.equal(off.code, 0, show(off));
+  assert.deepEqual(jsonOf(off).varied, ['clock', 'locale']);
+});

@@ -13,6 +13,7 @@ export function classifyPair(a: string, b: string, buildPaths: readonly string[]
     return 'embedded-build-path';
   }
   if (hasPath(both) && !/^\d/.test(da)) return 'embedded-build-path';
+  if (MODE.test(da) && MODE.test(db)) return 'permissions-ownership';
   if (LOCALE.test(both) || decimalSeparator(da, db)) return 'locale';
   if (TIME.some((re) => re.test(both))) return 'timestamp';
   if (RANDOM.some((re) => re.test(da) && re.test(db))) return 'random-id';
@@ -72,6 +73,9 @@ function decimalSeparator(a: string, b: string): boolean {
 // French abbreviations carry a dot ("mer. 25 nov."); German and Spanish names are whole words.
 const LOCALE =
   /\b(janv|févr|avr|juil|sept|oct|nov|déc|lun|mar|mer|jeu|ven|sam|dim)\.|\b(août|januar|februar|märz|juni|juli|oktober|dezember|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|lunes|martes|miércoles|jueves|viernes|sábado|domingo)\b|\b[a-z]{2}_[A-Z]{2}\b|[À-ÿ]/i;
+
+/** File modes as `stat -c %a` or `ls -l` print them. */
+const MODE = /^(0?[0-7]{3,4}|[-dlcbps][-rwxsStT]{9}[.+@]?)$/;
 
 const TIME: readonly RegExp[] = [
   /\d{4}-\d{2}-\d{2}/,
