@@ -51,7 +51,8 @@ test('SARIF validates against the official SARIF 2.1.0 schema, with rules, regio
   const result = await sample(t);
   const sarif = toSarif(result) as any;
   const validate = sarifValidator();
-  assert.ok(validate(sarif), JSON.stringify(validate.errors, null, 2));
+  const valid: boolean = validate(sarif);
+  assert.ok(valid, JSON.stringify(validate.errors, null, 2));
   const run = sarif.runs[0];
   const ids = run.tool.driver.rules.map((r: { id: string }) => r.id);
   for (const r of run.results) {
@@ -72,10 +73,10 @@ test('SARIF validates against the official SARIF 2.1.0 schema, with rules, regio
   // Tamper: a result without a message, or an unknown level, is invalid for the schema.
   const broken = structuredClone(sarif);
   delete broken.runs[0].results[0].message;
-  assert.equal(validate(broken), false);
+  assert.equal(validate(broken) as boolean, false);
   const badLevel = structuredClone(sarif);
   badLevel.runs[0].results[0].level = 'fatal';
-  assert.equal(validate(badLevel), false);
+  assert.equal(validate(badLevel) as boolean, false);
 });
 
 test('the findings predicate validates against schemas/scan-findings-v1.json', async (t) => {
