@@ -226,6 +226,8 @@ export async function verifyRemote(
       );
     } else {
       const ref = parseReference(target);
+      if (!ref.digest && values.policy !== undefined)
+        await refuseTagUnlessAllowed(values.policy, target, io);
       const client = registryClient(values, io);
       const digest = ref.digest ?? (await client.resolve(ref));
       if (!ref.digest) io.stderr(`vouch verify: ${target} resolves to ${digest}\n`);
@@ -289,6 +291,16 @@ export async function verifyRemote(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A policy decides whether a tag may be resolved (`requireDigest: false`); by default it may not. */
+async function refuseTagUnlessAllowed(policy: string, target: string, io: Io): Promise<void> {
+  const parsed = await loadPolicy(resolve(io.cwd, policy));
+  if (parsed.ok && parsed.policy.requireDigest)
+    throw usage(
+      'verify',
+      `${target} names a tag and the policy requires a digest: give @sha256:HEX, or set requireDigest: false in the policy to let vouch resolve the tag once`,
+    );
 }
 
 function absolutize<T extends { key?: string[] | undefined; 'trusted-root'?: string | undefined }>(
