@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateKey, isolatedEnv, jsonOf, show, statementOf, tempDir, vouch } from './helpers.ts';
+import {
+  generateKey,
+  git,
+  isolatedEnv,
+  jsonOf,
+  show,
+  statementOf,
+  tempDir,
+  vouch,
+} from './helpers.ts';
 
 const NOT_REPRO = 'mkdir -p dist && { echo "tiny 1.0"; date; } > dist/out.txt\n';
 const FIXED =
@@ -58,6 +67,10 @@ test('repro check: a build that embeds `date` is not reproducible; the clock is 
 test('repro check: with SOURCE_DATE_EPOCH used the build is reproducible; --attest signs a rebuild attestation that verifies', async (t) => {
   const { dir, proj, env } = await project(t, FIXED);
   const fixedEnv = { ...env, SOURCE_DATE_EPOCH: '1700000000' };
+  git(proj, env, 'init', '-q', '-b', 'main');
+  git(proj, env, 'add', '-A');
+  git(proj, env, 'commit', '-q', '--no-gpg-sign', '-m', 'tiny');
+  const commit = git(proj, env, 'rev-parse', 'HEAD');
   const { key, pub } = await generateKey(dir, env, join(dir, 'rebuilder'));
   const r = await vouch(
     [
@@ -94,6 +107,7 @@ test('repro check: with SOURCE_DATE_EPOCH used the build is reproducible; --atte
   assert.equal(st.predicate.agreement.agreeing, 2);
   assert.deepEqual(st.predicate.command, ['sh', 'build.sh']);
   assert.equal(st.predicate.rebuilder.id, 'https://vouch.dev/builders/local@v1');
+  assert.deepEqual(st.predicate.source, { digest: { gitCommit: commit }, dirty: false });
   assert.ok(st.predicate.variations.varied.includes('clock'));
 
   // The bundle verifies against the rebuilder's key, and a tampered copy does not.

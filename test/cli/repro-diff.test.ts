@@ -4,7 +4,7 @@
 // identical pairs give no differences on either side.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isolatedEnv, jsonOf, show, tempDir, vouch } from './helpers.ts';
@@ -111,6 +111,16 @@ test('tar czf of a tree: different mtimes, order and one file: every member diff
   assert.equal(by('a.tgz/tree/one.txt', 'metadata').class, 'timestamp');
   assert.equal(by('a.tgz', 'order').class, 'file-order');
   assert.match(by('a.tgz', 'order').hint, /sort/);
+  // The HTML report names the same members, escaped.
+  const html = await vouch(['repro', 'diff', '--html', 'report.html', 'a.tgz', 'b.tgz'], {
+    cwd: dir,
+    env: isolatedEnv(dir),
+  });
+  assert.equal(html.code, 1, show(html));
+  const page = await readFile(join(dir, 'report.html'), 'utf8');
+  assert.match(page, /a\.tgz\/tree\/stamp\.txt/);
+  assert.match(page, /<span class="m">-built Mon Jan {2}1 00:00:00 UTC 2024<\/span>/);
+  assert.doesNotMatch(page, /<script/);
   // Unchanged content is never a content difference.
   assert.equal(by('a.tgz/tree/one.txt', 'content'), undefined);
 });

@@ -9,7 +9,7 @@ import type { DiffClass } from './types.ts';
 export function classifyPair(a: string, b: string, buildPaths: readonly string[] = []): DiffClass {
   const [da, db] = differingTokens(a, b);
   const both = `${da}\n${db}`;
-  if (buildPaths.some((p) => p.length > 1 && (a.includes(p) || b.includes(p))) && hasPath(both)) {
+  if (buildPaths.some((p) => p.length > 1 && (da.includes(p) || db.includes(p)))) {
     return 'embedded-build-path';
   }
   if (hasPath(both) && !/^\d/.test(da)) return 'embedded-build-path';
