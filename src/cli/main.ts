@@ -90,6 +90,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'list stored evidence about an artifact',
     load: async () => (await import('./commands/evidence.ts')).evidenceCommand,
   },
+  {
+    name: 'serve',
+    summary: 'Kubernetes admission webhook: verify every image against a policy, fail closed',
+    load: async () => (await import('./commands/serve.ts')).serveCommand,
+  },
 ];
 
 function help(): string {
