@@ -63,8 +63,8 @@ for (const ecosystem of Object.keys(PURL_TYPE)) {
             affected: boolean;
           },
       )
-      // Every 4th line: the version schemes' own tests score every line; this checks the plumbing.
-      .filter((_, i) => i % 4 === 0);
+      // Every 8th line: the version schemes' own tests score every line; this checks the plumbing.
+      .filter((_, i) => i % 8 === 0);
     const components: ScanComponent[] = lines.map((o, i) => ({
       ref: String(i),
       name: o.package,
