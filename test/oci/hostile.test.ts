@@ -155,7 +155,7 @@ test('content fetched by digest must hash to it: substituted manifests and blobs
 });
 
 test('a malformed referrers index fails closed', async (t) => {
-  const host = await fakeRegistry(t, (req, res) => {
+  const host = await fakeRegistry(t, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' });
     res.end(
       JSON.stringify({
