@@ -40,7 +40,10 @@ export function writePack(input: PackInput): Buffer {
   const bundles = new Map<string, { sha256: string; source: string; bundle: string }>();
   for (const b of input.bundles) {
     const h = sha(b.text);
-    if (!bundles.has(h)) bundles.set(h, { sha256: h, source: b.source, bundle: b.text });
+    const seen = bundles.get(h);
+    // The same bundle from several places: keep the first source in sort order, so input order does not matter.
+    if (!seen || b.source < seen.source)
+      bundles.set(h, { sha256: h, source: b.source, bundle: b.text });
   }
   const pack: EvidencePack = {
     format: PACK_FORMAT,
