@@ -62,10 +62,8 @@ export function parseReview(body: unknown): ParsedReview {
       namespace: str(req.namespace),
       name:
         str(req.name) ||
-        str(
-          (isObject(req.object) && isObject(req.object.metadata) ? req.object.metadata : {})
-            .generateName,
-        ),
+        str(metadataOf(req.object).name) ||
+        str(metadataOf(req.object).generateName),
       operation: req.operation,
       subResource:
         typeof req.subResource === 'string' && req.subResource ? req.subResource : undefined,
@@ -74,6 +72,9 @@ export function parseReview(body: unknown): ParsedReview {
     },
   };
 }
+
+const metadataOf = (o: unknown): Record<string, unknown> =>
+  isObject(o) && isObject(o.metadata) ? o.metadata : {};
 
 /** Where each gated kind keeps its Pod spec (group/kind → path). */
 const POD_SPEC_PATHS: Record<string, string[]> = {
