@@ -223,6 +223,40 @@ class Differ {
     return out;
   }
 
+  /** Walks both containers together while their member paths agree; undefined as soon as they do not. */
+  async lockstep(
+    c: Container,
+    a: Node,
+    b: Node,
+  ): Promise<
+    { la: Map<string, Listed>; lb: Map<string, Listed>; changed: Set<string> } | undefined
+  > {
+    const ia = c.members(a, this.ctx)[Symbol.asyncIterator]();
+    const ib = c.members(b, this.ctx)[Symbol.asyncIterator]();
+    const la = new Map<string, Listed>();
+    const lb = new Map<string, Listed>();
+    const changed = new Set<string>();
+    try {
+      for (;;) {
+        const [x, y] = await Promise.all([ia.next(), ib.next()]);
+        if (x.done || y.done) return x.done && y.done ? { la, lb, changed } : undefined;
+        if (x.value.meta.path !== y.value.meta.path) return undefined;
+        const key = uniqueKey(la, x.value.meta.path);
+        la.set(key, { meta: x.value.meta });
+        lb.set(key, { meta: y.value.meta });
+        if (x.value.meta.type !== 'file' || y.value.meta.type !== 'file') continue;
+        if (
+          x.value.meta.size !== y.value.meta.size ||
+          !(await sameStreams(x.value.body(), y.value.body()))
+        ) {
+          changed.add(key);
+        }
+      }
+    } finally {
+      await Promise.all([ia.return?.(undefined), ib.return?.(undefined)]);
+    }
+  }
+
   async container(
     c: Container,
     a: Node,
@@ -230,7 +264,12 @@ class Differ {
     path: string,
     depth: number,
   ): Promise<Difference[]> {
-    const [la, lb] = await Promise.all([this.list(c, a), this.list(c, b)]);
+    // Same members in the same order (the usual case) are compared side by side, bytes against
+    // bytes; otherwise each side is listed with a digest per member and the lists compared.
+    const lock = await this.lockstep(c, a, b);
+    const [la, lb] = lock
+      ? [lock.la, lock.lb]
+      : await Promise.all([this.list(c, a), this.list(c, b)]);
     const out: Difference[] = [];
     const at = (key: string) => (key === '' ? `${path}/.` : `${path}/${key}`);
     const changed: string[] = [];
@@ -246,8 +285,8 @@ class Differ {
         continue;
       }
       out.push(...metadataDiffs(at(key), x.meta, y.meta));
-      if (x.meta.type === 'file' && y.meta.type === 'file' && x.sha256 !== y.sha256)
-        changed.push(key);
+      if (x.meta.type !== 'file' || y.meta.type !== 'file') continue;
+      if (lock ? lock.changed.has(key) : x.sha256 !== y.sha256) changed.push(key);
     }
     for (const [key, y] of lb) {
       if (!la.has(key))
@@ -333,6 +372,29 @@ class Differ {
 
 async function gzipHeaderOf(n: Node): Promise<GzipHeader> {
   return parseGzipHeader(await readHead(n.file, 64 * 1024), n.name);
+}
+
+/** Whether two byte streams are equal, chunk boundaries notwithstanding; stops at the first difference. */
+async function sameStreams(a: AsyncIterable<Buffer>, b: AsyncIterable<Buffer>): Promise<boolean> {
+  const ia = a[Symbol.asyncIterator]();
+  const ib = b[Symbol.asyncIterator]();
+  let ca: Buffer | null = Buffer.alloc(0);
+  let cb: Buffer | null = Buffer.alloc(0);
+  for (;;) {
+    if (ca !== null && ca.length === 0) {
+      const r = await ia.next();
+      ca = r.done ? null : r.value;
+    }
+    if (cb !== null && cb.length === 0) {
+      const r = await ib.next();
+      cb = r.done ? null : r.value;
+    }
+    if (ca === null || cb === null) return ca === null && cb === null;
+    const n = Math.min(ca.length, cb.length);
+    if (!ca.subarray(0, n).equals(cb.subarray(0, n))) return false;
+    ca = ca.subarray(n);
+    cb = cb.subarray(n);
+  }
 }
 
 const CMP_CHUNK = 1024 * 1024;
