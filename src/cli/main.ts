@@ -52,7 +52,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'scan',
-    summary: 'find misconfigurations, secrets and disallowed dependencies (table, JSON, SARIF, signed)',
+    summary:
+      'find misconfigurations, secrets and disallowed dependencies (table, JSON, SARIF, signed)',
     load: async () => (await import('./commands/scan.ts')).scanCommand,
   },
   {
