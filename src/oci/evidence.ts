@@ -26,7 +26,9 @@ const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 /** Parallel manifest/blob fetches per fetchEvidence call. */
 const CONCURRENCY = 8;
 /** Attempts at the tag-schema read-modify-write before giving up. */
-const TAG_SCHEMA_ATTEMPTS = 5;
+const TAG_SCHEMA_ATTEMPTS = 8;
+/** Pauses (plus up to as much jitter) before each read-back of the tag-schema index. */
+const SETTLE_MS: readonly number[] = [100, 300];
 
 const EMPTY_CONFIG = Buffer.from('{}');
 const COSIGN_CERTIFICATE = 'dev.sigstore.cosign/certificate';
@@ -179,10 +181,11 @@ export interface PushedEvidence {
  *
  * When the registry does not answer the PUT with `OCI-Subject` (no referrers
  * API), the `sha256-<hex>` tag-schema index is updated by read-modify-write,
- * then read back; a concurrent writer that replaced it is merged with and
- * retried (the distribution protocol has no conditional PUT, so this is the
- * best it allows: a lost update is detected and repaired by whichever writer
- * reads back last).
+ * then read back after jittered pauses; when a concurrent writer's stale
+ * write dropped our entry, it is merged in again. The distribution protocol
+ * has no conditional PUT, so this is the best it allows: a writer stalled
+ * between its read and its write for longer than the pauses can still drop
+ * an entry; pushing the same bundle again (idempotent) repairs it.
  *
  * @throws VouchError BUNDLE_MALFORMED | OCI_*
  */
@@ -245,21 +248,39 @@ async function addToTagSchema(
 ): Promise<void> {
   const tag = referrersTag(ref.digest);
   const at = { ...ref, digest: undefined, tag };
-  for (let attempt = 0; attempt < TAG_SCHEMA_ATTEMPTS; attempt++) {
+  const listed = async () => {
     const current = await client.findManifest(at);
-    const existing = current ? indexManifests(current, tag) : [];
-    if (existing.some((d) => isObject(d) && d.digest === entry.digest)) return;
-    const index = { schemaVersion: 2, mediaType: MEDIA_OCI_INDEX, manifests: [...existing, entry] };
-    await client.pushManifest(ref, Buffer.from(JSON.stringify(index)), MEDIA_OCI_INDEX, tag);
-    const after = await client.findManifest(at);
-    if (after && indexManifests(after, tag).some((d) => isObject(d) && d.digest === entry.digest))
-      return;
-    // Another writer replaced the index between our read and write: merge again.
+    const manifests = current ? indexManifests(current, tag) : [];
+    return { manifests, ours: manifests.some((d) => isObject(d) && d.digest === entry.digest) };
+  };
+  let settled = 0;
+  for (let attempt = 0; attempt < TAG_SCHEMA_ATTEMPTS; attempt++) {
+    const { manifests, ours } = await listed();
+    if (!ours) {
+      const index = {
+        schemaVersion: 2,
+        mediaType: MEDIA_OCI_INDEX,
+        manifests: [...manifests, entry],
+      };
+      await client.pushManifest(ref, Buffer.from(JSON.stringify(index)), MEDIA_OCI_INDEX, tag);
+    }
+    // Read back after a jittered pause, twice: a writer that read the index
+    // before our write and writes after it drops our entry; seeing it still
+    // there after the pauses means that window has passed.
+    for (; settled < SETTLE_MS.length; settled++) {
+      await sleep(SETTLE_MS[settled] as number);
+      if (!(await listed()).ours) break;
+    }
+    if (settled === SETTLE_MS.length) return;
   }
   throw new VouchError(
     'OCI_REGISTRY_ERROR',
-    `could not add ${entry.digest} to the referrers tag ${tag} after ${TAG_SCHEMA_ATTEMPTS} attempts (concurrent writers)`,
+    `could not keep ${entry.digest} in the referrers tag ${tag} after ${TAG_SCHEMA_ATTEMPTS} attempts (concurrent writers)`,
   );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms + Math.floor(Math.random() * ms)));
 }
 
 /** The raw manifests of an index, kept as they are (other tools' fields survive the rewrite). */

@@ -104,7 +104,7 @@ test('push and fetch evidence as referrers (tag schema on distribution 2.8)', {
   assert.equal(wrong.ok, false);
 });
 
-test('concurrent pushes to one tag-schema index both end up listed', { skip }, async (t) => {
+test('concurrent pushes to one tag-schema index all end up listed', { skip }, async (t) => {
   const reg = await startRegistry(t);
   const digest = await pushImage(t, reg, 'app', 'v1', 'concurrent\n');
   const client = new RegistryClient({ insecure: true, warn: () => {} });
