@@ -249,7 +249,23 @@ async function addToTagSchema(
   const tag = referrersTag(ref.digest);
   const at = { ...ref, digest: undefined, tag };
   const listed = async () => {
-    const current = await client.findManifest(at);
+    // A registry writing the tag at this moment can answer 404 or 5xx for it
+    // (distribution's filesystem driver does not replace the tag link
+    // atomically): ask once more before taking "no index" for an answer.
+    const read = async () => {
+      try {
+        return await client.findManifest(at);
+      } catch (e) {
+        if (!(e instanceof VouchError) || e.code !== 'OCI_REGISTRY_ERROR') throw e;
+        await sleep(50);
+        return client.findManifest(at);
+      }
+    };
+    let current = await read();
+    if (!current) {
+      await sleep(25);
+      current = await read();
+    }
     const manifests = current ? indexManifests(current, tag) : [];
     return { manifests, ours: manifests.some((d) => isObject(d) && d.digest === entry.digest) };
   };
