@@ -2,23 +2,12 @@
 // served from a local HTTP server (the mock's own helpers patch the network
 // with nock; a real socket exercises sigstore-js's HTTP client unchanged).
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import {
-  fulcioHandler,
-  type HandlerFn,
-  initializeCA,
-  initializeCTLog,
-  initializeTLog,
-  initializeTSA,
-  rekorHandler,
-  tsaHandler,
-} from '@sigstore/mock';
 import * as sigstoreSign from '@sigstore/sign';
 import { makeStatement } from '../core/statement.ts';
 import { signStatement } from './bundle.ts';
+import { identityToken, type MockSigstore, startMockSigstore } from './testing-keyless.ts';
 import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, type TrustPolicy } from './types.ts';
 import { verifyBundle } from './verify.ts';
 
@@ -31,133 +20,18 @@ const STATEMENT = makeStatement(
   {},
 );
 
-const b64 = (b: Uint8Array | ArrayBufferView) =>
-  Buffer.from(
-    b instanceof Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
-  ).toString('base64');
-
-/** An unsigned JWT: the mock Fulcio only decodes it. */
-function identityToken(claims: Record<string, unknown>): string {
-  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.c2ln`;
-}
-
-/** Rekor's stored form of a dsse 0.0.1 entry (rekor pkg/types/dsse/v0.0.1). */
-function rekorCanonicalDsse(proposed: {
-  kind: string;
-  apiVersion: string;
-  spec: { proposedContent: { envelope: string; verifiers: string[] } };
-}): object {
-  const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-  const envelope = JSON.parse(proposed.spec.proposedContent.envelope) as {
-    payload: string;
-    signatures: Array<{ sig: string }>;
-  };
-  return {
-    apiVersion: proposed.apiVersion,
-    kind: proposed.kind,
-    spec: {
-      envelopeHash: { algorithm: 'sha256', value: sha256(proposed.spec.proposedContent.envelope) },
-      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
-      signatures: envelope.signatures.map((s) => ({
-        signature: s.sig,
-        verifier: proposed.spec.proposedContent.verifiers[0],
-      })),
-    },
-  };
-}
-
 describe('keyless signing with @sigstore/mock', () => {
-  let server: Server;
+  let mock: MockSigstore;
   let base: string;
   let trustedRoot: Record<string, unknown>;
   let requests: string[];
 
   before(async () => {
-    const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    // One whole-second clock for every service: pkijs writes a TSA genTime with
-    // fewer than 3 fraction digits (".5Z") that @sigstore/core refuses to parse,
-    // and equal times keep the TSA time inside the certificate's validity.
-    const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const ctlog = await initializeCTLog(keyPair(), clock);
-    const ca = await initializeCA(keyPair(), ctlog, clock);
-    const tsa = await initializeTSA(keyPair(), clock);
-    const routes = new Map<string, HandlerFn>();
-    requests = [];
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        requests.push(req.url ?? '');
-        const fn = routes.get(req.url ?? '');
-        if (!fn || req.method !== 'POST') {
-          res.writeHead(404).end();
-          return;
-        }
-        const body = Buffer.concat(chunks);
-        // The TSA request is DER; the mock handler wants it as a binary string.
-        const r = await fn(
-          req.url === '/api/v1/timestamp' ? body.toString('latin1') : body.toString('utf8'),
-        );
-        res.writeHead(r.statusCode, { 'Content-Type': r.contentType ?? 'text/plain' });
-        res.end(
-          typeof r.response === 'string'
-            ? r.response
-            : Buffer.from(r.response.buffer, r.response.byteOffset, r.response.byteLength),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // Checkpoints are signed under the log's host name, which must be part of its trusted URL.
-    const tlog = await initializeTLog(base, keyPair(), clock);
-    for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)])
-      routes.set(h.path, h.fn);
-    // The mock logs a proposed entry verbatim; real Rekor stores a canonical
-    // body instead, which is what verifiers compare against. Do as Rekor does.
-    const logEntry = routes.get('/api/v1/log/entries') as HandlerFn;
-    routes.set('/api/v1/log/entries', (body) =>
-      logEntry(JSON.stringify(rekorCanonicalDsse(JSON.parse(body)))),
-    );
-
-    const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
-    const logKey = (publicKey: Buffer, logId: Buffer) => ({
-      baseUrl: base,
-      hashAlgorithm: 'SHA2_256',
-      publicKey: {
-        rawBytes: b64(publicKey),
-        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-        validFor: { start },
-      },
-      logId: { keyId: b64(logId) },
-    });
-    trustedRoot = {
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [logKey(tlog.publicKey, createHash('sha256').update(tlog.publicKey).digest())],
-      ctlogs: [logKey(ctlog.publicKey, Buffer.from(b64(ctlog.logID), 'base64'))],
-      certificateAuthorities: [
-        {
-          uri: base,
-          certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
-          validFor: { start },
-        },
-      ],
-      timestampAuthorities: [
-        {
-          uri: base,
-          certChain: {
-            certificates: [
-              { rawBytes: b64(tsa.intCertificate) },
-              { rawBytes: b64(tsa.rootCertificate) },
-            ],
-          },
-          validFor: { start },
-        },
-      ],
-    };
+    mock = await startMockSigstore();
+    ({ base, trustedRoot, requests } = mock);
   });
 
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => mock.close());
 
   const policy = (issuer = ISSUER, subject = SUBJECT): TrustPolicy => ({
     mode: 'keyless',
