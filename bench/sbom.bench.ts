@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SHARED } from '../test/shared.ts';
 import {
   BenchFailure,
   type Benchmark,
@@ -22,10 +23,10 @@ import {
  * installing: @cyclonedx/cyclonedx-npm --package-lock-only for npm, cdxgen
  * (--no-install-deps) for pnpm, yarn and bun. Both are fetched with npx on the
  * first run (untimed). Before timing, vouch's unique name@version set size must
- * equal the oracle's (/work/shared/bench/oracle-*.mjs). The row reports the
+ * equal the oracle's (../shared/bench/oracle-*.mjs). The row reports the
  * worst input; the note lists every input with counts, times and peak RSS.
  */
-const SHARED = process.env.VOUCH_BENCH_SHARED ?? '/work/shared/bench';
+const SHARED_BENCH = process.env.VOUCH_BENCH_SHARED ?? join(SHARED, 'bench');
 const CYCLONEDX_NPM = '@cyclonedx/cyclonedx-npm@6.0.1';
 const CDXGEN = '@cyclonedx/cdxgen@12.8.4';
 const MAX_RSS_MB = 200;
@@ -76,7 +77,7 @@ async function npxBin(
 
 async function oracleCount(args: string[], dir: string): Promise<number> {
   const [script, ...rest] = args as [string, ...string[]];
-  const { stdout } = await run(process.execPath, [join(SHARED, script), dir, ...rest], {
+  const { stdout } = await run(process.execPath, [join(SHARED_BENCH, script), dir, ...rest], {
     maxBuffer: 1 << 28,
   });
   const m = /^# count (\d+)$/m.exec(stdout);
@@ -95,8 +96,8 @@ export const benchmark: Benchmark = {
       maxRatio: 1 / MIN_SPEEDUP,
       target: `>= ${MIN_SPEEDUP}x faster than the peer on every lockfile, peak RSS <= ${MAX_RSS_MB} MB, oracle count`,
     };
-    if (!existsSync(join(SHARED, 'lockfiles'))) {
-      return { ...base, status: 'skip', note: `no lockfiles under ${SHARED}` };
+    if (!existsSync(join(SHARED_BENCH, 'lockfiles'))) {
+      return { ...base, status: 'skip', note: `no lockfiles under ${SHARED_BENCH}` };
     }
     const bins = {
       'cyclonedx-npm': await npxBin(CYCLONEDX_NPM, 'cyclonedx-npm', options.log),
@@ -108,7 +109,7 @@ export const benchmark: Benchmark = {
     let worst: { ratio: number; vouchMs: number; peerMs: number; peer: string } | undefined;
     try {
       for (const spec of INPUTS) {
-        const dir = join(SHARED, 'lockfiles', spec.manager, size);
+        const dir = join(SHARED_BENCH, 'lockfiles', spec.manager, size);
         const file = join(dir, spec.name);
         const expected = await oracleCount(spec.oracle, dir);
         let count = -1;

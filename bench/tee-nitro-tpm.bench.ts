@@ -9,10 +9,11 @@ import { parseQuote, parseSignature, publicKeyFromTpmt } from '../src/tee/tpm/st
 import { type TpmVerifyOptions, tpmVerifier } from '../src/tee/tpm/verifier.ts';
 import type { TeeVerifier, TeeVerifyOptions } from '../src/tee/verifier.ts';
 import { ChainCache } from '../src/tee/x509.ts';
+import { SHARED } from '../test/shared.ts';
 import { BenchFailure, type Benchmark, type BenchOptions, bestOf, judge } from './lib.ts';
 
-// Real evidence at its pinned time (see /work/shared/vectors/MANIFEST.md).
-const V = '/work/shared/vectors/tee';
+// Real evidence at its pinned time (see ../shared/vectors/MANIFEST.md).
+const V = `${SHARED}/vectors/tee`;
 const NITRO = readFileSync(`${V}/nitro/nitro_attestation.b64`);
 const NITRO_OPTIONS: TeeVerifyOptions = { at: new Date('2024-09-07T14:37:39.545Z') };
 const GCE = readFileSync(`${V}/tpm/attestations/gce-cos-85-nonce9009.pb`);

@@ -7,10 +7,11 @@ import { parseTdxQuote } from '../src/tee/tdx/quote.ts';
 import { tdxVerifier } from '../src/tee/tdx/verifier.ts';
 import type { TeeVerifier, TeeVerifyOptions } from '../src/tee/verifier.ts';
 import { ChainCache } from '../src/tee/x509.ts';
+import { SHARED } from '../test/shared.ts';
 import { BenchFailure, type Benchmark, type BenchOptions, bestOf, judge, REPO } from './lib.ts';
 
-// Real evidence at its pinned time (see /work/shared/vectors/MANIFEST.md).
-const V = '/work/shared/vectors/tee';
+// Real evidence at its pinned time (see ../shared/vectors/MANIFEST.md).
+const V = `${SHARED}/vectors/tee`;
 const SNP = readFileSync(`${V}/sev-snp/attestation.bin`);
 const VCEK = readFileSync(`${V}/sev-snp/vcek.testcer`);
 const SNP_OPTIONS: TeeVerifyOptions = {

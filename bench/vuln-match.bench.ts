@@ -27,10 +27,11 @@ import { DirectoryStore } from '../src/store/index.ts';
 import { importExports, VulnDatabase } from '../src/vuln/db/index.ts';
 import type { ScanComponent } from '../src/vuln/match.ts';
 import { rescanStore } from '../src/vuln/rescan.ts';
+import { SHARED } from '../test/shared.ts';
 import { BenchFailure, type Benchmark, REPO, runProcess } from './lib.ts';
 
-const ORACLE = '/work/shared/vectors/osv-oracle';
-const OSV = '/work/shared/vectors/osv';
+const ORACLE = `${SHARED}/vectors/osv-oracle`;
+const OSV = `${SHARED}/vectors/osv`;
 const PURL: Record<string, string> = {
   PyPI: 'pypi',
   Go: 'golang',

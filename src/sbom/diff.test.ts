@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { SHARED } from '../../test/shared.ts';
 import { diffSboms, readSbomDocument } from './diff.ts';
 import type { Component, Sbom } from './model.ts';
 import { toCycloneDx } from './writers/cyclonedx.ts';
 import { toSpdx } from './writers/spdx.ts';
 import { everyFeatureSbom } from './writers/testing.ts';
 
-const JABREF = '/work/shared/vectors/sbom/real-sboms/jabref.cyclonedx-1.6.bom.json';
+const JABREF = `${SHARED}/vectors/sbom/real-sboms/jabref.cyclonedx-1.6.bom.json`;
 
 function npm(name: string, version: string, licenses: string[] = []): Component {
   const purl = `pkg:npm/${name}@${version}`;

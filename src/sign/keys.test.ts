@@ -3,13 +3,14 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { SHARED } from '../../test/shared.ts';
 import { canonicalizeOlpc } from '../core/canonical.ts';
 import { envelopeFromJson, pae, verifyEnvelope } from '../core/dsse.ts';
 import { isVouchError } from '../core/errors.ts';
 import { generateKeyPair, loadSigningKey, loadVerificationKey } from './keys.ts';
 import { openssl, opensslKeys, opensslVerifies, PASSPHRASE, withTempDir } from './testkit.ts';
 
-const VECTORS = '/work/shared/vectors';
+const VECTORS = `${SHARED}/vectors`;
 const MESSAGE = pae('application/vnd.in-toto+json', Buffer.from('{"hello":"world"}'));
 
 function spkiSha256(publicPem: string): string {

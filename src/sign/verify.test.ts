@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { X509Certificate } from '@sigstore/core';
+import { SHARED } from '../../test/shared.ts';
 import { isVouchError } from '../core/errors.ts';
 import { loadVerificationKey } from './keys.ts';
 import { loadTrustedRoot, publicGoodTrustedRoot } from './trusted-root.ts';
 import type { BundleVerdict, KeylessIdentity, TrustPolicy } from './types.ts';
 import { parseBundle, verifyBundle } from './verify.ts';
 
-const SIGSTORE = '/work/shared/vectors/sigstore';
+const SIGSTORE = `${SHARED}/vectors/sigstore`;
 const CONFORMANCE = `${SIGSTORE}/conformance/bundle-verify`;
 const PUBLIC_GOOD_FILE = `${SIGSTORE}/public-good/trusted_root.json`;
 const DEFAULT_IDENTITY =

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { PackageURL } from 'packageurl-js';
+import { SHARED } from '../../test/shared.ts';
 import { importExports, VulnDatabase } from './db/index.ts';
 import { ORACLE, OSV_VECTORS } from './fixtures/testkit.ts';
 import { componentsOfSbom, matchComponents, packageKeyOf, type ScanComponent } from './match.ts';
@@ -257,7 +258,7 @@ test('componentsOfSbom: CycloneDX nested components and SPDX packages with purls
   );
   const spdx = componentsOfSbom(
     JSON.parse(
-      readFileSync('/work/shared/vectors/sbom/schemas/spdx/SPDXJSONExample-v2.3.spdx.json', 'utf8'),
+      readFileSync(`${SHARED}/vectors/sbom/schemas/spdx/SPDXJSONExample-v2.3.spdx.json`, 'utf8'),
     ),
     'spdx.json',
   );

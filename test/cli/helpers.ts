@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED } from '../shared.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The CLI entry users run (bin/vouch.js): it also enables the compile cache. */
@@ -20,7 +21,7 @@ export const TEST_COMPILE_CACHE = join(
   tmpdir(),
   `vouch-test-compile-cache-${process.getuid?.() ?? 0}`,
 );
-export const VECTORS = '/work/shared/vectors';
+export const VECTORS = `${SHARED}/vectors`;
 
 export interface VouchResult {
   code: number | null;

@@ -1,10 +1,10 @@
 // Layout verification against real in-toto vectors:
-// - in-toto-golang test data (/work/shared/vectors/intoto/in-toto-golang, Apache-2.0):
+// - in-toto-golang test data (../shared/vectors/intoto/in-toto-golang, Apache-2.0):
 //   demo.layout (Metablock), demo.dsse.layout and dsse-only.root.layout (DSSE),
 //   all PASS with alice.pub and the links beside them (in-toto-golang's
 //   TestInTotoVerifyPass); super.layout (unsigned, expired 2021) with
 //   sub_layout.70ca5750.link, arranged as TestVerifySublayouts does.
-// - in-toto (Python) demo_files (/work/shared/vectors/intoto/in-toto-python,
+// - in-toto (Python) demo_files (../shared/vectors/intoto/in-toto-python,
 //   Apache-2.0): demo.layout.template is unsigned; its tests sign it with alice.
 // Each test works on a writable temp copy, since inspections write files.
 import assert from 'node:assert/strict';
@@ -12,11 +12,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { SHARED } from '../../../test/shared.ts';
 import { loadIntotoPublicKey, loadIntotoSigningKey, securesystemslibKeyid } from './keys.ts';
 import { metablockJson, signMetablock } from './link.ts';
 import { type InspectionMode, type IntotoVerdict, verifyIntotoLayout } from './verify.ts';
 
-const VECTORS = '/work/shared/vectors/intoto';
+const VECTORS = `${SHARED}/vectors/intoto`;
 const GOLANG = join(VECTORS, 'in-toto-golang');
 const PYTHON = join(VECTORS, 'in-toto-python', 'demo_files');
 const NOW = new Date('2026-01-01T00:00:00Z');

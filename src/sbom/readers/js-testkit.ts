@@ -10,7 +10,9 @@ import type { ReaderResult } from '../model.ts';
 import type { SourceFile } from '../reader.ts';
 import { npmKey } from './js-common.ts';
 
-export const SHARED = '/work/shared';
+export { SHARED } from '../../../test/shared.ts';
+
+import { SHARED } from '../../../test/shared.ts';
 export const BENCH_LOCKFILES = join(SHARED, 'bench', 'lockfiles');
 export const VECTORS = join(SHARED, 'vectors', 'sbom');
 export const SIZES = ['small', 'medium', 'large', 'huge'] as const;
@@ -45,7 +47,7 @@ export function sourceFromText(
 
 const run = promisify(execFile);
 
-/** Runs `/work/shared/bench/<script> <dir> [args…]` and returns its `name@version` lines. */
+/** Runs `../shared/bench/<script> <dir> [args…]` and returns its `name@version` lines. */
 export async function oracle(
   script: string,
   dir: string,

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { SHARED } from '../../../test/shared.ts';
 import type { Component, ReaderResult } from '../model.ts';
 import type { SourceFile } from '../reader.ts';
 
-export const VECTORS = '/work/shared/vectors/sbom';
+export const VECTORS = `${SHARED}/vectors/sbom`;
 
 /** A SourceFile over an absolute path, named by its base name (as if scanned from its folder). */
 export function fileAt(abs: string, name = basename(abs)): SourceFile {

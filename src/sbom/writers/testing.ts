@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { SHARED } from '../../../test/shared.ts';
 import type { Sbom } from '../model.ts';
 
-/** Official schemas, copied byte-for-byte (see /work/shared/vectors/MANIFEST.md). */
-export const SCHEMAS = '/work/shared/vectors/sbom/schemas';
+/** Official schemas, copied byte-for-byte (see ../shared/vectors/MANIFEST.md). */
+export const SCHEMAS = `${SHARED}/vectors/sbom/schemas`;
 
 const json = (path: string) => JSON.parse(readFileSync(`${SCHEMAS}/${path}`, 'utf8'));
 

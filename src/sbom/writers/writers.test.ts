@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { SHARED } from '../../../test/shared.ts';
 import type { Sbom } from '../model.ts';
 import { licenseForm, spdxExpression } from './common.ts';
 import { SUBJECT_REF, toCycloneDx, writeCycloneDx } from './cyclonedx.ts';
@@ -28,7 +29,7 @@ const emptySbom = (): Sbom => ({
 
 test('schema loading: the real JabRef CycloneDX 1.6 SBOM validates', () => {
   const jabref = JSON.parse(
-    readFileSync('/work/shared/vectors/sbom/real-sboms/jabref.cyclonedx-1.6.bom.json', 'utf8'),
+    readFileSync(`${SHARED}/vectors/sbom/real-sboms/jabref.cyclonedx-1.6.bom.json`, 'utf8'),
   );
   assert.equal(schemaErrors(cyclonedxValidator(), jabref), undefined);
 });

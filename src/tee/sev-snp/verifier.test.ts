@@ -1,16 +1,17 @@
-// Real AMD SEV-SNP evidence from /work/shared/vectors/tee/sev-snp (see MANIFEST.md):
+// Real AMD SEV-SNP evidence from ../shared/vectors/tee/sev-snp (see MANIFEST.md):
 // attestation.bin is a real Milan report (go-sev-guest testdata), vcek.testcer its
 // VCEK from AMD KDS, valid 2022-09-24 to 2029-09-24; vcek_turin.der a Turin VCEK.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
 import type { TeeVerdict, TeeVerifyOptions } from '../verifier.ts';
 import { ChainCache } from '../x509.ts';
 import { parseSnpReport, REPORT_SIZE } from './report.ts';
 import { sevSnpVerifier } from './verifier.ts';
 
-const V = '/work/shared/vectors/tee/sev-snp';
+const V = `${SHARED}/vectors/tee/sev-snp`;
 const REPORT = readFileSync(`${V}/attestation.bin`);
 const VCEK = readFileSync(`${V}/vcek.testcer`);
 const TURIN_VCEK = readFileSync(`${V}/virtee/vcek_turin.der`);
@@ -93,7 +94,7 @@ describe('sev-snp: the real Milan report', () => {
     assert.equal(v.detect(REPORT), true);
     assert.equal(v.detect(REPORT.subarray(1)), false);
     assert.equal(
-      v.detect(readFileSync('/work/shared/vectors/tee/tdx/tdx_prod_quote_SPR_E4.dat')),
+      v.detect(readFileSync(`${SHARED}/vectors/tee/tdx/tdx_prod_quote_SPR_E4.dat`)),
       false,
     );
   });

@@ -1,4 +1,4 @@
-// Real Intel TDX evidence from /work/shared/vectors/tee/tdx (see MANIFEST.md):
+// Real Intel TDX evidence from ../shared/vectors/tee/tdx (see MANIFEST.md):
 // tdx_prod_quote_SPR_E4.dat (quote v4, production Sapphire Rapids, pinned time
 // 2023-07-01), quote_v5_sample.dat (v5, TDX 1.5 body, pinned 2026-02-03), and
 // Intel PCS collateral samples. The Intel SGX TCB Signing certificate chain
@@ -21,13 +21,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
 import type { TeeVerdict, TeeVerifyOptions } from '../verifier.ts';
 import { ChainCache } from '../x509.ts';
 import { parseTdxQuote } from './quote.ts';
 import { tdxVerifier } from './verifier.ts';
 
-const V = '/work/shared/vectors/tee/tdx';
+const V = `${SHARED}/vectors/tee/tdx`;
 const V4 = readFileSync(`${V}/tdx_prod_quote_SPR_E4.dat`);
 const V5 = readFileSync(`${V}/quote_v5_sample.dat`);
 const AT4 = new Date('2023-07-01T01:00:00Z');
@@ -195,7 +196,7 @@ describe('tdx: the real quotes', () => {
   it('detects TDX quotes only', () => {
     assert.equal(v.detect(V4), true);
     assert.equal(v.detect(V5), true);
-    assert.equal(v.detect(readFileSync('/work/shared/vectors/tee/sev-snp/attestation.bin')), false);
+    assert.equal(v.detect(readFileSync(`${SHARED}/vectors/tee/sev-snp/attestation.bin`)), false);
     assert.equal(v.detect(V4.subarray(0, 100)), false);
   });
 });
@@ -247,7 +248,7 @@ describe('tdx: tampering fails with a reason', () => {
   });
 
   it('a wrong root fails the PCK chain', async () => {
-    const genoa = readFileSync('/work/shared/vectors/tee/sev-snp/roots/ask_ark_genoa.pem');
+    const genoa = readFileSync(`${SHARED}/vectors/tee/sev-snp/roots/ask_ark_genoa.pem`);
     const verdict = await v.verify(V4, v4({ roots: [genoa] }));
     assert.deepEqual(failed(verdict), ['pck-chain']);
   });
