@@ -1,5 +1,5 @@
 // Keyless verification through the CLI, against the Sigstore conformance
-// bundle-verify vectors (see /work/shared/vectors/MANIFEST.md, "How to read
+// bundle-verify vectors (see ../shared/vectors/MANIFEST.md, "How to read
 // expected outcomes": a case ending in _fail must fail, others must pass).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
