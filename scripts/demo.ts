@@ -19,15 +19,56 @@ function say(text: string): void {
   process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
 }
 
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { cwd: dir, env, stdio: 'inherit' });
+/** Extra environment for one command (shown before it, as a shell would). */
+type Vars = Record<string, string>;
+
+function shown(vars: Vars): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+}
+
+function sh(cmd: string, args: string[], cwd = dir): void {
+  const r = spawnSync(cmd, args, { cwd, env, stdio: 'inherit' });
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status}`);
 }
 
-function vouch(args: string[], expect: number): void {
-  process.stdout.write(`$ vouch ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: 'inherit' });
+function vouch(args: string[], expect: number, vars: Vars = {}): void {
+  process.stdout.write(`$ ${shown(vars)}vouch ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: dir,
+    env: { ...env, ...vars },
+    stdio: 'inherit',
+  });
   if (r.status !== expect) fail(`vouch ${args[0]} exited with ${r.status}, expected ${expect}`);
+}
+
+/** A vouch command whose stdout the demo reads (and shows unless `quiet`); stderr goes to the terminal. */
+function vouchOut(args: string[], expect: number, vars: Vars = {}, quiet = false): string {
+  process.stdout.write(`$ ${shown(vars)}vouch ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: dir,
+    env: { ...env, ...vars },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (!quiet) process.stdout.write(r.stdout);
+  if (r.status !== expect) fail(`vouch ${args[0]} exited with ${r.status}, expected ${expect}`);
+  return r.stdout;
+}
+
+/** A vouch command whose --json output the demo reads, without showing it. */
+function vouchJson(args: string[], expect: number): unknown {
+  const out = vouchOut(args, expect, {}, true);
+  try {
+    return JSON.parse(out);
+  } catch {
+    return fail(`vouch ${args[0]} --json printed no JSON`);
+  }
+}
+
+function git(args: string[], cwd = dir): void {
+  sh('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.com', ...args], cwd);
 }
 
 function fail(message: string): never {
@@ -42,18 +83,9 @@ writeFileSync(
   `${JSON.stringify({ name: 'hello-vouch', version: '1.0.0', main: 'lib/index.js', files: ['lib'] }, null, 2)}\n`,
 );
 writeFileSync(join(dir, 'lib', 'index.js'), "export const greet = (name) => 'hello, ' + name;\n");
-sh('git', ['init', '-q', '-b', 'main']);
-sh('git', ['add', '.']);
-sh('git', [
-  '-c',
-  'user.name=Demo',
-  '-c',
-  'user.email=demo@example.com',
-  'commit',
-  '-q',
-  '-m',
-  'hello-vouch 1.0.0',
-]);
+git(['init', '-q', '-b', 'main']);
+git(['add', '.']);
+git(['commit', '-q', '-m', 'hello-vouch 1.0.0']);
 
 say('Generate a signing key (ECDSA P-256, passphrase from VOUCH_PASSPHRASE)');
 vouch(['keys', 'generate', '--out', 'release'], 0);
@@ -114,13 +146,71 @@ vouch(
   0,
 );
 
+say('Scan the project for misconfigurations, leaked secrets and dependency policy');
+// The release key lies beside the project for this demo: the scan finds it (critical).
+vouch(['scan', '.', '--fail-on', 'high'], 1);
+const report = vouchJson(['scan', '.', '--only', 'secrets', '--json'], 0) as {
+  findings: { ruleId: string; file: string; fingerprint: string }[];
+};
+const keyFinding = report.findings.find((f) => f.file === 'release.key');
+if (keyFinding === undefined) fail('the scan did not report release.key');
+
+say('Accept that one finding in the scan baseline, with a justification');
+writeFileSync(
+  join(dir, '.vouch-scan-baseline.json'),
+  `${JSON.stringify(
+    {
+      version: 1,
+      findings: [
+        {
+          ruleId: keyFinding.ruleId,
+          file: keyFinding.file,
+          fingerprint: keyFinding.fingerprint,
+          justification: 'demo release key: encrypted, generated for this run, never committed',
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`,
+);
+process.stdout.write(
+  `.vouch-scan-baseline.json:\n${readFileSync(join(dir, '.vouch-scan-baseline.json'), 'utf8')}`,
+);
+
+say('Leak an AWS access key id into the source: expected exit 1 at --fail-on high');
+// Assembled at run time, so that scanning this repository finds no key in scripts/demo.ts.
+const leakedKeyId = ['AK', 'IA', 'Q7LM2XVZ', 'RT4KPAZW'].join('');
+writeFileSync(join(dir, 'lib', 'aws.js'), `export const accessKeyId = '${leakedKeyId}';\n`);
+const leakScan = vouchOut(['scan', '.', '--fail-on', 'high'], 1);
+if (!leakScan.includes('secret/aws-access-key-id')) fail('the scan did not report the leaked key');
+rmSync(join(dir, 'lib', 'aws.js'));
+
+say('Leak removed: the scan passes, signed as evidence about the product');
+vouch(
+  [
+    'scan',
+    '.',
+    '--fail-on',
+    'high',
+    '--attest',
+    '--subject',
+    'dist/hello-vouch-1.0.0.tgz',
+    '--key',
+    'release.key',
+  ],
+  0,
+);
+
 say('Verify the product against the public key: expected VERIFIED');
 vouch(
   ['verify', 'dist/hello-vouch-1.0.0.tgz', '--key', 'release.pub', '--type', 'slsaprovenance'],
   0,
 );
 
-say('A written policy: provenance from our builder and an SBOM, both signed by the release key');
+say(
+  'A written policy: provenance from our builder, an SBOM and a clean scan, all signed by the release key',
+);
 writeFileSync(
   join(dir, 'policy.yaml'),
   `apiVersion: vouch.dev/policy/v1
@@ -140,15 +230,20 @@ require:
   - name: sbom
     predicateType: cyclonedx
     signers: [release]
+  - name: scan
+    predicateType: https://vouch.dev/attestation/scan/v1
+    signers: [release]
+    where: predicate.clean == true
 ssdf:
   PS.3.1: [provenance]
   PS.3.2: [sbom]
+  PW.7.2: [scan]
 `,
 );
 vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--policy', 'policy.yaml'], 0);
 
 say(
-  'NIST SSDF matrix from the verified evidence (exit 1: this demo has no scans, tests or rebuild)',
+  'NIST SSDF matrix from the verified evidence (exit 1: no vulnerability scan, tests, signed commit or rebuild of this product)',
 );
 vouch(['comply', 'dist/hello-vouch-1.0.0.tgz', '--policy', 'policy.yaml'], 1);
 
@@ -164,8 +259,51 @@ say("Right product, someone else's key: expected NOT VERIFIED (exit 1)");
 vouch(['keys', 'generate', '--out', 'mallory', '--no-passphrase'], 0);
 vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--key', 'mallory.pub'], 1);
 
+say('Reproducible builds: a tiny project in tiny/ whose build embeds the current time');
+const tiny = join(dir, 'tiny');
+mkdirSync(tiny);
+writeFileSync(
+  join(tiny, 'build.sh'),
+  'mkdir -p dist && { echo "tiny 1.0"; TZ=UTC date; } > dist/out.txt\n',
+);
+git(['init', '-q', '-b', 'main'], tiny);
+git(['add', '.'], tiny);
+git(['commit', '-q', '-m', 'tiny 1.0'], tiny);
+const repro = ['repro', 'check', '--source', 'tiny', '--products', 'dist/**'];
+const notReproducible = vouchOut([...repro, '--', 'sh', 'build.sh'], 1);
+if (!/clock\b.*\n.*SOURCE_DATE_EPOCH/.test(notReproducible)) {
+  fail('repro check did not blame the clock with the SOURCE_DATE_EPOCH fix');
+}
+
+say('The fix: take the time from SOURCE_DATE_EPOCH; rebuilt, reproducible, and signed as evidence');
+writeFileSync(
+  join(tiny, 'build.sh'),
+  'mkdir -p dist && { echo "tiny 1.0"; TZ=UTC date -d "@$SOURCE_DATE_EPOCH" +%FT%TZ; } > dist/out.txt\n',
+);
+git(['commit', '-q', '-a', '-m', 'build: use SOURCE_DATE_EPOCH'], tiny);
+const epoch = { SOURCE_DATE_EPOCH: '1700000000' };
+vouch([...repro, '--attest', '--key', 'release.key', '--', 'sh', 'build.sh'], 0, epoch);
+
+say("Anyone's build of that commit verifies against the rebuild attestation");
+sh(
+  'sh',
+  ['-c', `SOURCE_DATE_EPOCH=${epoch.SOURCE_DATE_EPOCH} sh build.sh && cat dist/out.txt`],
+  tiny,
+);
+vouch(
+  [
+    'verify',
+    'tiny/dist/out.txt',
+    '--key',
+    'release.pub',
+    '--type',
+    'https://vouch.dev/attestation/rebuild/v1',
+  ],
+  0,
+);
+
 say(
-  'Demo passed: the product verified and met the policy; the tampered product and the wrong key were rejected.',
+  'Demo passed: the product verified and met the policy (with a clean scan); the tampered product and the wrong key were rejected; the fixed build rebuilt bit for bit and verified.',
 );
 if (keep) process.stdout.write(`work directory kept: ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });
