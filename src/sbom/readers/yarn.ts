@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import { parseSyml } from '@yarnpkg/parsers';
 import { errorMessage } from '../../core/errors.ts';
 import { type ComponentInput, hashesFromIntegrity, ResultBuilder } from '../builder.ts';
 import type { ReaderResult } from '../model.ts';
@@ -15,10 +14,12 @@ import {
   splitAt,
   unsupported,
 } from './js-common.ts';
+import { BAIL, parseYarnV1 } from './yarn-v1-syml.ts';
 
 /**
  * yarn.lock, classic (`# yarn lockfile v1`) and berry (`__metadata.version`
- * 4 to 10), parsed with @yarnpkg/parsers.
+ * 4 to 10), parsed with @yarnpkg/parsers (loaded only when needed: what yarn
+ * classic writes takes the fast path of yarn-v1-syml.ts).
  *
  * Each block is declared once, whatever number of descriptors its header
  * lists; blocks that are the same package merge. Classic: the name comes from
@@ -66,7 +67,10 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   }
   let doc: Record<string, unknown>;
   try {
-    const parsed = parseSyml(text) as unknown;
+    // yarn classic's own output takes the fast path; anything else, @yarnpkg/parsers.
+    const fast = classic ? parseYarnV1(text) : BAIL;
+    const parsed =
+      fast !== BAIL ? fast : ((await import('@yarnpkg/parsers')).parseSyml(text) as unknown);
     if (!isObject(parsed)) throw new Error('not a mapping');
     doc = parsed;
   } catch (e) {
