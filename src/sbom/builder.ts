@@ -1,4 +1,5 @@
-import { PackageURL } from 'packageurl-js';
+import { createRequire } from 'node:module';
+import type { PackageURL as PackageURLClass } from 'packageurl-js';
 import type {
   Accounting,
   Component,
@@ -146,9 +147,47 @@ export class ResultBuilder {
   }
 }
 
-/** Builds the canonical purl string for a component. */
+/**
+ * ASCII characters that purl's percent-encoding (encodeURIComponent, then
+ * `:` and `+` kept in versions) leaves as they are and trimming cannot touch;
+ * npm names and namespaces are lowercased, as packageurl-js does.
+ */
+const NPM_PLAIN_NAME = /^[A-Za-z0-9._~!*'()-]+$/;
+const NPM_PLAIN_VERSION = /^[A-Za-z0-9._~!*'()+:-]+$/;
+
+/**
+ * Builds the canonical purl string for a component. Plain npm packages (the
+ * bulk of every JavaScript lockfile) are written directly; everything else
+ * goes through packageurl-js, loaded on first use. Both give the same bytes.
+ */
 export function purlOf(input: ComponentInput): string {
-  return new PackageURL(
+  return plainNpmPurl(input) ?? libraryPurl(input);
+}
+
+/** The purl of an npm package whose parts need no normalising or escaping; undefined otherwise. */
+export function plainNpmPurl(input: ComponentInput): string | undefined {
+  if (input.ecosystem !== 'npm' || input.subpath) return undefined;
+  if (input.qualifiers && Object.keys(input.qualifiers).length > 0) return undefined;
+  const { namespace: ns, name, version } = input;
+  if (!NPM_PLAIN_NAME.test(name)) return undefined;
+  if (version && !NPM_PLAIN_VERSION.test(version)) return undefined;
+  let out = 'pkg:npm/';
+  if (ns) {
+    if (ns.charCodeAt(0) !== 0x40 || !NPM_PLAIN_NAME.test(ns.slice(1))) return undefined;
+    out += `%40${ns.slice(1).toLowerCase()}/`;
+  }
+  out += name.toLowerCase();
+  return version ? `${out}@${version}` : out;
+}
+
+let packageUrl: typeof PackageURLClass | undefined;
+
+/** The purl as packageurl-js writes it. */
+export function libraryPurl(input: ComponentInput): string {
+  packageUrl ??= (
+    createRequire(import.meta.url)('packageurl-js') as { PackageURL: typeof PackageURLClass }
+  ).PackageURL;
+  return new packageUrl(
     input.ecosystem,
     input.namespace || undefined,
     input.name,

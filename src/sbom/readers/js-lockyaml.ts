@@ -8,9 +8,10 @@
  * quoted scalars), so a fast path parses exactly that subset and hands
  * anything else — anchors, aliases, tags, block scalars, multi-line scalars,
  * several documents, odd indentation — to `yaml`. Tests check that both give
- * the same value on every real lockfile.
+ * the same value on every real lockfile. `yaml` is loaded only when needed.
  */
-import { parseAllDocuments, parseDocument, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { errorMessage } from '../../core/errors.ts';
 import { malformed } from './js-common.ts';
 
@@ -26,8 +27,17 @@ export function parseLockYaml(text: string, file: string): unknown {
   return parseWithLibrary(text, file);
 }
 
+let yamlLib: typeof Yaml | undefined;
+
+/** The `yaml` library, loaded on first use (most lockfiles never need it). */
+function yaml(): typeof Yaml {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlLib;
+}
+
 /** The `yaml` library with safe options; multi-document files yield the lockfile document. */
 export function parseWithLibrary(text: string, file: string): unknown {
+  const { parseAllDocuments, parseDocument, YAMLParseError } = yaml();
   try {
     const doc = parseDocument(text, { prettyErrors: true });
     if (doc.errors.length > 0) throw doc.errors[0];
@@ -49,7 +59,7 @@ export function parseWithLibrary(text: string, file: string): unknown {
 }
 
 function yamlError(e: unknown, file: string): Error {
-  if (e instanceof YAMLParseError) {
+  if (e instanceof yaml().YAMLParseError) {
     const line = e.linePos?.[0]?.line;
     const first = e.message.split('\n')[0] ?? e.message;
     return malformed(file, `not valid YAML: ${first}`, line ? `line ${line}` : undefined, e);
