@@ -30,6 +30,8 @@ export interface Finding {
   /** How to fix this occurrence, when it differs from the rule's description. */
   fix?: string;
   category: FindingCategory;
+  /** Secrets found in git history (`--git-history`): the commit whose diff added the line. */
+  commit?: string;
 }
 
 /** 0 for critical … 4 for info: smaller is more severe. */

@@ -4,6 +4,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { digestFile } from '../../core/digest.ts';
+import { isVouchError } from '../../core/errors.ts';
 import type { Subject } from '../../core/statement.ts';
 import { sbomCreated } from '../../sbom/index.ts';
 import {
@@ -26,6 +27,7 @@ import {
   scanStatement,
   scanStream,
 } from '../../scan/index.ts';
+import { defaultDbDir, VulnDatabase } from '../../vuln/index.ts';
 import { parse, usage } from '../args.ts';
 import { type Io, printJson } from '../io.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
@@ -48,6 +50,9 @@ Options:
   --only KINDS         comma-separated: ${SCAN_KINDS.join(',')} (default: all)
   --deps-policy FILE   dependency policy (default: .vouch-deps.yaml in the
                        scanned directory, else only the non-registry source rule)
+  --db DIR             vulnerability database for dep/known-malicious (OSV MAL-
+                       records; default: the vouch db directory; without one
+                       that rule is reported as not checked)
   --baseline FILE      accepted findings (default: .vouch-scan-baseline.json in
                        the scanned directory)
   --no-baseline        do not read a baseline
@@ -55,6 +60,9 @@ Options:
                        ${DEFAULT_SKIP_DIRECTORIES.join(', ')})
   --include-dir NAME   do enter directories named NAME although skipped by default
                        (e.g. node_modules; repeatable)
+  --git-history        also scan the lines every commit added (the directory's
+                       git history) for secrets, even ones removed since
+  --since REV          with --git-history: only commits after REV (REV..HEAD)
   --max-file-bytes N   larger files are only streamed for secrets (default 8 MiB)
   --json               print the JSON report on stdout (with the attestation when
                        --attest), whatever --format writes to -o
@@ -97,11 +105,14 @@ export const scanCommand: Command = {
       'fail-on': { type: 'string' },
       only: { type: 'string' },
       'deps-policy': { type: 'string' },
+      db: { type: 'string' },
       baseline: { type: 'string' },
       'no-baseline': { type: 'boolean' },
       'skip-dir': { type: 'string', multiple: true },
       'include-dir': { type: 'string', multiple: true },
       'max-file-bytes': { type: 'string' },
+      'git-history': { type: 'boolean' },
+      since: { type: 'string' },
       attest: { type: 'boolean' },
       subject: { type: 'string' },
       'allow-dirty': { type: 'boolean' },
@@ -170,6 +181,12 @@ export const scanCommand: Command = {
     if (values['deps-policy'] !== undefined) {
       options.depsPolicy = await readDepsPolicy(resolve(io.cwd, values['deps-policy']));
     }
+    if (values.since !== undefined && !values['git-history'])
+      throw usage('scan', '--since is for --git-history');
+    if (values['git-history']) {
+      if (target === '-') throw usage('scan', '--git-history needs a directory, not stdin');
+      options.gitHistory = values.since !== undefined ? { since: values.since } : {};
+    }
     if (values['no-baseline']) options.baseline = 'none';
     else if (values.baseline !== undefined)
       options.baseline = await readBaseline(resolve(io.cwd, values.baseline));
@@ -182,10 +199,26 @@ export const scanCommand: Command = {
       ({ subject, scanned } = await attestTarget(target, values, io));
     }
 
-    const result: ScanResult =
-      target === '-'
-        ? await scanStream(process.stdin, options)
-        : await scanPath(resolve(io.cwd, target), options);
+    // dep/known-malicious: an explicit --db must open; the default one is used when present.
+    let db: VulnDatabase | undefined;
+    if (target !== '-' && (only === undefined || only.includes('deps'))) {
+      if (values.db !== undefined) db = await VulnDatabase.open(resolve(io.cwd, values.db));
+      else
+        db = await VulnDatabase.open(defaultDbDir(io.env)).catch((e) => {
+          if (isVouchError(e) && e.code === 'VULN_DB_MISSING') return undefined;
+          throw e;
+        });
+    }
+    if (db) options.vulnDb = db;
+    let result: ScanResult;
+    try {
+      result =
+        target === '-'
+          ? await scanStream(process.stdin, options)
+          : await scanPath(resolve(io.cwd, target), options);
+    } finally {
+      db?.close();
+    }
 
     const rendered = format.render(result);
     if (values.output) {
@@ -200,6 +233,7 @@ export const scanCommand: Command = {
         `vouch scan: ${t.filesSeen} file(s), ${t.scanned} scanned, ${t.skippedBinary} binary, ${t.skippedSize} over the size limit, ${t.parseErrors} not parsed; ${result.findings.length} finding(s), ${result.suppressed.length} suppressed\n`,
       );
     }
+    for (const n of t.notChecked) io.stderr(`vouch scan: not checked: ${n.ruleId} (${n.reason})\n`);
     for (const e of result.parseErrors) {
       io.stderr(
         `vouch scan: warning: ${e.file}${e.line !== undefined ? `:${e.line}` : ''}: not checked: ${e.message}\n`,

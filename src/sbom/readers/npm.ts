@@ -45,6 +45,8 @@ interface Entry {
   devOptional?: boolean;
   peer?: boolean;
   inBundle?: boolean;
+  /** npm ran (or will run) a preinstall/install/postinstall script or node-gyp for it. */
+  hasInstallScript?: boolean;
   license?: string[];
   /** Names this entry depends on, with the kind of dependency. */
   deps: Array<[string, 'prod' | 'optional' | 'peer' | 'dev']>;
@@ -102,6 +104,7 @@ function entriesV2(packages: Record<string, unknown>, file: string): Entry[] {
     if (e.devOptional === true) entry.devOptional = true;
     if (e.peer === true) entry.peer = true;
     if (e.inBundle === true) entry.inBundle = true;
+    if (e.hasInstallScript === true) entry.hasInstallScript = true;
     const lic = licensesOf(e);
     if (lic.length > 0) entry.license = lic;
     for (const [n] of depNames(e.dependencies)) entry.deps.push([n, 'prod']);
@@ -224,6 +227,10 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
     if (e.spec) properties['npm:spec'] = e.spec;
     if (e.inBundle) properties['npm:inBundle'] = 'true';
     if (e.devOptional) properties['npm:devOptional'] = 'true';
+    if (e.hasInstallScript) properties['npm:hasInstallScript'] = 'true';
+    const registry = isProject ? undefined : registryOf(e.resolved, name);
+    if (registry !== undefined && registry !== DEFAULT_REGISTRY)
+      properties['npm:registry'] = registry;
     const origin = isProject
       ? { source: { kind: 'workspace' as const, url: e.key || '.' } }
       : originOf(e.resolved);
@@ -257,6 +264,30 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
       if (to !== undefined) b.depend(from, to);
     }
   }
+}
+
+const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+
+/**
+ * The registry a registry tarball URL (`<registry>/<name>/-/<file>.tgz`) was
+ * served by, without credentials; undefined for anything else (git, file,
+ * other tarballs: those are the component's source).
+ */
+function registryOf(resolved: string | undefined, name: string): string | undefined {
+  if (resolved === undefined || !/^https?:\/\/[^#]*\/-\/[^/]+\.tgz(?:[?#].*)?$/.test(resolved))
+    return undefined;
+  if (originOf(resolved).source !== undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(resolved);
+  } catch {
+    return undefined;
+  }
+  const path = url.pathname;
+  const at = path.indexOf(`/${name}/-/`);
+  const escaped = path.indexOf(`/${name.replace('/', '%2f')}/-/`);
+  const cut = at >= 0 ? at : escaped >= 0 ? escaped : path.lastIndexOf('/-/');
+  return `${url.protocol}//${url.host}${path.slice(0, Math.max(0, cut))}`.replace(/\/+$/, '');
 }
 
 /** Node's lookup: `<dir>/node_modules/<name>` for the dependent's folder and each parent. */

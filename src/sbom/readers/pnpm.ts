@@ -111,6 +111,8 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     const patch = patches[`${name}@${version}`] ?? patches[name];
     if (isObject(patch) && typeof patch.path === 'string') properties['pnpm:patch'] = patch.path;
     else if (/\(patch_hash=|patch_hash=/.test(key)) properties['pnpm:patched'] = 'true';
+    // pnpm < 9 records that the package has install scripts (or a binding.gyp).
+    if (pkg.requiresBuild === true) properties['pnpm:requiresBuild'] = 'true';
     const res = isObject(pkg.resolution) ? pkg.resolution : {};
     const input = npmInput(name, version, {
       hashes: hashesFromIntegrity(typeof res.integrity === 'string' ? res.integrity : undefined),

@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVouchError } from '../../core/errors.ts';
 import { type Component, generateSbom, isFailed, type Sbom } from '../../sbom/index.ts';
+import { matchComponents, type VulnDatabase } from '../../vuln/index.ts';
 import type { Finding, Severity } from '../finding.ts';
 import { type DepsPolicy, globMatches } from './policy.ts';
+import { type DepContext, packageName } from './rule.ts';
+import { DEP_RULE_UNITS } from './rules/index.ts';
 import { parseLicenseExpression, satisfiable } from './spdx.ts';
 
 /** The dependency rules, for the rule catalogue (SARIF, docs). */
@@ -48,13 +51,15 @@ export const DEP_RULES: readonly {
     description:
       'The package comes from a git repository, a tarball URL or a local path instead of a registry: it bypasses the registry’s immutability and provenance, and a branch or URL can change under the same lockfile. Publish it to a registry (or pin it by content hash) or allow the source kind or package in sources.',
   },
+  ...DEP_RULE_UNITS.map(({ id, severity, title, description }) => ({
+    id,
+    severity,
+    title,
+    description,
+  })),
 ];
 
 const SEVERITY = new Map(DEP_RULES.map((r) => [r.id, r.severity]));
-
-function packageName(c: Component): string {
-  return c.namespace ? `${c.namespace}/${c.name}` : c.name;
-}
 
 export interface DepsOutcome {
   findings: Finding[];
@@ -62,6 +67,24 @@ export interface DepsOutcome {
   parseErrors: { file: string; message: string; line?: number }[];
   /** Lockfiles read. */
   lockfiles: number;
+  /** Rules that could not run, and why (e.g. dep/known-malicious without a vulnerability database). */
+  notChecked: { ruleId: string; reason: string }[];
+}
+
+/** Component ref → ids of the OSV MAL- records that match it. */
+function maliciousOf(db: VulnDatabase, components: readonly Component[], now: Date) {
+  const r = matchComponents(
+    db,
+    components.map((c) => ({ ref: c.ref, name: packageName(c), version: c.version, purl: c.purl })),
+    { now },
+  );
+  const out = new Map<string, string[]>();
+  for (const f of r.findings) {
+    const ids = [f.id, ...f.aliases, ...f.records].filter((id) => id.startsWith('MAL-'));
+    if (ids.length === 0) continue;
+    out.set(f.component.ref, [...new Set([...(out.get(f.component.ref) ?? []), ...ids])].sort());
+  }
+  return out;
 }
 
 /**
@@ -72,8 +95,23 @@ export interface DepsOutcome {
 export async function checkDependencies(
   root: string,
   policy: DepsPolicy,
-  options: { ignore?: readonly string[]; rootIsFile?: boolean } = {},
+  options: {
+    ignore?: readonly string[];
+    rootIsFile?: boolean;
+    /** For dep/known-malicious; without it that rule is reported as not checked. */
+    vulnDb?: VulnDatabase;
+    /** For withdrawn-record checks when matching (default: now). */
+    now?: Date;
+  } = {},
 ): Promise<DepsOutcome> {
+  const notChecked = options.vulnDb
+    ? []
+    : [
+        {
+          ruleId: 'dep/known-malicious',
+          reason: 'no vulnerability database (vouch db update, or --db DIR)',
+        },
+      ];
   let sbom: Sbom;
   try {
     sbom = await generateSbom(root, {
@@ -84,7 +122,7 @@ export async function checkDependencies(
   } catch (e) {
     // A target without any lockfile reader (e.g. an image tar given to scan) has no dependencies to check.
     if (isVouchError(e) && e.code === 'USAGE')
-      return { findings: [], parseErrors: [], lockfiles: 0 };
+      return { findings: [], parseErrors: [], lockfiles: 0, notChecked };
     throw e;
   }
   const parseErrors = sbom.accounting
@@ -135,6 +173,11 @@ export async function checkDependencies(
   const deny = policy.licenses.deny?.map((s) => s.toLowerCase());
   // The project itself (and its workspaces) is not a dependency of itself.
   const roots = new Set(sbom.roots);
+  const ctx: DepContext = { policy };
+  if (options.vulnDb) {
+    const deps = sbom.components.filter((c) => !roots.has(c.ref));
+    ctx.malicious = maliciousOf(options.vulnDb, deps, options.now ?? new Date());
+  }
   for (const c of sbom.components) {
     if (roots.has(c.ref)) continue;
     const name = packageName(c);
@@ -191,6 +234,10 @@ export async function checkDependencies(
         );
       }
     }
+    for (const rule of DEP_RULE_UNITS) {
+      const hit = rule.check(c, ctx);
+      if (hit) await add(c, rule.id, hit.message, hit.fix);
+    }
   }
-  return { findings, parseErrors, lockfiles: sbom.accounting.length };
+  return { findings, parseErrors, lockfiles: sbom.accounting.length, notChecked };
 }

@@ -7,7 +7,10 @@ export {
   globMatches,
   parseDepsPolicy,
   readDepsPolicy,
+  registryAllowed,
   SOURCE_KINDS,
   type SourceKind,
 } from './policy.ts';
+export { type DepContext, type DepHit, type DepRule, registryOf } from './rule.ts';
+export { DEP_RULE_UNITS } from './rules/index.ts';
 export { type LicenseExpr, parseLicenseExpression, satisfiable } from './spdx.ts';

@@ -32,6 +32,17 @@ export interface DepsPolicy {
     /** Package URL globs that may come from anywhere. */
     exceptions: string[];
   };
+  /**
+   * Registries packages may be resolved from (URL prefixes such as
+   * `https://registry.npmjs.org`); unset: any registry.
+   */
+  allowedRegistries?: string[];
+  /** When set, packages with install scripts are findings unless their name matches `allow`. */
+  installScripts?: { allow: string[] };
+  /** Name globs of the organisation's own packages, which must never come from a public registry. */
+  internalPackages: string[];
+  /** Where internal packages are published (URL prefixes); unset: anywhere but the public registry. */
+  internalRegistries?: string[];
 }
 
 /** The policy used when there is no policy file: only the source rule, with its defaults. */
@@ -41,6 +52,7 @@ export function defaultDepsPolicy(): DepsPolicy {
     deny: [],
     licenses: {},
     sources: { allow: ['workspace', 'link'], exceptions: [] },
+    internalPackages: [],
   };
 }
 
@@ -103,7 +115,20 @@ export function parseDepsPolicy(text: string, source: string): DepsPolicy {
     return v as string[];
   };
   if (value === null || value === undefined) value = {};
-  const top = obj(value, [], ['version', 'deny', 'licenses', 'sources']);
+  const top = obj(
+    value,
+    [],
+    [
+      'version',
+      'deny',
+      'licenses',
+      'sources',
+      'allowedRegistries',
+      'installScripts',
+      'internalPackages',
+      'internalRegistries',
+    ],
+  );
   if (top.version !== 1) throw bad('/version', 'must be 1', offsetOf(['version']));
   const policy = defaultDepsPolicy();
   policy.source = source;
@@ -145,7 +170,41 @@ export function parseDepsPolicy(text: string, source: string): DepsPolicy {
     if (s.exceptions !== undefined)
       policy.sources.exceptions = strings(s.exceptions, ['sources', 'exceptions']);
   }
+  const urls = (v: unknown, key: string): string[] => {
+    const list = strings(v, [key]);
+    for (const [i, u] of list.entries()) {
+      if (!/^https?:\/\/[^/\s@]+(\/\S*)?$/.test(u)) {
+        throw bad(
+          `/${key}/${i}`,
+          `must be a registry URL such as https://registry.npmjs.org (no credentials), got ${JSON.stringify(u)}`,
+          offsetOf([key, i]),
+        );
+      }
+    }
+    return list.map((u) => u.replace(/\/+$/, ''));
+  };
+  if (top.allowedRegistries !== undefined)
+    policy.allowedRegistries = urls(top.allowedRegistries, 'allowedRegistries');
+  if (top.internalRegistries !== undefined)
+    policy.internalRegistries = urls(top.internalRegistries, 'internalRegistries');
+  if (top.internalPackages !== undefined)
+    policy.internalPackages = strings(top.internalPackages, ['internalPackages']);
+  if (top.installScripts !== undefined) {
+    const i = obj(top.installScripts, ['installScripts'], ['allow']);
+    policy.installScripts = {
+      allow: i.allow === undefined ? [] : strings(i.allow, ['installScripts', 'allow']),
+    };
+  }
   return policy;
+}
+
+/** True when `registry` is one of `prefixes` or below one (`https://host/path` prefixes). */
+export function registryAllowed(registry: string, prefixes: readonly string[]): boolean {
+  const r = registry.replace(/\/+$/, '').toLowerCase();
+  return prefixes.some((p) => {
+    const q = p.toLowerCase();
+    return r === q || r.startsWith(`${q}/`);
+  });
 }
 
 /**

@@ -89,6 +89,7 @@ test('engine: rule sets, secrets, parse errors, binary and huge files, skipped d
     skippedBinary: 1,
     skippedSize: 1,
     parseErrors: 1,
+    notChecked: [],
   });
   assert.deepEqual(r.parseErrors, [
     {

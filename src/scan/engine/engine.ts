@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { READERS } from '../../sbom/index.ts';
+import type { VulnDatabase } from '../../vuln/index.ts';
 import {
   checkDependencies,
   DEPS_POLICY_FILE,
@@ -13,7 +14,13 @@ import {
 import { compareFindings, type Finding } from '../finding.ts';
 import { type RuleSet, runRules, splitLines } from '../rule.ts';
 import { RULE_SETS } from '../rules/index.ts';
-import { DETECTORS, type Detector, scanSecretChunks, scanSecretText } from '../secrets/index.ts';
+import {
+  DETECTORS,
+  type Detector,
+  scanGitHistory,
+  scanSecretChunks,
+  scanSecretText,
+} from '../secrets/index.ts';
 import {
   applyBaseline,
   applyDirectives,
@@ -55,6 +62,17 @@ export interface ScanOptions {
   baseline?: Baseline | 'auto' | 'none';
   /** Files read at the same time (default 8). */
   concurrency?: number;
+  /**
+   * The vulnerability database for dep/known-malicious (OSV MAL- records);
+   * without it that rule is listed in totals.notChecked.
+   */
+  vulnDb?: VulnDatabase;
+  /**
+   * Also look for secrets in the lines every commit added (the scanned
+   * directory's git history, or only after `since`): found even when a later
+   * commit removed them. Directories only.
+   */
+  gitHistory?: { since?: string };
 }
 
 export interface ScanTotals {
@@ -68,6 +86,10 @@ export interface ScanTotals {
   skippedSize: number;
   /** Files a rule set or lockfile reader could not parse (listed in parseErrors). */
   parseErrors: number;
+  /** Rules that could not run and why (never a silent pass), e.g. dep/known-malicious without a database. */
+  notChecked: { ruleId: string; reason: string }[];
+  /** Commits whose added lines were scanned for secrets (with gitHistory only). */
+  gitCommits?: number;
 }
 
 export interface ParseError {
@@ -274,6 +296,7 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     skippedBinary: 0,
     skippedSize: 0,
     parseErrors: 0,
+    notChecked: [],
   };
   for (const o of outcomes) {
     findings.push(...o.findings);
@@ -282,6 +305,23 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     if (o.kind === 'scanned') totals.scanned++;
     else if (o.kind === 'binary') totals.skippedBinary++;
     else totals.skippedSize++;
+  }
+
+  if (options.gitHistory && isDir && scanner.detectors.length > 0) {
+    const h = await scanGitHistory(abs, {
+      detectors: scanner.detectors,
+      ...(options.gitHistory.since !== undefined ? { since: options.gitHistory.since } : {}),
+      // `vouch:ignore` comments added in the same commit apply, as in files.
+      filter: (found, text, firstLine, file) => {
+        const out = scanner.suppress(found, parseDirectives(text, firstLine), file);
+        suppressed.push(...out.suppressed);
+        return out.findings as typeof found;
+      },
+    });
+    totals.gitCommits = h.commits;
+    for (const f of h.findings) {
+      findings.push({ ...f, message: `${f.message} (added in commit ${f.commit.slice(0, 12)})` });
+    }
   }
 
   let depsPolicyFile: string | null = null;
@@ -295,8 +335,13 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     } else policy = options.depsPolicy;
     if (policy.source !== '(default)') depsPolicyFile = policy.source;
     const ignore = [...skip].filter((d) => d !== '.git' && d !== '.vouch' && d !== 'node_modules');
-    const deps = await checkDependencies(abs, policy, { ignore, rootIsFile: !isDir });
+    const deps = await checkDependencies(abs, policy, {
+      ignore,
+      rootIsFile: !isDir,
+      ...(options.vulnDb ? { vulnDb: options.vulnDb } : {}),
+    });
     findings.push(...deps.findings.map(withFingerprint));
+    totals.notChecked.push(...deps.notChecked);
     for (const p of deps.parseErrors) {
       if (!parseErrors.some((e) => e.file === p.file))
         parseErrors.push({ file: p.file, parser: 'sbom', message: p.message });
@@ -355,6 +400,7 @@ export async function scanStream(
     skippedBinary: 0,
     skippedSize: 0,
     parseErrors: 0,
+    notChecked: [],
   };
   let outcome: FileOutcome;
   const first = Buffer.concat(

@@ -59,5 +59,6 @@ export function renderTable(result: ScanResult): string {
     `files: ${t.filesSeen} seen, ${t.scanned} scanned, ${t.skippedBinary} binary, ${t.skippedSize} over the size limit (secrets only), ${t.parseErrors} not parsed`,
     `findings: ${result.findings.length}${bySev.length > 0 ? ` (${bySev.join(', ')})` : ''}, suppressed: ${result.suppressed.length}`,
   );
+  for (const n of t.notChecked ?? []) lines.push(`not checked: ${n.ruleId} (${n.reason})`);
   return `${lines.join('\n')}\n`;
 }

@@ -37,6 +37,12 @@ export const DETECTORS: readonly Detector[] = [
 
 export type { Detector, SecretSpan } from './detector.ts';
 export { shannonEntropy } from './entropy.ts';
+export {
+  type HistoryFinding,
+  type HistoryOptions,
+  type HistoryResult,
+  scanGitHistory,
+} from './history.ts';
 export { isPlaceholder } from './placeholder.ts';
 export {
   redact,
