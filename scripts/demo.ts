@@ -116,7 +116,16 @@ writeFileSync(
       version: '1.0.0',
       lockfileVersion: 3,
       packages: {
-        '': { name: 'hello-vouch', version: '1.0.0', dependencies: { ms: '^2.1.3' } },
+        '': {
+          name: 'hello-vouch',
+          version: '1.0.0',
+          dependencies: { lodash: '4.17.11', ms: '^2.1.3' },
+        },
+        'node_modules/lodash': {
+          version: '4.17.11',
+          resolved: 'https://registry.npmjs.org/lodash/-/lodash-4.17.11.tgz',
+          license: 'MIT',
+        },
         'node_modules/ms': {
           version: '2.1.3',
           resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz',
@@ -142,6 +151,72 @@ vouch(
     'dist/hello-vouch-1.0.0.tgz',
     '--key',
     'release.key',
+  ],
+  0,
+);
+
+say('Vulnerabilities: an offline OSV database, a known-vulnerable lodash, VEX, SARIF');
+// An excerpt of the real advisory GHSA-jf85-cpcp-j695 (CVE-2019-10744), as OSV publishes it.
+writeFileSync(
+  join(dir, 'osv.jsonl'),
+  `${JSON.stringify({
+    schema_version: '1.6.0',
+    id: 'GHSA-jf85-cpcp-j695',
+    modified: '2024-01-10T00:00:00Z',
+    published: '2019-07-10T19:45:23Z',
+    aliases: ['CVE-2019-10744'],
+    summary: 'Prototype Pollution in lodash',
+    severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H' }],
+    affected: [
+      {
+        package: { ecosystem: 'npm', name: 'lodash', purl: 'pkg:npm/lodash' },
+        ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.12' }] }],
+      },
+    ],
+  })}\n`,
+);
+vouch(['db', 'import', 'osv.jsonl', '--db', '.osv-db'], 0);
+vouch(['vulns', '.', '--db', '.osv-db', '--fail-on', 'high'], 1);
+writeFileSync(
+  join(dir, 'vex.json'),
+  `${JSON.stringify(
+    {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      '@id': 'https://example.com/vex/hello-vouch-1',
+      author: 'hello-vouch security team',
+      timestamp: '2026-01-01T00:00:00Z',
+      version: 1,
+      statements: [
+        {
+          vulnerability: { name: 'CVE-2019-10744' },
+          products: [{ '@id': 'pkg:npm/lodash@4.17.11' }],
+          status: 'not_affected',
+          justification: 'vulnerable_code_not_in_execute_path',
+          impact_statement: 'hello-vouch never calls defaultsDeep',
+        },
+      ],
+    },
+    null,
+    2,
+  )}\n`,
+);
+vouch(['vulns', '.', '--db', '.osv-db', '--vex', 'vex.json', '--fail-on', 'high'], 0);
+vouch(
+  ['vulns', '.', '--db', '.osv-db', '--vex', 'vex.json', '--format', 'sarif', '-o', 'vulns.sarif'],
+  0,
+);
+vouch(
+  [
+    'vulns',
+    '.',
+    '--db',
+    '.osv-db',
+    '--vex',
+    'vex.json',
+    '--attest-key',
+    'release.key',
+    '--subject',
+    'dist/hello-vouch-1.0.0.tgz',
   ],
   0,
 );
