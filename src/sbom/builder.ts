@@ -200,16 +200,30 @@ export function libraryPurl(input: ComponentInput): string {
 /** Converts an SRI integrity string (`sha512-<base64>`) to hashes. Unknown algorithms are dropped. */
 export function hashesFromIntegrity(integrity: string | undefined): Hash[] {
   if (!integrity) return [];
+  // The usual case, one hash and nothing around it, without splitting.
+  const one = SRI.exec(integrity);
+  if (one) return [sriHash(one)];
   const out: Hash[] = [];
   for (const part of integrity.trim().split(/\s+/)) {
-    const m = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)$/.exec(part);
-    if (!m) continue;
-    const algorithm = (
-      { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const
-    )[m[1] as 'sha1' | 'sha256' | 'sha384' | 'sha512'];
-    out.push({ algorithm, value: Buffer.from(m[2] as string, 'base64').toString('hex') });
+    const m = SRI.exec(part);
+    if (m) out.push(sriHash(m));
   }
   return out;
+}
+
+const SRI = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/=]+)$/;
+const SRI_ALGORITHMS = {
+  sha1: 'SHA-1',
+  sha256: 'SHA-256',
+  sha384: 'SHA-384',
+  sha512: 'SHA-512',
+} as const;
+
+function sriHash(m: RegExpExecArray): Hash {
+  return {
+    algorithm: SRI_ALGORITHMS[m[1] as keyof typeof SRI_ALGORITHMS],
+    value: Buffer.from(m[2] as string, 'base64').toString('hex'),
+  };
 }
 
 function cmp(a: string, b: string): number {
