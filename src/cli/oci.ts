@@ -39,7 +39,7 @@ import { usage } from './args.ts';
 import { displayPath, type Io, printJson } from './io.ts';
 
 import { signingModeFrom } from './signing.ts';
-import { trustPolicyFrom } from './trust.ts';
+import { type TrustValues, trustPolicyFrom } from './trust.ts';
 
 /** Flags of every verb that talks to a registry. */
 export const REGISTRY_OPTIONS = {
@@ -164,18 +164,12 @@ export async function attachBundle(
   return 0;
 }
 
-export interface RemoteVerifyValues extends RegistryValues {
+export interface RemoteVerifyValues extends RegistryValues, TrustValues {
   pack?: string | undefined;
   policy?: string | undefined;
   json?: boolean | undefined;
   type?: string[] | undefined;
   bundle?: string[] | undefined;
-  key?: string[] | undefined;
-  'certificate-identity'?: string | undefined;
-  'certificate-identity-regexp'?: string | undefined;
-  'certificate-oidc-issuer'?: string | undefined;
-  'trusted-root'?: string | undefined;
-  'tuf-mirror'?: string | undefined;
   'sign-decision-key'?: string | undefined;
   'sign-decision-keyless'?: boolean | undefined;
   'decision-out'?: string | undefined;

@@ -29,7 +29,8 @@ export const TRUST_HELP = `Trust (one of):
                                       root shipped with vouch, no network)
   --tuf-mirror URL                    fetch the trusted root from a Sigstore TUF repository`;
 
-interface TrustValues {
+/** The trust flags' parsed values; verbs that take more extend this. */
+export interface TrustValues {
   key?: string[] | undefined;
   'certificate-identity'?: string | undefined;
   'certificate-identity-regexp'?: string | undefined;

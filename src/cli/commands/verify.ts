@@ -27,7 +27,7 @@ import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
 import { REMOTE_VERIFY_HELP, REMOTE_VERIFY_OPTIONS } from '../oci.ts';
 import { signAndPublish } from '../publish.ts';
 import { signingModeFrom } from '../signing.ts';
-import { TRUST_HELP, TRUST_OPTIONS, trustPolicyFrom } from '../trust.ts';
+import { TRUST_HELP, TRUST_OPTIONS, type TrustValues, trustPolicyFrom } from '../trust.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch verify <file | sha256:HEX> [trust] [options]
@@ -112,19 +112,13 @@ export const verifyCommand: Command = {
   },
 };
 
-interface PolicyValues {
+interface PolicyValues extends TrustValues {
   policy?: string | undefined;
   json?: boolean | undefined;
   type?: string[] | undefined;
   bundle?: string[] | undefined;
   store: string;
   'no-store'?: boolean | undefined;
-  key?: string[] | undefined;
-  'certificate-identity'?: string | undefined;
-  'certificate-identity-regexp'?: string | undefined;
-  'certificate-oidc-issuer'?: string | undefined;
-  'trusted-root'?: string | undefined;
-  'tuf-mirror'?: string | undefined;
   'sign-decision-key'?: string | undefined;
   'sign-decision-keyless'?: boolean | undefined;
   'decision-out'?: string | undefined;
