@@ -62,12 +62,12 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
       const tracked = await gitTrackedFiles(workdir, ctx.env);
       source = tracked ? 'git' : 'walk';
       // The pre-command snapshot already walked the tree: reuse its file list.
-      paths =
-        tracked ?? (ctx.snapshot ? [...ctx.snapshot.stamps.keys()] : await listFiles(workdir));
+      paths = tracked ?? [...(await (ctx.snapshot?.paths ?? listFiles(workdir)))];
       paths.push(...(await presentLockfiles(workdir)));
     }
     const unique = [...new Set(paths)].sort();
-    const digests = await digestFiles(workdir, unique);
+    // Stamps taken while hashing are the snapshot's: no second stat per file.
+    const digests = await digestFiles(workdir, unique, ctx.snapshot?.stamps);
     const materials: Material[] = [];
     unique.forEach((path, i) => {
       const digest = digests[i];

@@ -83,13 +83,26 @@ test('identical stamp: outside the racy window the file is trusted, inside it is
   const nowNs = BigInt(Date.now()) * 1_000_000n;
   // Snapshot taken well after the file last changed: its stamp is trustworthy.
   const later = nowNs + 10_000_000_000n;
-  const trusted = { takenAtNs: later, racyWindowNs: 2_000_000_000n, stamps, baselines: new Map() };
+  const paths = Promise.resolve([...stamps.keys()]);
+  const trusted = {
+    takenAtNs: later,
+    racyWindowNs: 2_000_000_000n,
+    paths,
+    stamps,
+    baselines: new Map(),
+  };
   assert.deepEqual(
     await changedFiles(dir, trusted, oldDigest),
     [],
     'stamp match is trusted without reading',
   );
-  const racy = { takenAtNs: nowNs, racyWindowNs: 2_000_000_000n, stamps, baselines: new Map() };
+  const racy = {
+    takenAtNs: nowNs,
+    racyWindowNs: 2_000_000_000n,
+    paths,
+    stamps,
+    baselines: new Map(),
+  };
   assert.deepEqual(await changedFiles(dir, racy, oldDigest), ['racy.txt']);
 });
 

@@ -12,7 +12,7 @@ import { type MaterialsAttestation, materialsMap } from './materials.ts';
 import type { ProvenancePredicate } from './predicate.ts';
 import { buildProvenance } from './provenance.ts';
 import { ATTESTORS } from './registry.ts';
-import { addRacyBaselines, settle, takeSnapshot } from './snapshot.ts';
+import { addRacyBaselines, beginSnapshot, completeSnapshot, settle } from './snapshot.ts';
 import { spawnCommand } from './spawn.ts';
 
 export interface RunOptions {
@@ -70,13 +70,15 @@ export async function runAndAttest(options: RunOptions): Promise<RunResult> {
     });
   };
 
-  // Stamps first, then materials: see snapshot.ts for why the order matters.
+  // The snapshot's clock starts before materials are hashed, and hashing
+  // records each material's stamp: see snapshot.ts for why the order matters.
   const needSnapshot = !ctx.options.products?.length;
-  if (needSnapshot) ctx.snapshot = await takeSnapshot(workdir);
+  if (needSnapshot) ctx.snapshot = beginSnapshot(workdir);
   await run(attestors.filter((a) => a.phase === 'before'));
   const materials = attestations.materials as MaterialsAttestation | undefined;
   ctx.materials = materials ? materialsMap(materials) : new Map();
   if (ctx.snapshot) {
+    await completeSnapshot(workdir, ctx.snapshot);
     await addRacyBaselines(workdir, ctx.snapshot, ctx.materials);
     await settle(ctx.snapshot);
   }

@@ -1,7 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DigestSet } from '../core/digest.ts';
 import { digestFiles } from './hashing.ts';
-import { type FileStamp, stampTree } from './tree.ts';
+import { type FileStamp, listFiles, stampOf } from './tree.ts';
 
 /**
  * File system timestamps come from a coarse kernel clock (one tick, at most
@@ -29,6 +31,15 @@ export interface TreeSnapshot {
   takenAtNs: bigint;
   /** Files with a ctime this close to takenAtNs are compared by content. */
   racyWindowNs: bigint;
+  /**
+   * Every file and symbolic link the walk found, sorted. A promise so the
+   * walk overlaps with the other 'before' attestors (git's start-up).
+   */
+  paths: Promise<string[]>;
+  /**
+   * Stamps by path. Hashing materials fills in theirs (taken from the open
+   * file just before it is read); completeSnapshot() stats the rest.
+   */
   stamps: Map<string, FileStamp>;
   /** Content digests of racy files that are not materials (materials carry their own). */
   baselines: Map<string, DigestSet>;
@@ -38,25 +49,56 @@ export function isRacy(stamp: FileStamp, snapshot: TreeSnapshot): boolean {
   return stamp.ctimeNs >= snapshot.takenAtNs - snapshot.racyWindowNs;
 }
 
-/**
- * Step 1, before materials are hashed: stamps only. Taking stamps first means
- * a change made while materials are being hashed moves ctime past the stamp
- * and is re-examined later, instead of hiding behind a stale digest.
- */
 function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+/**
+ * Step 1, before materials are hashed: note the time and start listing the
+ * tree. No file is stat'ed yet: materials record their own stamps while they
+ * are hashed, each one taken from the open file just before it is read, so a
+ * change made while hashing moves ctime past the stamp and is re-examined
+ * after the command instead of hiding behind a digest of older content.
+ */
+export function beginSnapshot(root: string, racyWindowNs: bigint = RACY_WINDOW_NS): TreeSnapshot {
+  const takenAtNs = nowNs();
+  const paths = listFiles(root);
+  // Handled here so a failed walk is not an unhandled rejection while no one
+  // awaits it yet; completeSnapshot() still awaits it and throws.
+  paths.catch(() => {});
+  return { takenAtNs, racyWindowNs, paths, stamps: new Map(), baselines: new Map() };
+}
+
+/**
+ * Step 2, after materials are hashed: stamp every listed file that hashing
+ * did not. A file deleted since the walk is simply not part of the snapshot.
+ */
+export async function completeSnapshot(root: string, snapshot: TreeSnapshot): Promise<void> {
+  let done = 0;
+  for (const rel of await snapshot.paths) {
+    if (snapshot.stamps.has(rel)) continue;
+    if (++done % 1024 === 0) await yieldToLoop();
+    try {
+      const stamp = stampOf(lstatSync(join(root, rel), { bigint: true }));
+      if (stamp) snapshot.stamps.set(rel, stamp);
+    } catch {
+      // deleted since the walk: simply not part of the snapshot
+    }
+  }
+}
+
+/** Steps 1 and 2 without hashing in between: every file's stamp, now. */
 export async function takeSnapshot(
   root: string,
   racyWindowNs: bigint = RACY_WINDOW_NS,
 ): Promise<TreeSnapshot> {
-  const takenAtNs = nowNs();
-  return { takenAtNs, racyWindowNs, stamps: await stampTree(root), baselines: new Map() };
+  const snapshot = beginSnapshot(root, racyWindowNs);
+  await completeSnapshot(root, snapshot);
+  return snapshot;
 }
 
 /**
- * Step 2, after materials are known and before the command starts: hash the
+ * Step 3, after materials are known and before the command starts: hash the
  * racy files materials did not cover. In a fresh CI checkout every file is
  * racy, and they are nearly all materials, so this rarely hashes much.
  */
@@ -76,7 +118,7 @@ export async function addRacyBaselines(
 }
 
 /**
- * Step 3, just before the command starts: wait until the file system clock
+ * Step 4, just before the command starts: wait until the file system clock
  * has moved a whole granule past every ctime in the snapshot (see above).
  * The granule is 2 s when every ctime is a whole second (a coarse file
  * system), else 20 ms.

@@ -4,22 +4,13 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { readTextFile } from '../core/json.ts';
-import {
-  type InspectionMode,
-  type IntotoPublicKey,
-  type IntotoVerdict,
-  linkFileNameFor,
-  loadIntotoPublicKey,
-  loadIntotoSigningKey,
-  metablockJson,
-  parseTime,
-  recordLink,
-  signMetablock,
-  verifyIntotoLayout,
-} from '../policy/intoto/index.ts';
+import type { InspectionMode, IntotoPublicKey, IntotoVerdict } from '../policy/intoto/index.ts';
 import { usage } from './args.ts';
 import { displayPath, type Io, printJson } from './io.ts';
 import { passphraseFor } from './signing.ts';
+
+/** The in-toto implementation loads only when an in-toto flag is used, not on every run/verify. */
+const intoto = () => import('../policy/intoto/index.ts');
 
 /** Flags of `vouch verify` for in-toto layouts. */
 export const INTOTO_VERIFY_OPTIONS = {
@@ -71,7 +62,7 @@ export async function runIntotoVerify(values: IntotoVerifyValues, io: Io): Promi
   }
   let at = new Date();
   if (values.at !== undefined) {
-    const t = parseTime(values.at);
+    const t = (await intoto()).parseTime(values.at);
     if (t === undefined) {
       throw usage(
         'verify',
@@ -83,7 +74,9 @@ export async function runIntotoVerify(values: IntotoVerifyValues, io: Io): Promi
   const layoutKeys: IntotoPublicKey[] = [];
   for (const f of keyFiles) {
     const path = resolve(io.cwd, f);
-    layoutKeys.push(loadIntotoPublicKey(await readTextFile(path, KEY_FILE_LIMIT), f));
+    layoutKeys.push(
+      (await intoto()).loadIntotoPublicKey(await readTextFile(path, KEY_FILE_LIMIT), f),
+    );
   }
   let inspections: InspectionMode = { mode: 'refuse' };
   if (values['run-inspections']) inspections = { mode: 'run', workdir: io.cwd };
@@ -91,7 +84,7 @@ export async function runIntotoVerify(values: IntotoVerifyValues, io: Io): Promi
     io.stderr("vouch verify: WARNING: skipping the layout's inspections (insecure)\n");
     inspections = { mode: 'insecure-skip' };
   }
-  const verdict = await verifyIntotoLayout({
+  const verdict = await (await intoto()).verifyIntotoLayout({
     layoutPath: resolve(io.cwd, layoutPath),
     layoutKeys,
     linkDir: resolve(io.cwd, values['link-dir'] ?? '.'),
@@ -174,6 +167,8 @@ export async function runIntotoLink(
   const encrypted =
     keyText.includes('BEGIN ENCRYPTED PRIVATE KEY') || /Proc-Type:\s*4,ENCRYPTED/.test(keyText);
   const passphrase = encrypted ? await passphraseFor(values.key, io) : undefined;
+  const { linkFileNameFor, loadIntotoSigningKey, metablockJson, recordLink, signMetablock } =
+    await intoto();
   const key = loadIntotoSigningKey(keyText, values.key, passphrase);
 
   const result = await recordLink({

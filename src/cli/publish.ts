@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import type { Statement } from '../core/statement.ts';
-import { type SigningMode, signStatement } from '../sign/index.ts';
+import { signStatement } from '../sign/bundle.ts';
+import type { SigningMode } from '../sign/types.ts';
 import { DirectoryStore } from '../store/index.ts';
 import { displayPath, type Io } from './io.ts';
 

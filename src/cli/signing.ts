@@ -1,7 +1,8 @@
 import { VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
-import type { SigningMode } from '../sign/index.ts';
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, loadSigningKey } from '../sign/index.ts';
+// Not sign/index.ts: that would load the verifier (and its protobufs) into every signing verb.
+import { loadSigningKey } from '../sign/keys.ts';
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, type SigningMode } from '../sign/types.ts';
 import { usage } from './args.ts';
 import type { Io } from './io.ts';
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   type DsseSigner,
   type DsseVerifier,
+  decodeBase64,
   envelopeFromJson,
   envelopeToJson,
   pae,
@@ -145,4 +146,20 @@ test('malformed envelopes are rejected with the file and field', () => {
   assert.throws(() => parseEnvelope('{"payloadType":"t","payl', 'cut.json'), {
     code: 'JSON_MALFORMED',
   });
+});
+
+test('decodeBase64 takes padded, unpadded and URL-safe base64 and refuses anything else', () => {
+  const bytes = Buffer.from([0xfb, 0xff, 0x01, 0x61]);
+  assert.deepEqual(decodeBase64(bytes.toString('base64'), 'b', '/payload'), bytes);
+  assert.deepEqual(decodeBase64('+/8BYQ', 'b', '/payload'), bytes);
+  assert.deepEqual(decodeBase64('-_8BYQ==', 'b', '/payload'), bytes);
+  assert.deepEqual(decodeBase64('', 'b', '/payload'), Buffer.alloc(0));
+  // Node's decoder silently skips these; the fast path must not let them through.
+  for (const bad of ['YWJj!', 'YW Jj', 'YWJj\n', 'YWJj=', 'Y', '+/8B-_', 'YWJj====']) {
+    assert.throws(
+      () => decodeBase64(bad, 'b', '/payload'),
+      { code: 'DSSE_MALFORMED', field: '/payload' },
+      JSON.stringify(bad),
+    );
+  }
 });

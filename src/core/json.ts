@@ -70,16 +70,29 @@ export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_BYTES): 
 }
 
 function checkDepth(root: unknown, maxDepth: number, source: string): void {
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
+  // Only containers are pushed: on a large document most values are strings
+  // and numbers, and a stack entry for each of them was most of the cost.
+  const values: object[] = [];
+  const depths: number[] = [];
+  const push = (v: unknown, depth: number) => {
+    if (v === null || typeof v !== 'object') return;
     if (depth > maxDepth) {
       throw new VouchError('JSON_TOO_DEEP', `nested deeper than ${maxDepth} levels`, {
         file: source,
       });
     }
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+    values.push(v);
+    depths.push(depth);
+  };
+  push(root, 1);
+  while (values.length > 0) {
+    const v = values.pop() as object;
+    const depth = (depths.pop() as number) + 1;
+    if (Array.isArray(v)) {
+      for (const child of v) push(child, depth);
+    } else {
+      for (const key in v) push((v as Record<string, unknown>)[key], depth);
+    }
   }
 }
 

@@ -1,10 +1,5 @@
 import { ATTESTORS, runAndAttest } from '../../attest/index.ts';
-import {
-  addTeeByproduct,
-  parseTeeRequest,
-  type TeeAttestation,
-  teeAttestor,
-} from '../../attest/tee.ts';
+import type { TeeAttestation } from '../../attest/tee.ts';
 import { parse, usage } from '../args.ts';
 import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
 import { printJson } from '../io.ts';
@@ -63,9 +58,12 @@ export const runCommand: Command = {
     if (values.materials) attestOptions.materials = values.materials;
     if (values.products) attestOptions.products = values.products;
     if (values.env) attestOptions.envAllow = values.env;
-    const tee = values.tee === undefined ? undefined : parseTeeRequest(values.tee);
+    // The TEE verifiers load only for --tee.
+    const tee = values.tee === undefined ? undefined : await import('../../attest/tee.ts');
+    const teeRequest =
+      tee && values.tee !== undefined ? tee.parseTeeRequest(values.tee) : undefined;
     const result = await runAndAttest({
-      ...(tee ? { attestors: [...ATTESTORS, teeAttestor(tee)] } : {}),
+      ...(tee && teeRequest ? { attestors: [...ATTESTORS, tee.teeAttestor(teeRequest)] } : {}),
       argv: rest,
       workdir: io.cwd,
       env: io.env,
@@ -87,7 +85,7 @@ export const runCommand: Command = {
     }
 
     io.stderr(`vouch run: signing provenance for ${result.subjects.length} product(s)\n`);
-    if (tee) addTeeByproduct(result.statement, result.attestations.tee as TeeAttestation);
+    if (tee) tee.addTeeByproduct(result.statement, result.attestations.tee as TeeAttestation);
     const published = await signAndPublish(result.statement, mode, values, io);
 
     if (values.json) {
