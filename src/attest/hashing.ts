@@ -13,7 +13,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { type DigestSet, digestBytes, digestFile } from '../core/digest.ts';
 import { errorMessage, VouchError } from '../core/errors.ts';
 import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
-import { type FileStamp, stampOf } from './tree.ts';
+import { type FileStamp, pathsUnder, stampOf } from './tree.ts';
 
 /** Files up to this size are read whole, synchronously; larger ones are streamed. */
 const SMALL_FILE = 1024 * 1024;
@@ -54,10 +54,14 @@ export async function digestFiles(
   const out = new Array<DigestSet | undefined>(paths.length);
   const large: number[] = [];
   const buf = Buffer.allocUnsafe(SMALL_FILE);
+  let at = pathsUnder(root);
   for (let i = 0; i < paths.length; i++) {
-    if (i > 0 && i % BATCH === 0) await yieldToLoop();
+    if (i > 0 && i % BATCH === 0) {
+      await yieldToLoop();
+      at = pathsUnder(root);
+    }
     const rel = paths[i] as string;
-    const r = digestSmallSync(join(root, rel), rel, buf);
+    const r = digestSmallSync(at(rel), rel, buf);
     if (r === undefined) continue;
     if (stamps) stamps.set(rel, r.stamp);
     if (r.digest === 'large') large.push(i);
@@ -93,17 +97,24 @@ function digestSmallSync(abs: string, rel: string, buf: Buffer): Digested | unde
     const stamp = stampOf(fstatSync(fd, { bigint: true }));
     if (stamp?.kind !== 'file') return undefined;
     if (stamp.size > BigInt(SMALL_FILE)) return { stamp, digest: 'large' };
-    // Read to end of file, not to the stat'ed size: a file that grew since is
-    // still digested whole (and its new ctime marks it changed).
+    // Read to end of file, not just the stat'ed size: a file that grew since
+    // is still digested whole (and its new ctime marks it changed). Having
+    // read exactly the stat'ed size, the usual case, the read that would
+    // return 0 is skipped: growth after this point changes ctime too.
+    const size = Number(stamp.size);
     const hash = createHash('sha256');
     let n = 0;
+    let total = 0;
     for (;;) {
       const r = readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
       n += r;
+      total += r;
       if (n === buf.length) {
         hash.update(buf);
         n = 0;
+      } else if (total === size) {
+        break;
       }
     }
     hash.update(buf.subarray(0, n));

@@ -1,9 +1,8 @@
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DigestSet } from '../core/digest.ts';
 import { digestFiles } from './hashing.ts';
-import { type FileStamp, listFiles, stampOf } from './tree.ts';
+import { type FileStamp, listFiles, pathsUnder, stampOf } from './tree.ts';
 
 /**
  * File system timestamps come from a coarse kernel clock (one tick, at most
@@ -75,11 +74,16 @@ export function beginSnapshot(root: string, racyWindowNs: bigint = RACY_WINDOW_N
  */
 export async function completeSnapshot(root: string, snapshot: TreeSnapshot): Promise<void> {
   let done = 0;
-  for (const rel of await snapshot.paths) {
+  const paths = await snapshot.paths;
+  let at = pathsUnder(root);
+  for (const rel of paths) {
     if (snapshot.stamps.has(rel)) continue;
-    if (++done % 1024 === 0) await yieldToLoop();
+    if (++done % 1024 === 0) {
+      await yieldToLoop();
+      at = pathsUnder(root);
+    }
     try {
-      const stamp = stampOf(lstatSync(join(root, rel), { bigint: true }));
+      const stamp = stampOf(lstatSync(at(rel), { bigint: true }));
       if (stamp) snapshot.stamps.set(rel, stamp);
     } catch {
       // deleted since the walk: simply not part of the snapshot
