@@ -68,6 +68,7 @@ export type ErrorCode =
   | 'OCI_TOO_LARGE'
   | 'OCI_DIGEST_MISMATCH'
   | 'OCI_PACK_MALFORMED'
+  | 'RELEASE_MALFORMED'
   // verification (exit 1)
   | 'VERIFICATION_FAILED';
 
