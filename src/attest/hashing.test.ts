@@ -43,7 +43,18 @@ test('a file bigger than the read buffer and one over the streaming limit digest
   const stamps = new Map<string, FileStamp>();
   const out = await digestFiles(dir, ['big.bin', 'exact.bin'], stamps);
   assert.deepEqual(out, [{ sha256: sha256(big) }, { sha256: sha256(exact) }]);
-  assert.equal(stamps.get('big.bin')?.size, BigInt(big.length));
+  const st = stampOf(await lstat(join(dir, 'big.bin'), { bigint: true }));
+  const recorded = stamps.get('big.bin');
+  assert.ok(st && recorded && sameStamp(st, recorded));
+});
+
+test('a link to a large file outside the tree is digested as a link, its target never read', async (t) => {
+  const dir = await tempDir(t);
+  const outside = await tempDir(t);
+  await writeFile(join(outside, 'secret.bin'), Buffer.alloc(3 * 1024 * 1024, 1));
+  await symlink(join(outside, 'secret.bin'), join(dir, 'link.bin'));
+  const out = await digestFiles(dir, ['link.bin']);
+  assert.deepEqual(out, [{ sha256: sha256(join(outside, 'secret.bin')) }]);
 });
 
 test('an unreadable file is an error naming it', async (t) => {

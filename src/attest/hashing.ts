@@ -8,9 +8,10 @@ import {
   readlinkSync,
   readSync,
 } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { type DigestSet, digestBytes, digestFile } from '../core/digest.ts';
+import { type DigestSet, digestBytes } from '../core/digest.ts';
 import { errorMessage, VouchError } from '../core/errors.ts';
 import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
 import { type FileStamp, pathsUnder, stampOf } from './tree.ts';
@@ -33,7 +34,7 @@ const OPEN_FLAGS =
  * synchronous reads ~120 ms (`sha256sum` ~300 ms). So small files are read
  * synchronously in batches — open, fstat, read into one reused buffer, close:
  * the same four system calls sha256sum makes — and files over 1 MiB are
- * streamed by core's digestFile, 16 at a time, so memory stays bounded.
+ * streamed, 16 at a time, so memory stays bounded.
  *
  * Symbolic links are digested by their target text, never followed, so a
  * link pointing outside the tree never makes us read (and fingerprint) a
@@ -68,20 +69,25 @@ export async function digestFiles(
     else out[i] = r.digest;
   }
   await mapLimit(large, DIGEST_CONCURRENCY, async (i) => {
-    try {
-      out[i] = await digestFile(join(root, paths[i] as string));
-    } catch (e) {
-      if ((e as VouchError).code !== 'FILE_NOT_FOUND') throw e;
+    const rel = paths[i] as string;
+    const r = await digestLarge(join(root, rel), rel);
+    if (r === undefined) {
+      stamps?.delete(rel);
+      return;
     }
+    if (stamps) stamps.set(rel, r.stamp);
+    out[i] = r.digest;
   });
   return out;
 }
 
-interface Digested {
+interface Hashed {
   stamp: FileStamp;
-  /** 'large': a regular file over SMALL_FILE, left for streaming. */
-  digest: DigestSet | 'large';
+  digest: DigestSet;
 }
+
+/** digest 'large': a regular file over SMALL_FILE, left for streaming. */
+type Digested = Hashed | { stamp: FileStamp; digest: 'large' };
 
 function digestSmallSync(abs: string, rel: string, buf: Buffer): Digested | undefined {
   let fd: number;
@@ -126,8 +132,43 @@ function digestSmallSync(abs: string, rel: string, buf: Buffer): Digested | unde
   }
 }
 
+const LARGE_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * A file over SMALL_FILE, streamed. Opened again with the same flags and
+ * stamped again: if a link replaced it since the first look, it is not
+ * followed (ELOOP: digested as the link it now is).
+ */
+async function digestLarge(abs: string, rel: string): Promise<Hashed | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(abs, OPEN_FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return digestLink(abs, rel);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw readError(rel, e);
+  }
+  try {
+    const stamp = stampOf(await fh.stat({ bigint: true }));
+    if (stamp?.kind !== 'file') return undefined;
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(LARGE_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    }
+    return { stamp, digest: { sha256: hash.digest('hex') } };
+  } catch (e) {
+    throw readError(rel, e);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** A symbolic link: digested by its target text, as git records it. */
-function digestLink(abs: string, rel: string): Digested | undefined {
+function digestLink(abs: string, rel: string): Hashed | undefined {
   try {
     const stamp = stampOf(lstatSync(abs, { bigint: true }));
     if (stamp?.kind !== 'symlink') return undefined;
