@@ -45,6 +45,8 @@ export interface TeePolicyOptions {
   acceptTcbStatus?: readonly string[];
   /** TDX: verify without TCB info / QE identity collateral (TCB status and QE identity are then unchecked). Default false. */
   insecureSkipCollateral?: boolean;
+  /** SEV-SNP / TDX: a chain certificate with no CRL in the collateral fails the verdict instead of warning. Default false. */
+  requireCrl?: boolean;
 }
 
 export interface TeeVerifyOptions {
@@ -52,7 +54,7 @@ export interface TeeVerifyOptions {
   at: Date;
   /** Extra certificates (PEM or DER; a PEM buffer may hold several) — e.g. a VCEK/VLEK/ASK, a PCK chain, an AK certificate. */
   certChain?: Buffer[];
-  /** Directory of collateral files (TDX TCB info, QE identity, CRLs; AMD CRLs). */
+  /** Directory of collateral files (TDX TCB info, QE identity, CRLs; AMD CRLs): files whose name contains "crl" are CRLs (see ./crl.ts). */
   collateralDir?: string;
   /** The report data the evidence must carry (SEV-SNP REPORT_DATA / TDX REPORTDATA, 64 bytes; shorter is zero-padded on the right). */
   expectReportData?: Buffer;
@@ -76,6 +78,12 @@ export interface TeeCheck {
   ok: boolean;
   /** Human-readable reason; names what was compared. */
   detail: string;
+  /**
+   * 'warning': the check could not be made (e.g. revocation with no CRL in
+   * the collateral). It has ok:false, so it never reads as a pass, but it
+   * does not fail the verdict.
+   */
+  level?: 'warning';
 }
 
 /** Platform TCB (trusted computing base) as reported and as certified. */
@@ -123,11 +131,12 @@ export interface TeeVerifier {
   verify(evidence: Buffer, options: TeeVerifyOptions): Promise<TeeVerdict>;
 }
 
-/** Build a verdict: ok only when there is at least one check and all passed. */
+/** Build a verdict: ok only when at least one check passed and every check passed or is a warning. */
 export function makeVerdict(
   platform: TeePlatform,
   checks: TeeCheck[],
   claims: TeeClaims,
 ): TeeVerdict {
-  return { ok: checks.length > 0 && checks.every((c) => c.ok), platform, checks, claims };
+  const ok = checks.some((c) => c.ok) && checks.every((c) => c.ok || c.level === 'warning');
+  return { ok, platform, checks, claims };
 }

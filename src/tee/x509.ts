@@ -213,9 +213,10 @@ export function extensionValues(cert: X509Certificate): Map<string, Buffer> {
   return out;
 }
 
-/** A DER TLV: tag byte, where its content starts and ends. */
+/** A DER TLV: tag byte, where it starts (the tag byte), where its content starts and ends. */
 export interface Tlv {
   tag: number;
+  offset: number;
   start: number;
   end: number;
 }
@@ -243,7 +244,7 @@ export function readTlv(buf: Buffer, offset: number, limit: number, what: string
     throw new VouchError('TEE_MALFORMED', `DER value at offset ${offset} runs past its container`, {
       field: what,
     });
-  return { tag, start, end };
+  return { tag, offset, start, end };
 }
 
 /** The children of a constructed TLV. */

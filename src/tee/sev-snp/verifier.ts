@@ -7,9 +7,12 @@
  * ../roots. The VCEK/VLEK itself comes from `certChain` (AMD KDS serves it per
  * chip and TCB). Then the certificate's TCB extensions must equal the
  * report's REPORTED_TCB, the VCEK's hwID must equal CHIP_ID, and the guest
- * policy, measurement, host data and report data are checked.
+ * policy, measurement, host data and report data are checked. With AMD
+ * KDS's CRL for the product in the collateral directory (signed by the ARK),
+ * the ASK/ASVK must not be listed in it.
  */
 import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
+import { checkRevocation, readCrlDir } from '../crl.ts';
 import { AMD_PRODUCTS, type AmdRoots, type AmdSigningKey, amdRoots } from '../roots/index.ts';
 import type {
   TeeCheck,
@@ -188,6 +191,15 @@ async function verifySnp(
     const inter = [roots.intermediate, ...extra.filter((c) => c !== signer.cert)];
     const chain = verifyChain(signer.cert, inter, anchors, options.at, cache);
     add('chain', chain.ok, chain.detail);
+    // AMD KDS's CRL is the ARK's and lists ASKs/ASVKs; a VCEK/VLEK is not listed in any CRL.
+    const crls = options.collateralDir === undefined ? [] : readCrlDir(options.collateralDir);
+    checks.push(
+      checkRevocation(chain.path, crls, {
+        at: options.at,
+        require: policy.requireCrl === true,
+        subjects: chain.path.slice(1, -1),
+      }),
+    );
     if (anchorsOverride)
       add(
         'root',

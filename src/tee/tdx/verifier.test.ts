@@ -86,7 +86,7 @@ const skip = { insecureSkipCollateral: true };
 
 const failed = (v: TeeVerdict) =>
   v.checks
-    .filter((c) => !c.ok)
+    .filter((c) => !c.ok && c.level !== 'warning')
     .map((c) => c.name)
     .sort();
 const check = (v: TeeVerdict, name: string) => v.checks.find((c) => c.name === name);

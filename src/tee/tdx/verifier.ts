@@ -8,7 +8,9 @@
  * Intel SGX Root CA. With collateral (`collateralDir`), the TCB info and QE
  * identity must be signed by the Intel SGX TCB Signing certificate (chained
  * to the same root), current at `at`, match the PCK's FMSPC/PCE-ID, and put
- * the platform at an accepted TCB status.
+ * the platform at an accepted TCB status. CRLs in the collateral (Intel SGX
+ * Root CA CRL, PCK Platform/Processor CA CRL) must verify with their issuer
+ * in the PCK chain, be current at `at`, and not list the PCK or its CA.
  */
 import {
   createHash,
@@ -17,6 +19,7 @@ import {
   type KeyObject,
   type X509Certificate,
 } from 'node:crypto';
+import { checkRevocation, readCrlDir } from '../crl.ts';
 import { intelSgxRootCa } from '../roots/index.ts';
 import type {
   TeeCheck,
@@ -111,8 +114,12 @@ async function verifyTdx(
   const pck = pckCerts[0] as X509Certificate;
   const chain = verifyChain(pck, [...pckCerts.slice(1), ...extra], anchors, options.at, cache);
   add('pck-chain', chain.ok, chain.detail);
-  let ext: PckExtensions | undefined;
-  ext = pckExtensions(pck);
+  // Revocation: the Root CA CRL covers the PCK Platform/Processor CA, that CA's CRL the PCK.
+  const crls = options.collateralDir === undefined ? [] : readCrlDir(options.collateralDir);
+  checks.push(
+    checkRevocation(chain.path, crls, { at: options.at, require: policy.requireCrl === true }),
+  );
+  const ext: PckExtensions = pckExtensions(pck);
 
   // QE report signed by the PCK.
   const qeSigOk =
