@@ -1,4 +1,12 @@
-import type { ComplianceReport, EvidenceCell, MissingCell, TaskResult } from './model.ts';
+import type {
+  ComplianceReport,
+  EvidenceCell,
+  MissingCell,
+  ReleaseComplianceReport,
+  ReleaseTaskResult,
+  TaskResult,
+} from './model.ts';
+import { memberLabel } from './release.ts';
 import type { ReportRenderer } from './renderer.ts';
 import { STATUS_LABEL, signersText, timeText } from './text.ts';
 
@@ -41,7 +49,7 @@ function missingItem(m: MissingCell): string {
   return `<li><b>${e(m.rule)}</b> <span class="text">(${e(m.summary)})</span><ul>${m.reasons.map((r) => `<li>${e(r)}</li>`).join('')}</ul></li>`;
 }
 
-function row(t: TaskResult, kind: string): string {
+function row(t: TaskResult, kind: string, idPrefix = ''): string {
   let detail: string;
   if (t.status === 'not-applicable')
     detail = `Not applicable to ${e(kind)} artifacts: ${e(t.notApplicableReason ?? '')}`;
@@ -50,20 +58,17 @@ function row(t: TaskResult, kind: string): string {
       t.evidence.length ? `<ul>${t.evidence.map(evidenceItem).join('')}</ul>` : '',
       t.missing.length ? `Missing:<ul>${t.missing.map(missingItem).join('')}</ul>` : '',
     ].join('');
-  return `<tr class="${e(t.status)}" id="${e(t.id)}"><td><b>${e(t.id)}</b></td><td>${e(STATUS_LABEL[t.status])}</td><td><div class="text">${e(t.text)}</div><div>Shown by: ${e(t.expects)}</div></td><td>${detail}</td></tr>`;
+  return `<tr class="${e(t.status)}" id="${e(idPrefix + t.id)}"><td><b>${e(t.id)}</b></td><td>${e(STATUS_LABEL[t.status])}</td><td><div class="text">${e(t.text)}</div><div>Shown by: ${e(t.expects)}</div></td><td>${detail}</td></tr>`;
 }
 
-/** One self-contained page: inline CSS, no scripts, no external assets. */
-export const htmlRenderer: ReportRenderer = {
-  format: 'html',
-  mediaType: 'text/html',
-  render(r: ComplianceReport): string {
-    const applicable = r.summary.total - r.summary.notApplicable;
-    const title = `${r.framework.name} ${r.framework.version}: ${r.subject.name ?? r.subject.digest}`;
-    const dropped = r.dropped.length
-      ? `<ul>${r.dropped.map((d) => `<li><code>${e(d.source)}</code> (<code>${e(d.bundleDigest)}</code>)<ul>${d.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul></li>`).join('')}</ul>`
-      : '<p>None: every bundle found verified.</p>';
-    return `<!DOCTYPE html>
+function droppedList(r: ComplianceReport): string {
+  return r.dropped.length
+    ? `<ul>${r.dropped.map((d) => `<li><code>${e(d.source)}</code> (<code>${e(d.bundleDigest)}</code>)<ul>${d.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul></li>`).join('')}</ul>`
+    : '<p>None: every bundle found verified.</p>';
+}
+
+function page(title: string, body: string): string {
+  return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -73,8 +78,16 @@ export const htmlRenderer: ReportRenderer = {
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>${e(r.framework.name)} ${e(r.framework.version)}: compliance report</h1>
-<table>
+${body}
+</body>
+</html>
+`;
+}
+
+/** One artifact's summary table, matrix and dropped evidence; `h` is the level of its sub-headings. */
+function artifactBody(r: ComplianceReport, h: number, idPrefix: string): string {
+  const applicable = r.summary.total - r.summary.notApplicable;
+  return `<table>
 <tr><th>Subject</th><td><code>${e(r.subject.digest)}</code>${r.subject.name ? ` (${e(r.subject.name)})` : ''}</td></tr>
 <tr><th>Artifact kind</th><td>${e(r.artifactKind)}</td></tr>
 <tr><th>Profile</th><td>${e(r.profile.name)}: ${e(r.profile.title)} <code>${e(r.profile.digest)}</code></td></tr>
@@ -86,13 +99,76 @@ export const htmlRenderer: ReportRenderer = {
 <table>
 <thead><tr><th>Task</th><th>Status</th><th>Task text</th><th>Evidence, or what is missing</th></tr></thead>
 <tbody>
-${r.tasks.map((t) => row(t, r.artifactKind)).join('\n')}
+${r.tasks.map((t) => row(t, r.artifactKind, idPrefix)).join('\n')}
 </tbody>
 </table>
-<h2>Evidence not counted</h2>
-${dropped}
-</body>
-</html>
-`;
+<h${h}>Evidence not counted</h${h}>
+${droppedList(r)}`;
+}
+
+function releaseRow(t: ReleaseTaskResult): string {
+  const detail =
+    t.status === 'not-applicable'
+      ? `Not applicable: ${e(t.notApplicableReason ?? '')}`
+      : t.lacking.length
+        ? `<ul>${t.lacking.map((l) => `<li>${e(memberLabel(l))} lacks ${l.rules.map((x) => `<b>${e(x)}</b>`).join(', ')}</li>`).join('')}</ul>`
+        : '';
+  const cells = t.artifacts
+    .map(
+      (a, i) =>
+        `<td class="${e(a.status)}"><a href="#a${i + 1}-${e(t.id)}">${e(STATUS_LABEL[a.status])}</a></td>`,
+    )
+    .join('');
+  return `<tr class="${e(t.status)}" id="${e(t.id)}"><td><b>${e(t.id)}</b></td><td>${e(STATUS_LABEL[t.status])}</td>${cells}<td>${detail}</td></tr>`;
+}
+
+/** One self-contained page: inline CSS, no scripts, no external assets. */
+export const htmlRenderer: ReportRenderer = {
+  format: 'html',
+  mediaType: 'text/html',
+  render(r: ComplianceReport): string {
+    const title = `${r.framework.name} ${r.framework.version}: ${r.subject.name ?? r.subject.digest}`;
+    return page(
+      title,
+      `<h1>${e(r.framework.name)} ${e(r.framework.version)}: compliance report</h1>
+${artifactBody(r, 2, '')}`,
+    );
+  },
+  renderRelease(r: ReleaseComplianceReport): string {
+    const applicable = r.summary.total - r.summary.notApplicable;
+    const rel = [r.release.name, r.release.version].filter(Boolean).join(' ');
+    const title = `${r.framework.name} ${r.framework.version}: release ${rel || `of ${r.artifacts.length} artifacts`}`;
+    const members = r.artifacts
+      .map(
+        (a, i) =>
+          `<li><a href="#a${i + 1}">${e(a.subject.name ?? a.subject.digest)}</a>: <code>${e(a.subject.digest)}</code>, ${e(a.artifactKind)}</li>`,
+      )
+      .join('');
+    const sections = r.artifacts
+      .map(
+        (a, i) =>
+          `<h2 id="a${i + 1}">Artifact ${i + 1}: ${e(a.subject.name ?? a.subject.digest)}</h2>\n${artifactBody(a, 3, `a${i + 1}-`)}`,
+      )
+      .join('\n');
+    return page(
+      title,
+      `<h1>${e(r.framework.name)} ${e(r.framework.version)}: release compliance report</h1>
+<table>
+<tr><th>Release</th><td>${rel ? e(rel) : 'unnamed (artifacts given as arguments)'}</td></tr>
+${r.release.manifest ? `<tr><th>Manifest</th><td>${e(r.release.manifest.source)} <code>${e(r.release.manifest.digest)}</code></td></tr>\n` : ''}<tr><th>Artifacts</th><td><ol>${members}</ol></td></tr>
+<tr><th>Profile</th><td>${e(r.profile.name)}: ${e(r.profile.title)} <code>${e(r.profile.digest)}</code></td></tr>
+<tr><th>Trust</th><td>${e(r.trust.source)} <code>${e(r.trust.digest)}</code>; signers seen: ${e(r.trust.signers.join(', ') || 'none')}</td></tr>
+<tr><th>Evaluated at</th><td>${e(r.evaluatedAt)}</td></tr>
+<tr><th>Result</th><td><span class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'COMPLIANT' : 'NOT COMPLIANT'}</span>: ${r.summary.satisfied} of ${applicable} applicable task(s) satisfied for every artifact, ${r.summary.notApplicable} not applicable</td></tr>
+</table>
+<p>A task is satisfied for the release only when it is satisfied for every artifact it applies to; not applicable only when it applies to none.</p>
+<table>
+<thead><tr><th>Task</th><th>Release</th>${r.artifacts.map((_, i) => `<th><a href="#a${i + 1}">${i + 1}</a></th>`).join('')}<th>Artifacts that lack it</th></tr></thead>
+<tbody>
+${r.tasks.map(releaseRow).join('\n')}
+</tbody>
+</table>
+${sections}`,
+    );
   },
 };

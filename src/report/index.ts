@@ -12,13 +12,33 @@ export {
   type DroppedEvidence,
   type EvidenceCell,
   type MissingCell,
+  RELEASE_REPORT_VERSION,
   REPORT_VERSION,
+  type ReleaseComplianceReport,
+  type ReleaseLack,
+  type ReleaseMemberStatus,
+  type ReleaseTaskResult,
+  SSDF_RELEASE_REPORT_PREDICATE_TYPE,
   SSDF_REPORT_PREDICATE_TYPE,
   type TaskResult,
   type TaskStatus,
   type TimeSource,
 } from './model.ts';
-export { OSCAL_VERSION, oscalAssessmentResults, uuidV5 } from './oscal.ts';
+export {
+  OSCAL_VERSION,
+  oscalAssessmentResults,
+  oscalReleaseAssessmentResults,
+  uuidV5,
+} from './oscal.ts';
+export { type BuildReleaseReportOptions, buildReleaseReport, memberLabel } from './release.ts';
+export {
+  loadReleaseManifest,
+  parseReleaseManifest,
+  RELEASE_MANIFEST_VERSION,
+  type ReleaseManifest,
+  type ReleaseMemberSpec,
+  resolveReleasePath,
+} from './release-manifest.ts';
 export type { ReportRenderer } from './renderer.ts';
 
 /** Every output format, in the order `--help` lists them; the first is the default. */

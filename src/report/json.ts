@@ -5,4 +5,5 @@ export const jsonRenderer: ReportRenderer = {
   format: 'json',
   mediaType: 'application/json',
   render: (report) => `${JSON.stringify(report, null, 2)}\n`,
+  renderRelease: (report) => `${JSON.stringify(report, null, 2)}\n`,
 };

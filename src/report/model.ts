@@ -77,3 +77,60 @@ export interface ComplianceReport {
   tasks: TaskResult[];
   dropped: DroppedEvidence[];
 }
+
+export const RELEASE_REPORT_VERSION = 'vouch.dev/release-compliance-report/v1';
+/** Predicate type of a signed release compliance report (`vouch comply --release … --attest`). */
+export const SSDF_RELEASE_REPORT_PREDICATE_TYPE =
+  'https://vouch.dev/attestation/ssdf-release-report/v1';
+
+/** One artifact's status for one task of a release. */
+export interface ReleaseMemberStatus {
+  digest: string;
+  name?: string;
+  status: TaskStatus;
+}
+
+/** An artifact that does not satisfy a task, and the rules it lacks. */
+export interface ReleaseLack {
+  digest: string;
+  name?: string;
+  /** The task's rules not met for this artifact (`archived` for PS.3.1's archive check). */
+  rules: string[];
+}
+
+export interface ReleaseTaskResult {
+  id: string;
+  text: string;
+  expects: string;
+  rules: string[];
+  /**
+   * satisfied: satisfied for every artifact it applies to (and it applies to
+   * one at least); not-applicable: not applicable to any artifact;
+   * not-satisfied otherwise.
+   */
+  status: TaskStatus;
+  /** Present when status is not-applicable: the artifacts' reasons. */
+  notApplicableReason?: string;
+  /** Every artifact's status for this task, in release order. */
+  artifacts: ReleaseMemberStatus[];
+  /** The artifacts that lack evidence for this task; empty unless not-satisfied. */
+  lacking: ReleaseLack[];
+}
+
+/** Several artifacts judged together: per-artifact matrices and the release's. */
+export interface ReleaseComplianceReport {
+  reportVersion: typeof RELEASE_REPORT_VERSION;
+  /** name and version from the manifest; manifest absent when artifacts were given as arguments. */
+  release: { name?: string; version?: string; manifest?: { source: string; digest: string } };
+  framework: ComplianceReport['framework'];
+  profile: ComplianceReport['profile'];
+  /** Where trust came from; signers: names that verified evidence about any artifact. */
+  trust: ComplianceReport['trust'];
+  evaluatedAt: string;
+  /** Every task is satisfied or not applicable for the release. */
+  ok: boolean;
+  summary: ComplianceReport['summary'];
+  tasks: ReleaseTaskResult[];
+  /** One full report per artifact, in release order. */
+  artifacts: ComplianceReport[];
+}

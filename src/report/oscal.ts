@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ComplianceReport, EvidenceCell, TaskResult } from './model.ts';
+import type {
+  ComplianceReport,
+  EvidenceCell,
+  ReleaseComplianceReport,
+  TaskResult,
+} from './model.ts';
+import { memberLabel } from './release.ts';
 import type { ReportRenderer } from './renderer.ts';
 import { signersText, timeText } from './text.ts';
 
@@ -39,7 +45,7 @@ function uriReference(source: string): string {
 export function oscalAssessmentResults(r: ComplianceReport): unknown {
   const seed = `vouch:${r.profile.digest}:${r.subject.digest}:${r.evaluatedAt}`;
   const id = (what: string) => uuidV5(`${seed}:${what}`);
-  const profileResource = id('resource:profile');
+  const profileId = id('resource:profile');
 
   const bundles = new Map<string, EvidenceCell[]>();
   for (const t of r.tasks)
@@ -48,18 +54,7 @@ export function oscalAssessmentResults(r: ComplianceReport): unknown {
   const digests = [...bundles.keys()].sort();
 
   const resources: unknown[] = [
-    {
-      uuid: profileResource,
-      title: `vouch profile ${r.profile.name}`,
-      description: `${r.profile.title}. Evaluated as a vouch policy with trust from ${r.trust.source} (${r.trust.digest}). No separate OSCAL assessment plan exists: this profile is the plan.`,
-      props: [{ name: 'profile-digest', ns: NS, value: r.profile.digest }],
-      rlinks: [
-        {
-          href: uriReference(r.profile.source),
-          hashes: [{ algorithm: 'SHA-256', value: r.profile.digest.replace(/^sha256:/, '') }],
-        },
-      ],
-    },
+    profileResource(profileId, r),
     ...digests.map((d) => {
       const first = (bundles.get(d) as EvidenceCell[])[0] as EvidenceCell;
       return {
@@ -152,7 +147,7 @@ export function oscalAssessmentResults(r: ComplianceReport): unknown {
         ],
       },
       'import-ap': {
-        href: `#${profileResource}`,
+        href: `#${profileId}`,
         remarks: 'Placeholder: the assessment plan is the vouch profile in back-matter.',
       },
       results: [
@@ -176,8 +171,193 @@ export function oscalAssessmentResults(r: ComplianceReport): unknown {
   };
 }
 
+/** The profile as the back-matter resource `import-ap` points at. */
+function profileResource(
+  uuid: string,
+  r: Pick<ComplianceReport, 'profile' | 'trust'>,
+): Record<string, unknown> {
+  return {
+    uuid,
+    title: `vouch profile ${r.profile.name}`,
+    description: `${r.profile.title}. Evaluated as a vouch policy with trust from ${r.trust.source} (${r.trust.digest}). No separate OSCAL assessment plan exists: this profile is the plan.`,
+    props: [{ name: 'profile-digest', ns: NS, value: r.profile.digest }],
+    rlinks: [
+      {
+        href: uriReference(r.profile.source),
+        hashes: [{ algorithm: 'SHA-256', value: r.profile.digest.replace(/^sha256:/, '') }],
+      },
+    ],
+  };
+}
+
+/**
+ * A release as OSCAL 1.1 assessment-results: one result; each artifact an
+ * inventory item in the result's local definitions; one observation per task
+ * and artifact, whose subject is that artifact's inventory item, saying its
+ * status with the verified bundles (back-matter resources with their
+ * SHA-256) or every missing reason; one finding per task with the release's
+ * status, linking every artifact's observation for the task.
+ */
+export function oscalReleaseAssessmentResults(r: ReleaseComplianceReport): unknown {
+  const digests = r.artifacts.map((a) => a.subject.digest);
+  const seed = `vouch:release:${r.profile.digest}:${digests.join(',')}:${r.evaluatedAt}`;
+  const id = (what: string) => uuidV5(`${seed}:${what}`);
+  const profileId = id('resource:profile');
+  const rel = [r.release.name, r.release.version].filter(Boolean).join(' ');
+  const label = rel ? `release ${rel}` : `a release of ${r.artifacts.length} artifacts`;
+
+  const bundles = new Map<string, { cell: EvidenceCell; subjects: Set<string> }>();
+  for (const a of r.artifacts)
+    for (const t of a.tasks)
+      for (const ev of t.evidence) {
+        const entry = bundles.get(ev.bundleDigest) ?? { cell: ev, subjects: new Set<string>() };
+        entry.subjects.add(a.subject.digest);
+        bundles.set(ev.bundleDigest, entry);
+      }
+  const bundleDigests = [...bundles.keys()].sort();
+  const resources: unknown[] = [
+    profileResource(profileId, r),
+    ...bundleDigests.map((d) => {
+      const { cell, subjects } = bundles.get(d) as { cell: EvidenceCell; subjects: Set<string> };
+      return {
+        uuid: id(`resource:${d}`),
+        title: `Sigstore bundle ${cell.source}`,
+        description: `${cell.predicateType} about ${[...subjects].sort().join(', ')}, verified: signed by ${signersText(cell)}, ${timeText(cell)}.`,
+        rlinks: [
+          {
+            href: uriReference(cell.source),
+            'media-type': BUNDLE_MEDIA_TYPE,
+            hashes: [{ algorithm: 'SHA-256', value: d.replace(/^sha256:/, '') }],
+          },
+        ],
+      };
+    }),
+  ];
+
+  const item = (digest: string) => id(`inventory-item:${digest}`);
+  const inventory = r.artifacts.map((a) => ({
+    uuid: item(a.subject.digest),
+    description: `Artifact ${a.subject.name ?? a.subject.digest} (${a.subject.digest}), kind ${a.artifactKind}.`,
+    props: [
+      { name: 'subject-digest', ns: NS, value: a.subject.digest },
+      { name: 'artifact-kind', ns: NS, value: a.artifactKind },
+    ],
+  }));
+
+  const observation = (digest: string, task: string) => id(`observation:${digest}:${task}`);
+  const observations: Array<Record<string, unknown>> = [];
+  for (const t of r.tasks)
+    for (const a of r.artifacts) {
+      const at = a.tasks.find((x) => x.id === t.id) as TaskResult;
+      const used = [...new Set(at.evidence.map((ev) => ev.bundleDigest))].sort();
+      let description: string;
+      if (at.status === 'not-applicable')
+        description = `Not applicable to ${a.artifactKind} artifacts: ${at.notApplicableReason}.`;
+      else if (at.status === 'satisfied')
+        description = `Satisfied by verified evidence: ${at.evidence.map((ev) => `${ev.rule}: ${ev.source} (${ev.bundleDigest}), signed by ${signersText(ev)}, ${timeText(ev)}`).join('; ')}.`;
+      else
+        description = `Not satisfied: ${at.missing.map((m) => `${m.rule} (${m.summary}): ${m.reasons.join(' ')}`).join('; ')}`;
+      observations.push({
+        uuid: observation(a.subject.digest, t.id),
+        title: `${t.id} for ${memberLabel(a.subject)}: ${at.status}`,
+        description,
+        methods: ['TEST'],
+        types: [at.status === 'not-satisfied' ? 'finding' : 'control-objective'],
+        subjects: [{ 'subject-uuid': item(a.subject.digest), type: 'inventory-item' }],
+        ...(used.length > 0
+          ? {
+              'relevant-evidence': used.map((d) => ({
+                href: `#${id(`resource:${d}`)}`,
+                description: `Sigstore bundle ${(bundles.get(d) as { cell: EvidenceCell }).cell.source}`,
+              })),
+            }
+          : {}),
+        collected: r.evaluatedAt,
+      });
+    }
+
+  const findings = r.tasks.map((t) => {
+    const target: Record<string, unknown> = {
+      type: 'objective-id',
+      'target-id': t.id,
+      description: t.text,
+      status:
+        t.status === 'not-applicable'
+          ? {
+              state: 'satisfied',
+              reason: 'other',
+              remarks: `Not applicable to any artifact of the release: ${t.notApplicableReason}`,
+            }
+          : t.status === 'satisfied'
+            ? { state: 'satisfied', reason: 'pass' }
+            : {
+                state: 'not-satisfied',
+                reason: 'fail',
+                remarks: t.lacking
+                  .map((l) => `${memberLabel(l)} lacks ${l.rules.join(', ')}`)
+                  .join('; '),
+              },
+    };
+    if (t.status === 'not-applicable')
+      target['implementation-status'] = { state: 'not-applicable' };
+    return {
+      uuid: id(`finding:${t.id}`),
+      title: `${t.id}: ${t.status}`,
+      description: `${t.text} Shown by: ${t.expects} For the release: ${t.artifacts.map((a) => `${memberLabel(a)} ${a.status}`).join(', ')}.`,
+      target,
+      'related-observations': r.artifacts.map((a) => ({
+        'observation-uuid': observation(a.subject.digest, t.id),
+      })),
+    };
+  });
+
+  const applicable = r.summary.total - r.summary.notApplicable;
+  const releaseProps = [
+    ...(r.release.name ? [{ name: 'release-name', ns: NS, value: r.release.name }] : []),
+    ...(r.release.version ? [{ name: 'release-version', ns: NS, value: r.release.version }] : []),
+  ];
+  return {
+    'assessment-results': {
+      uuid: id('assessment-results'),
+      metadata: {
+        title: `${r.framework.name} ${r.framework.version} assessment of ${label}`,
+        'last-modified': r.evaluatedAt,
+        version: r.evaluatedAt,
+        'oscal-version': OSCAL_VERSION,
+        props: [
+          ...releaseProps,
+          ...digests.map((d) => ({ name: 'subject-digest', ns: NS, value: d })),
+        ],
+      },
+      'import-ap': {
+        href: `#${profileId}`,
+        remarks: 'Placeholder: the assessment plan is the vouch profile in back-matter.',
+      },
+      results: [
+        {
+          uuid: id('result'),
+          title: `${r.profile.name} for ${label}`,
+          description: `${r.ok ? 'Compliant' : 'Not compliant'}: ${r.summary.satisfied} of ${applicable} applicable task(s) satisfied for every artifact, ${r.summary.notApplicable} not applicable. Only verified evidence was counted.`,
+          start: r.evaluatedAt,
+          end: r.evaluatedAt,
+          'local-definitions': { 'inventory-items': inventory },
+          'reviewed-controls': {
+            'control-selections': [
+              { 'include-controls': r.tasks.map((t) => ({ 'control-id': t.id })) },
+            ],
+          },
+          observations,
+          findings,
+        },
+      ],
+      'back-matter': { resources },
+    },
+  };
+}
+
 export const oscalRenderer: ReportRenderer = {
   format: 'oscal',
   mediaType: 'application/json',
   render: (r) => `${JSON.stringify(oscalAssessmentResults(r), null, 2)}\n`,
+  renderRelease: (r) => `${JSON.stringify(oscalReleaseAssessmentResults(r), null, 2)}\n`,
 };

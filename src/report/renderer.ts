@@ -1,4 +1,4 @@
-import type { ComplianceReport } from './model.ts';
+import type { ComplianceReport, ReleaseComplianceReport } from './model.ts';
 
 /** One output format of the compliance report. Adding a format is a file and a line in index.ts. */
 export interface ReportRenderer {
@@ -7,4 +7,6 @@ export interface ReportRenderer {
   readonly mediaType: string;
   /** Renders deterministically: the same report gives the same bytes. */
   render(report: ComplianceReport): string;
+  /** The release matrix and every artifact's, in one document; as deterministic. */
+  renderRelease(report: ReleaseComplianceReport): string;
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, normalize, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
+import { VouchError } from '../../core/errors.ts';
 import { makeStatement } from '../../core/statement.ts';
-import { evaluatePolicy, loadPolicy } from '../../policy/index.ts';
+import { evaluatePolicy, loadPolicy, type Policy } from '../../policy/index.ts';
 import {
   type ComplianceProfile,
   loadProfile,
@@ -13,14 +14,20 @@ import {
 } from '../../policy/profiles/index.ts';
 import {
   acceptedStatements,
+  buildReleaseReport,
   buildReport,
+  type ComplianceReport,
+  loadReleaseManifest,
   RENDERERS,
+  type ReleaseComplianceReport,
   rendererFor,
+  resolveReleasePath,
+  SSDF_RELEASE_REPORT_PREDICATE_TYPE,
   SSDF_REPORT_PREDICATE_TYPE,
 } from '../../report/index.ts';
 import type { CandidateBundle } from '../../verify/index.ts';
 import { parse, usage } from '../args.ts';
-import { displayPath, printJson } from '../io.ts';
+import { displayPath, type Io, printJson } from '../io.ts';
 import { signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
 import type { Command } from './command.ts';
@@ -28,30 +35,51 @@ import { gatherCandidates, reportPolicyProblems, resolveTarget } from './verify.
 
 const FORMATS = RENDERERS.map((r) => r.format);
 
-const HELP = `Usage: vouch comply <file | sha256:HEX> --policy P.yaml [options]
+const HELP = `Usage: vouch comply <file | sha256:HEX>... --policy P.yaml [options]
+       vouch comply --release RELEASE.yaml --policy P.yaml [options]
 
 Computes an SSDF compliance matrix from VERIFIED evidence about the artifact:
 each task satisfied, not satisfied (with every reason) or not applicable (only
 when the profile says so for the artifact kind). Every bundle in the store
 (and given with --bundle) is verified against the policy's signers first;
 unsigned, tampered or untrusted evidence is listed as not counted.
-Exit 0 when every applicable task is satisfied, 1 when one is not, 2 on bad input.
+With several artifacts, or --release, they are judged as one release: every
+artifact's matrix plus the release's, where a task is satisfied only when it
+is satisfied for every artifact it applies to, and not satisfied otherwise,
+naming the artifacts that lack it.
+Exit 0 when every applicable task is satisfied (for every artifact of a
+release), 1 when one is not, 2 on bad input.
 
   --policy FILE       a vouch policy: its trust section says whose evidence counts
+  --release FILE      a release manifest (YAML or JSON, apiVersion vouch.dev/release/v1):
+                      name, version and artifacts by path (relative to the manifest,
+                      inside its directory) or sha256 digest; no positional artifacts then
   --profile NAME      ssdf (default; the built-in ssdf-default profile), or policy:
                       the policy's own rules and ssdf map
-  --kind KIND         artifact kind for not-applicable tasks: binary (default), image, source
+  --kind KIND         artifact kind for not-applicable tasks: binary (default), image,
+                      source; a manifest's artifact may give its own kind
   --store DIR         evidence store to read (default: .vouch); the release archive
   --bundle FILE       also consider this bundle (repeatable); it is not in the archive
   --format F          ${FORMATS.join(', ')} (default markdown); oscal is OSCAL 1.1
                       assessment-results JSON
   -o, --out FILE      write the report to FILE instead of stdout
-  --attest            sign the report (predicate ${SSDF_REPORT_PREDICATE_TYPE})
-                      about the artifact and store it; needs --key or --keyless
+  --attest            sign the report (predicate ${SSDF_REPORT_PREDICATE_TYPE},
+                      or ${SSDF_RELEASE_REPORT_PREDICATE_TYPE} for a release,
+                      whose subjects are all its artifacts) and store it; needs --key or --keyless
   --attestation-out FILE  also write the signed report bundle here
 ${SIGNING_HELP}
   --json              print the report model (JSON) on stdout, plus where
                       anything was written`;
+
+/** One artifact to judge: where it came from, its digest, and how the report names it. */
+interface Member {
+  file: string | undefined;
+  sha256: string;
+  name: string | undefined;
+  kind: string;
+  /** What to blame when it is listed twice. */
+  origin: { file?: string; field?: string; argument?: string };
+}
 
 export const complyCommand: Command = {
   name: 'comply',
@@ -59,6 +87,7 @@ export const complyCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse('comply', argv, {
       policy: { type: 'string' },
+      release: { type: 'string' },
       profile: { type: 'string', default: 'ssdf' },
       kind: { type: 'string' },
       store: { type: 'string', default: '.vouch' },
@@ -73,7 +102,10 @@ export const complyCommand: Command = {
       io.stdout(`${HELP}\n`);
       return 0;
     }
-    if (positionals.length !== 1) throw usage('comply', 'give exactly one file or sha256:HEX');
+    if (values.release !== undefined && positionals.length > 0)
+      throw usage('comply', '--release names the artifacts: give no artifact arguments with it');
+    if (values.release === undefined && positionals.length === 0)
+      throw usage('comply', 'give a file or sha256:HEX (several for a release), or --release FILE');
     if (values.policy === undefined)
       throw usage('comply', '--policy is required: its trust section says whose evidence counts');
     const renderer = rendererFor(values.format);
@@ -98,6 +130,11 @@ export const complyCommand: Command = {
         'comply',
         `unknown --profile ${values.profile}: use ${[...profileNames(), 'policy'].join(', ')}`,
       );
+    // The manifest is input like any other: read (and refused) before the policy's work.
+    const manifestFile = values.release === undefined ? undefined : resolve(io.cwd, values.release);
+    const manifest = manifestFile
+      ? await loadReleaseManifest(manifestFile, values.release as string)
+      : undefined;
 
     const policyFile = resolve(io.cwd, values.policy);
     const parsed = await loadPolicy(policyFile);
@@ -113,39 +150,110 @@ export const complyCommand: Command = {
     const kind = values.kind ?? (kinds[0] as string);
     if (!kinds.includes(kind))
       throw usage('comply', `--kind must be one of ${kinds.join(', ')}, not ${kind}`);
+
+    // Every member resolved (and every bad one refused) before any evaluation or signing.
+    const members: Member[] = [];
+    if (manifest && manifestFile) {
+      for (const spec of manifest.artifacts) {
+        const field = spec.field.replace(/\/(path|digest)$/, '/kind');
+        if (spec.kind !== undefined && !kinds.includes(spec.kind))
+          throw new VouchError(
+            'RELEASE_MALFORMED',
+            `kind must be one of ${kinds.join(', ')}, not ${spec.kind}`,
+            { file: manifest.source, field },
+          );
+        const origin = { file: manifest.source, field: spec.field };
+        if (spec.by === 'digest') {
+          members.push({
+            file: undefined,
+            sha256: spec.sha256,
+            name: spec.name,
+            kind: spec.kind ?? kind,
+            origin,
+          });
+          continue;
+        }
+        const file = await resolveReleasePath(manifestFile, spec, manifest.source);
+        const { sha256 } = await resolveTarget('comply', file, io, userPolicy.requireDigest);
+        members.push({
+          file,
+          sha256,
+          name: spec.name ?? spec.path,
+          kind: spec.kind ?? kind,
+          origin,
+        });
+      }
+    } else {
+      const single = positionals.length === 1;
+      for (const target of positionals) {
+        const { file, sha256 } = await resolveTarget(
+          'comply',
+          target,
+          io,
+          userPolicy.requireDigest,
+        );
+        const name = file
+          ? single
+            ? basename(file)
+            : normalize(target).split(sep).join('/')
+          : undefined;
+        members.push({ file, sha256, name, kind, origin: { argument: target } });
+      }
+    }
+    const seen = new Map<string, Member>();
+    for (const m of members) {
+      const twice = seen.get(m.sha256);
+      if (twice) {
+        const where = (x: Member) => x.origin.field ?? x.origin.argument ?? '';
+        const message = `${where(m)} has the digest sha256:${m.sha256} of ${where(twice)}: an artifact is judged once`;
+        if (m.origin.file)
+          throw new VouchError('RELEASE_MALFORMED', message, {
+            file: m.origin.file,
+            field: m.origin.field,
+          });
+        throw usage('comply', message);
+      }
+      seen.set(m.sha256, m);
+    }
+
     // Signing key first: a wrong passphrase should not cost the evaluation.
     const mode = values.attest ? await signingModeFrom('comply', values, io) : undefined;
 
     const policy =
       values.profile === 'policy' ? userPolicy : await profilePolicy(profile, userPolicy.trust);
-    const target = positionals[0] as string;
-    const { file, sha256 } = await resolveTarget('comply', target, io, userPolicy.requireDigest);
-    const stored = await gatherCandidates(sha256, { store: values.store }, io);
-    const given = await gatherCandidates(
-      sha256,
-      { bundle: values.bundle, store: values.store, 'no-store': true },
-      io,
-    );
-    const candidates: CandidateBundle[] = [...stored, ...given];
-    io.stderr(
-      `vouch comply: profile ${profile.name}: ${candidates.length} bundle(s) about sha256:${sha256}\n`,
-    );
-    const verdict = evaluatePolicy(policy, {
-      subjectDigest: `sha256:${sha256}`,
-      bundles: candidates,
-      artifactBytes: file ? () => readFileSync(file) : undefined,
-    });
-    const report = buildReport({
-      profile,
-      verdict,
-      artifactKind: kind,
-      archived: new Set(stored.map((c) => bundleDigest(c.json as string))),
-      statements: acceptedStatements(verdict, candidates),
-      trust: { source: displayPath(policyFile, io.cwd), digest: userPolicy.digest },
-      ...(file ? { subjectName: basename(file) } : {}),
-    });
+    const trust = { source: displayPath(policyFile, io.cwd), digest: userPolicy.digest };
+    // One evaluation time for every member: a release is judged at one instant.
+    const now = new Date();
+    const reports: ComplianceReport[] = [];
+    for (const m of members)
+      reports.push(
+        await judge(
+          m,
+          { policy, profile, trust, now, store: values.store, bundle: values.bundle },
+          io,
+        ),
+      );
+    const isRelease = manifest !== undefined || members.length > 1;
+    const release: ReleaseComplianceReport | undefined = isRelease
+      ? buildReleaseReport({
+          artifacts: reports,
+          release: manifest
+            ? {
+                name: manifest.name,
+                version: manifest.version,
+                manifest: {
+                  source: displayPath(manifestFile as string, io.cwd),
+                  digest: `sha256:${createHash('sha256')
+                    .update(readFileSync(manifestFile as string))
+                    .digest('hex')}`,
+                },
+              }
+            : {},
+        })
+      : undefined;
+    const report = reports[0] as ComplianceReport;
 
-    const rendered = renderer.render(report);
+    const rendered = release ? renderer.renderRelease(release) : renderer.render(report);
     let written: string | null = null;
     if (values.out !== undefined) {
       await writeFileAtomic(resolve(io.cwd, values.out), rendered);
@@ -153,11 +261,13 @@ export const complyCommand: Command = {
     }
     let attestation: { stored: string | null; out: string | null } | null = null;
     if (mode) {
-      const statement = makeStatement(
-        [{ name: file ? basename(file) : `sha256:${sha256}`, digest: { sha256 } }],
-        SSDF_REPORT_PREDICATE_TYPE,
-        report,
-      );
+      const subjects = members.map((m) => ({
+        name: m.name ?? `sha256:${m.sha256}`,
+        digest: { sha256: m.sha256 },
+      }));
+      const statement = release
+        ? makeStatement(subjects, SSDF_RELEASE_REPORT_PREDICATE_TYPE, release)
+        : makeStatement(subjects, SSDF_REPORT_PREDICATE_TYPE, report);
       const published = await signAndPublish(
         statement,
         mode,
@@ -169,15 +279,60 @@ export const complyCommand: Command = {
         `vouch comply: signed report ${[published.stored?.path, published.out].filter(Boolean).join(', ')}\n`,
       );
     }
-    const s = report.summary;
+    const result = release ?? report;
+    const s = result.summary;
+    const what = release
+      ? `release of ${members.length} artifact(s): ${s.satisfied} of ${s.total - s.notApplicable} applicable task(s) satisfied for every artifact`
+      : `${s.satisfied} of ${s.total - s.notApplicable} applicable task(s) satisfied`;
     io.stderr(
-      `vouch comply: ${report.ok ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${s.satisfied} of ${s.total - s.notApplicable} applicable task(s) satisfied, ${s.notApplicable} not applicable${written ? `; wrote ${written}` : ''}\n`,
+      `vouch comply: ${result.ok ? 'COMPLIANT' : 'NOT COMPLIANT'}: ${what}, ${s.notApplicable} not applicable${written ? `; wrote ${written}` : ''}\n`,
     );
-    if (values.json) printJson(io, { ...report, written, attestation });
+    if (values.json) printJson(io, { ...result, written, attestation });
     else if (written === null) io.stdout(rendered);
-    return report.ok ? 0 : 1;
+    return result.ok ? 0 : 1;
   },
 };
+
+/** Evaluates the profile's policy for one artifact and builds its matrix. */
+async function judge(
+  m: Member,
+  o: {
+    policy: Policy;
+    profile: ComplianceProfile;
+    trust: { source: string; digest: string };
+    now: Date;
+    store: string;
+    bundle: string[] | undefined;
+  },
+  io: Io,
+): Promise<ComplianceReport> {
+  const stored = await gatherCandidates(m.sha256, { store: o.store }, io);
+  const given = await gatherCandidates(
+    m.sha256,
+    { bundle: o.bundle, store: o.store, 'no-store': true },
+    io,
+  );
+  const candidates: CandidateBundle[] = [...stored, ...given];
+  io.stderr(
+    `vouch comply: profile ${o.profile.name}: ${candidates.length} bundle(s) about sha256:${m.sha256}\n`,
+  );
+  const file = m.file;
+  const verdict = evaluatePolicy(o.policy, {
+    subjectDigest: `sha256:${m.sha256}`,
+    bundles: candidates,
+    artifactBytes: file ? () => readFileSync(file) : undefined,
+    now: o.now,
+  });
+  return buildReport({
+    profile: o.profile,
+    verdict,
+    artifactKind: m.kind,
+    archived: new Set(stored.map((c) => bundleDigest(c.json as string))),
+    statements: acceptedStatements(verdict, candidates),
+    trust: o.trust,
+    ...(m.name !== undefined ? { subjectName: m.name } : {}),
+  });
+}
 
 function bundleDigest(text: string): string {
   return `sha256:${createHash('sha256').update(Buffer.from(text)).digest('hex')}`;
