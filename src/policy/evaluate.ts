@@ -12,6 +12,7 @@ import {
 } from '../sign/index.ts';
 import type { CandidateBundle } from '../verify/index.ts';
 import type { EvidenceRule, Policy, PolicyException, Rule, SignerSpec } from './model.ts';
+import type { VerificationCache } from './verify-cache.ts';
 
 export interface EvaluateOptions {
   /** `sha256:<hex>` (or bare hex) of the artifact the decision is about. */
@@ -21,6 +22,12 @@ export interface EvaluateOptions {
   now?: Date;
   /** Bytes of the artifact, needed only for message-signature bundles. */
   artifactBytes?: () => Buffer | undefined;
+  /**
+   * Reuse passed signature checks across evaluations (a long-lived process
+   * evaluating the same bundles again). Only the clock-free verification is
+   * cached; validity, revocation and every rule are judged again at `now`.
+   */
+  verificationCache?: VerificationCache;
 }
 
 /** A trusted signer, by its name in the policy, that verified a bundle. */
@@ -101,16 +108,20 @@ export function evaluatePolicy(policy: Policy, options: EvaluateOptions): Policy
   const anchors = trustAnchors(policy);
   const digestInput: ArtifactInput = { digest: { algorithm: 'sha256', hex } };
 
+  // Two steps per bundle, kept apart so the first may be cached: `verify`
+  // reads no clock (signatures, certificate chain and SCT at the signed time,
+  // log and TSA proofs, subject digest); `judgeBundle` and the rules are
+  // everything that depends on `now` (signer validity and revocation, maxAge,
+  // exceptions, CEL `now`) and always run.
+  const verify =
+    options.verificationCache?.forTrust(anchors) ??
+    ((json: unknown, source: string, artifact: ArtifactInput) =>
+      verifyBundleAgainst(json, source, artifact, anchors));
   const evidence: Array<{ record: EvidenceRecord; statement?: Statement }> = options.bundles.map(
     (b) => {
       const needsBytes = isMessageSignature(b.json);
       const bytes = needsBytes ? options.artifactBytes?.() : undefined;
-      const verdict = verifyBundleAgainst(
-        b.json,
-        b.source,
-        bytes ? { bytes } : digestInput,
-        anchors,
-      );
+      const verdict = verify(b.json, b.source, bytes ? { bytes } : digestInput);
       return judgeBundle(policy, b, verdict, now);
     },
   );

@@ -42,4 +42,11 @@ export {
   parsePolicy,
 } from './parse.ts';
 export { policySchema, schemaFieldPaths, validateSchema } from './schema.ts';
+export {
+  type BundleVerifier,
+  type TrustedVerifier,
+  VerificationCache,
+  type VerificationCacheOptions,
+  type VerificationCacheStats,
+} from './verify-cache.ts';
 export { VERIFIER_ID, VSA_EXTENSION, type VsaOptions, verificationSummary } from './vsa.ts';

@@ -1,5 +1,10 @@
 import { errorMessage, isVouchError } from '../../core/errors.ts';
-import { evaluatePolicy, type Policy, type PolicyVerdict } from '../../policy/index.ts';
+import {
+  evaluatePolicy,
+  type Policy,
+  type PolicyVerdict,
+  VerificationCache,
+} from '../../policy/index.ts';
 import { Coalescer, VerdictCache } from './cache.ts';
 import type { EvidenceSource } from './evidence.ts';
 import { trustVersion, verdictExpiry } from './expiry.ts';
@@ -39,6 +44,11 @@ export interface GateOptions {
   /** Longest a deny verdict is cached: new evidence pushed after a denial is seen this soon. */
   denyCacheTtlMs?: number;
   cacheMaxEntries?: number;
+  /**
+   * Passed signature checks kept across evaluations (in memory; validity,
+   * revocation and rules are judged again each time). Default: one per gate.
+   */
+  verificationCache?: VerificationCache;
   /** The clock verdicts are evaluated and cached by (tests move it). */
   now?: () => Date;
   /** One structured line per decision. */
@@ -106,6 +116,7 @@ export class AdmissionGate {
   readonly options: GateOptions;
   readonly metrics: AdmissionMetrics;
   readonly cache: VerdictCache;
+  readonly verificationCache: VerificationCache;
   readonly limiter: Limiter;
   readonly trustVersion: string;
   readonly #coalescer = new Coalescer<PolicyVerdict>();
@@ -115,6 +126,7 @@ export class AdmissionGate {
   constructor(options: GateOptions) {
     this.options = options;
     this.cache = new VerdictCache(options.cacheMaxEntries);
+    this.verificationCache = options.verificationCache ?? new VerificationCache();
     this.limiter = new Limiter(options.maxInFlight);
     this.metrics = new AdmissionMetrics(
       () => this.limiter.inUse,
@@ -330,6 +342,7 @@ export class AdmissionGate {
         subjectDigest: digest,
         bundles: fetched.candidates,
         now,
+        verificationCache: this.verificationCache,
       });
       const t = now.getTime();
       let expires = verdictExpiry(policy, verdict, t, this.options.cacheTtlMs ?? DEFAULT_CACHE_TTL);
