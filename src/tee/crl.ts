@@ -106,7 +106,7 @@ export function parseCrls(data: Buffer, file: string): Crl[] {
 }
 
 function malformed(file: string, what: string, cause?: unknown): VouchError {
-  return new VouchError('TEE_MALFORMED', `CRL ${file} ${what}`, { file, field: 'crl', cause });
+  return new VouchError('TEE_MALFORMED', `CRL ${what}`, { file, cause });
 }
 
 /** Parse one DER CertificateList. @throws VouchError TEE_MALFORMED naming `file` */
@@ -114,13 +114,13 @@ export function parseCrl(der: Buffer, file: string): Crl {
   try {
     return parseDer(der, file);
   } catch (e) {
-    if (e instanceof VouchError && e.message.startsWith(`CRL ${file} `)) throw e;
-    throw malformed(file, `is not a valid DER CRL: ${(e as Error).message}`, e);
+    if (e instanceof VouchError && e.file === file) throw e;
+    throw malformed(file, `is not a valid DER CRL (${(e as Error).message})`, e);
   }
 }
 
 function parseDer(der: Buffer, file: string): Crl {
-  const what = `CRL ${file}`;
+  const what = 'structure';
   const fail = (msg: string) => malformed(file, msg);
   const top = readTlv(der, 0, der.length, what);
   if (top.tag !== 0x30) throw fail('does not start with a SEQUENCE');
