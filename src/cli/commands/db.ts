@@ -41,7 +41,9 @@ Options:
   --json             machine output on stdout
 
 Every write builds the new database beside the old one and renames it over
-(atomic): readers see the old or the new database, never a part.
+(atomic): readers see the old or the new database, never a part. Writers to
+one --db take turns: a second import or update waits for the first (up to
+30 minutes) and applies its sources on top of the first one's result.
 
 Exit codes: 0 ok, 2 bad input, unreadable export, failed download or failed
 verification (the old database is kept).`;
@@ -67,13 +69,19 @@ export const dbCommand: Command = {
     }
     const dir = values.db ? resolve(io.cwd, values.db) : defaultDbDir(io.env);
     const now = nowOf(io);
+    const lock = {
+      onWait: () =>
+        io.stderr(
+          `vouch db: another vouch process is writing ${displayPath(dir, io.cwd)}; waiting for it to finish\n`,
+        ),
+    };
     switch (sub) {
       case 'import': {
         if (positionals.length === 0)
           throw usage('db import', 'give at least one export file, directory or URL');
         if (values.source || values.ecosystem)
           throw usage('db import', '--source and --ecosystem are for update');
-        const report = await importExports(dir, positionals, { now, cwd: io.cwd });
+        const report = await importExports(dir, positionals, { now, cwd: io.cwd, lock });
         return done(report, io, values.json ?? false);
       }
       case 'update': {
@@ -83,7 +91,7 @@ export const dbCommand: Command = {
           ...(values.source ?? []),
           ...(values.ecosystem ?? []).map((e) => exportUrl(e)),
         ];
-        const report = await updateDatabase(dir, { now, sources });
+        const report = await updateDatabase(dir, { now, sources, lock });
         return done(report, io, values.json ?? false);
       }
       case 'status': {

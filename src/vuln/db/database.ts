@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { normalizeName } from '../versions/index.ts';
+import { TEMP_PREFIX } from './lock.ts';
 import type { ImportedRecord, SkippedRecord } from './records.ts';
 
 /** The database file inside a `--db` directory. */
@@ -252,6 +253,9 @@ export interface SourceBatch {
  * sources inside one transaction, fsync, rename over the old file, fsync the
  * directory. Any failure removes the temp file and leaves the old database
  * exactly as it was; readers with the old file open keep reading it.
+ * The caller holds the directory's writer lock (`withWriteLock`): without
+ * it, two writers would each copy the same old file and the second rename
+ * would drop the first one's sources.
  *
  * @throws VouchError VULN_DB_CORRUPT (the old file is not ours) | FILE_WRITE
  */
@@ -261,7 +265,7 @@ export async function replaceSources(
   importedAt: string,
 ): Promise<void> {
   const path = join(dir, DB_FILE);
-  const tmp = join(dir, `.${DB_FILE}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   let db: DatabaseSync | undefined;
   try {
     await mkdir(dir, { recursive: true });

@@ -15,6 +15,7 @@ import {
   truncatedHandler,
 } from '../fixtures/testkit.ts';
 import { DB_FILE, importExports, updateDatabase, VulnDatabase } from './index.ts';
+import { LOCK_FILE } from './lock.ts';
 
 const now = new Date('2026-11-25T12:00:00Z');
 
@@ -133,7 +134,7 @@ test('import: an export that is mostly malformed or empty is refused and the old
   );
   assert.deepEqual(await readFile(join(db, DB_FILE)), before);
   assert.deepEqual(
-    (await readdir(db)).filter((f) => f !== DB_FILE),
+    (await readdir(db)).filter((f) => f !== DB_FILE && f !== LOCK_FILE),
     [],
     'no temp file left behind',
   );
@@ -259,7 +260,7 @@ test('update: conditional requests, 304 keeps the database; 500, truncated and b
   assert.equal(h.status().records, distinct(crates.slice(0, 50)));
   assert.equal(h.sources()[0]?.etag, '"v2"');
   assert.deepEqual(
-    (await readdir(db)).filter((f) => f !== DB_FILE),
+    (await readdir(db)).filter((f) => f !== DB_FILE && f !== LOCK_FILE),
     [],
     'no temp file left behind',
   );

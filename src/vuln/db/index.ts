@@ -11,6 +11,7 @@ export {
   type StoredRecord,
   VulnDatabase,
 } from './database.ts';
+export { DEFAULT_LOCK_WAIT_MS, type LockOptions, withWriteLock } from './lock.ts';
 export type { SkippedRecord } from './records.ts';
 export {
   DEFAULT_ECOSYSTEMS,

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { replaceSources, type SourceBatch, type SourceInfo, VulnDatabase } from './database.ts';
+import { type LockOptions, withWriteLock } from './lock.ts';
 import {
   type ImportedRecord,
   importRecord,
@@ -216,14 +217,16 @@ async function previousSources(dir: string): Promise<Map<string, SourceInfo>> {
 /**
  * Imports exports (local files, directories or URLs) into the database at
  * `dir`, each replacing what the same source gave before. All sources are
- * read and verified before the database is touched; then one atomic swap.
+ * read and verified before the database is touched; then one atomic swap,
+ * under the directory's writer lock: concurrent imports take turns, each
+ * applied on top of the database the one before it left (none is lost).
  *
- * @throws VouchError FILE_* | VULN_DB_CORRUPT | VULN_DB_UPDATE_FAILED | PATH_ESCAPE | FILE_WRITE
+ * @throws VouchError FILE_* | VULN_DB_CORRUPT | VULN_DB_UPDATE_FAILED | VULN_DB_BUSY | PATH_ESCAPE | FILE_WRITE
  */
 export async function importExports(
   dir: string,
   inputs: readonly string[],
-  options: { now: Date; cwd: string; fetch?: FetchOptions },
+  options: { now: Date; cwd: string; fetch?: FetchOptions; lock?: LockOptions },
 ): Promise<ImportReport> {
   // Refuse a foreign or newer database file before reading any export.
   await previousSources(dir);
@@ -235,7 +238,11 @@ export async function importExports(
     verifyBatch(batch, undefined);
     batches.push(batch);
   }
-  await replaceSources(dir, batches, options.now.toISOString());
+  await withWriteLock(
+    dir,
+    () => replaceSources(dir, batches, options.now.toISOString()),
+    options.lock,
+  );
   return {
     db: dir,
     changed: true,
@@ -254,11 +261,27 @@ export async function importExports(
  * Each request is conditional (If-None-Match / If-Modified-Since from the
  * last import); a 304 keeps that source as it is. Every changed source is
  * verified ({@link verifyBatch}) before one atomic swap; any failure leaves
- * the old database untouched.
+ * the old database untouched. The whole update holds the directory's writer
+ * lock, so the conditional requests and the shrink check are made against
+ * the database that the swap replaces.
  *
- * @throws VouchError VULN_DB_UPDATE_FAILED | VULN_DB_CORRUPT | FILE_WRITE
+ * @throws VouchError VULN_DB_UPDATE_FAILED | VULN_DB_CORRUPT | VULN_DB_BUSY | FILE_WRITE
  */
 export async function updateDatabase(
+  dir: string,
+  options: {
+    now: Date;
+    sources?: readonly string[];
+    fetch?: FetchOptions;
+    lock?: LockOptions;
+  },
+): Promise<ImportReport> {
+  // Refuse a foreign or newer database file before creating anything beside it.
+  await previousSources(dir);
+  return withWriteLock(dir, () => updateLocked(dir, options), options.lock);
+}
+
+async function updateLocked(
   dir: string,
   options: { now: Date; sources?: readonly string[]; fetch?: FetchOptions },
 ): Promise<ImportReport> {
