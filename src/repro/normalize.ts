@@ -1,43 +1,75 @@
-import { readFile } from 'node:fs/promises';
-import { deflateRawSync, gunzipSync, gzipSync, crc32 as zlibCrc32 } from 'node:zlib';
+import { readFile, stat } from 'node:fs/promises';
+import { deflateRawSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { compareCodePoints } from '../core/digest.ts';
 import { VouchError } from '../core/errors.ts';
 import { ZipArchive } from '../sbom/readers/jar-zip.ts';
 import { readTar, type TarEntry } from '../sbom/tar.ts';
 import { looksLikeTar } from './diff/containers/tar.ts';
 import { detectCodec, parseGzipHeader } from './diff/source.ts';
+import { AR_MAGIC, type ArMember, arHeader, parseAr } from './normalize-ar.ts';
+import { compress, decompress, type NormalizeCodec } from './normalize-codecs.ts';
 
 /** What normalizing changed, counted per kind, for the report. */
 export interface NormalizeReport {
-  format: 'tar' | 'tar+gzip' | 'zip' | 'gzip';
+  format: NormalizeFormat;
   members: number;
   changes: { what: string; count: number }[];
   changed: boolean;
 }
 
+export type NormalizeFormat =
+  | 'tar'
+  | 'tar+gzip'
+  | 'tar+zstd'
+  | 'tar+xz'
+  | 'zip'
+  | 'gzip'
+  | 'ar'
+  | 'deb';
+
 export interface NormalizeOptions {
   /** Seconds since the epoch for every timestamp (default SOURCE_DATE_EPOCH, else 0). */
   mtime: number;
-  /** Largest input read into memory. */
+  /**
+   * Largest input read into memory, and the most bytes decompressed in total
+   * (outer and nested layers together). Default 1 GiB.
+   */
   maxBytes?: number;
+}
+
+export const DEFAULT_NORMALIZE_MAX_BYTES = 1024 * 1024 * 1024;
+
+interface Ctx {
+  mtime: number;
+  /** Decompressed bytes still allowed. */
+  budget: { left: number; max: number };
+  note: (what: string, n?: number) => void;
 }
 
 /**
  * strip-nondeterminism for archives: fixed timestamps, members sorted by
- * path, ownership 0:0 without names, gzip headers without name and time.
- * Returns the new bytes; writing them (atomically) is the caller's job.
+ * path, ownership 0:0 without names, gzip headers without name and time;
+ * ar archives get fixed header fields, and a .deb its members in dpkg's
+ * order with the control and data tars normalized inside their own
+ * compression (gzip, xz, zstd or none). Works in memory, bounded by
+ * `maxBytes`. Returns the new bytes; writing them (atomically) is the
+ * caller's job.
  *
- * @throws VouchError ARCHIVE_MALFORMED | ARCHIVE_UNSAFE | ARCHIVE_TOO_LARGE | FILE_*
+ * @throws VouchError ARCHIVE_MALFORMED | ARCHIVE_UNSAFE | ARCHIVE_TOO_LARGE | REPRO_TOOL_MISSING | FILE_*
  */
 export async function normalizeArchive(
   file: string,
   o: NormalizeOptions,
 ): Promise<{ data: Buffer; report: NormalizeReport }> {
-  const max = o.maxBytes ?? 1024 * 1024 * 1024;
+  const max = o.maxBytes ?? DEFAULT_NORMALIZE_MAX_BYTES;
   let input: Buffer;
   try {
+    // Refuse before reading: the size bound is about memory.
+    if ((await stat(file)).size > max)
+      throw new VouchError('ARCHIVE_TOO_LARGE', `larger than ${max} bytes`, { file });
     input = await readFile(file);
   } catch (e) {
+    if (e instanceof VouchError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new VouchError('FILE_NOT_FOUND', 'no such file', { file });
     throw new VouchError('FILE_READ', `cannot read: ${(e as Error).message}`, { file, cause: e });
@@ -45,101 +77,240 @@ export async function normalizeArchive(
   if (input.length > max)
     throw new VouchError('ARCHIVE_TOO_LARGE', `larger than ${max} bytes`, { file });
   const counts = new Map<string, number>();
-  const note = (what: string, n = 1) => counts.set(what, (counts.get(what) ?? 0) + n);
-  const codec = detectCodec(input);
-  let format: NormalizeReport['format'];
-  let data: Buffer;
-  let members = 0;
-  if (codec === 'gzip') {
-    const h = parseGzipHeader(input, file);
-    let inner: Buffer;
-    try {
-      inner = gunzipSync(input, { maxOutputLength: max });
-    } catch (e) {
-      throw new VouchError('ARCHIVE_MALFORMED', `cannot decompress: ${(e as Error).message}`, {
-        file,
-        cause: e,
-      });
-    }
-    if (h.mtime !== 0) note('gzip header time cleared');
-    if (h.name) note('gzip header name removed');
-    if (h.comment) note('gzip header comment removed');
-    if (looksLikeTar(inner)) {
-      format = 'tar+gzip';
-      const t = await normalizeTar(inner, file, o.mtime, note);
-      members = t.members;
-      data = gzipSync(t.data, { level: 9 });
-    } else {
-      format = 'gzip';
-      // Keep the compressed stream; rewrite only the header.
-      const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, input[8] as number, 3]);
-      data = Buffer.concat([header, input.subarray(h.length)]);
-      members = 1;
-    }
-  } else if (codec) {
-    throw new VouchError(
-      'ARCHIVE_MALFORMED',
-      `${codec}-compressed input: normalize reads tar, tar.gz, zip and gzip`,
-      { file },
-    );
-  } else if (input.length >= 4 && input.readUInt32LE(0) === 0x04034b50) {
-    format = 'zip';
-    const z = normalizeZip(input, file, o.mtime, note);
-    data = z.data;
-    members = z.members;
-  } else if (looksLikeTar(input)) {
-    format = 'tar';
-    const t = await normalizeTar(input, file, o.mtime, note);
-    data = t.data;
-    members = t.members;
-  } else {
-    throw new VouchError('ARCHIVE_MALFORMED', 'not a tar, tar.gz, zip or gzip file', { file });
-  }
+  const ctx: Ctx = {
+    mtime: o.mtime,
+    budget: { left: max, max },
+    note: (what, n = 1) => counts.set(what, (counts.get(what) ?? 0) + n),
+  };
+  const { data, format, members } = await normalizeBytes(input, file, ctx);
   const changes = [...counts]
     .map(([what, count]) => ({ what, count }))
     .sort((a, b) => compareCodePoints(a.what, b.what));
   return { data, report: { format, members, changes, changed: !data.equals(input) } };
 }
 
-async function normalizeTar(
-  input: Buffer,
-  file: string,
-  mtime: number,
-  note: (w: string, n?: number) => void,
-) {
-  const entries: { e: TarEntry; body: Buffer }[] = [];
+interface Normalized {
+  data: Buffer;
+  format: NormalizeFormat;
+  members: number;
+}
+
+async function normalizeBytes(input: Buffer, file: string, ctx: Ctx): Promise<Normalized> {
+  const codec = detectCodec(input);
+  if (codec === 'gzip') {
+    const h = parseGzipHeader(input, file);
+    const inner = await inflate('gzip', input, file, ctx);
+    if (h.mtime !== 0) ctx.note('gzip header time cleared');
+    if (h.name) ctx.note('gzip header name removed');
+    if (h.comment) ctx.note('gzip header comment removed');
+    if (looksLikeTar(inner)) {
+      const t = await normalizeTar(inner, file, ctx);
+      return { format: 'tar+gzip', members: t.members, data: await compress('gzip', t.data, file) };
+    }
+    // Keep the compressed stream; rewrite only the header.
+    const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, input[8] as number, 3]);
+    return { format: 'gzip', members: 1, data: Buffer.concat([header, input.subarray(h.length)]) };
+  }
+  if (codec === 'zstd' || codec === 'xz') {
+    const inner = await inflate(codec, input, file, ctx);
+    if (!looksLikeTar(inner)) {
+      throw new VouchError(
+        'ARCHIVE_MALFORMED',
+        `${codec}-compressed data that is not a tar: normalize rewrites tar.${codec === 'xz' ? 'xz' : 'zst'}, not other ${codec} streams`,
+        { file },
+      );
+    }
+    const t = await normalizeTar(inner, file, ctx);
+    return {
+      format: `tar+${codec}`,
+      members: t.members,
+      data: await compress(codec, t.data, file),
+    };
+  }
+  if (codec) {
+    throw new VouchError(
+      'ARCHIVE_MALFORMED',
+      `${codec}-compressed input: normalize reads tar (plain, gzip, xz, zstd), zip, ar/deb and gzip`,
+      { file },
+    );
+  }
+  if (input.toString('latin1', 0, 8) === AR_MAGIC) return normalizeAr(input, file, ctx);
+  if (input.length >= 4 && input.readUInt32LE(0) === 0x04034b50) {
+    const z = normalizeZip(input, file, ctx.mtime, ctx.note);
+    return { format: 'zip', members: z.members, data: z.data };
+  }
+  if (looksLikeTar(input)) {
+    const t = await normalizeTar(input, file, ctx);
+    return { format: 'tar', members: t.members, data: t.data };
+  }
+  throw new VouchError(
+    'ARCHIVE_MALFORMED',
+    'not a tar (plain, gzip, xz or zstd), zip, ar/deb or gzip file',
+    { file },
+  );
+}
+
+/** Decompresses against the shared budget. */
+async function inflate(codec: NormalizeCodec, input: Buffer, file: string, ctx: Ctx) {
+  const out = await decompress(codec, input, file, ctx.budget.left);
+  ctx.budget.left -= out.length;
+  return out;
+}
+
+/** dpkg reads debian-binary first, then control.tar.*, then data.tar.*; it ignores what follows. */
+function debRank(name: string): number {
+  if (name === 'debian-binary') return 0;
+  if (name.startsWith('control.tar')) return 1;
+  if (name.startsWith('data.tar')) return 2;
+  return 3;
+}
+
+const DEB_TARS: Record<string, NormalizeFormat> = {
+  '': 'tar',
+  '.gz': 'tar+gzip',
+  '.xz': 'tar+xz',
+  '.zst': 'tar+zstd',
+};
+
+async function normalizeAr(input: Buffer, file: string, ctx: Ctx): Promise<Normalized> {
+  const members = parseAr(input, file);
+  const m = String(Math.max(0, Math.floor(ctx.mtime)));
+  const noteFields = (a: ArMember, mode: number) => {
+    if (a.mtime !== undefined && a.mtime !== Number(m)) ctx.note('ar member times set');
+    if ((a.uid ?? 0) !== 0 || (a.gid ?? 0) !== 0) ctx.note('ar owner set to 0:0');
+    if (!a.special && a.mode !== mode) ctx.note('ar member modes set');
+  };
+  if (members[0]?.name !== 'debian-binary') {
+    // A plain ar (a static library): order and names are kept, so a symbol
+    // table's member offsets stay right; only the header fields are fixed.
+    const parts: Buffer[] = [Buffer.from(AR_MAGIC, 'latin1')];
+    for (const a of members) {
+      noteFields(a, 0o644);
+      const h = Buffer.from(a.header);
+      const put = (at: number, width: number, v: string | undefined) => {
+        if (v !== undefined) h.write(v.padEnd(width, ' '), at, width, 'latin1');
+      };
+      put(16, 12, a.mtime === undefined ? undefined : m);
+      put(28, 6, a.uid === undefined ? undefined : '0');
+      put(34, 6, a.gid === undefined ? undefined : '0');
+      if (!a.special) put(40, 8, '644');
+      parts.push(h, a.data);
+      if (a.data.length % 2) parts.push(Buffer.from('\n'));
+    }
+    return { format: 'ar', members: members.length, data: Buffer.concat(parts) };
+  }
+  const deb = members.map((a, i) => ({ a, i }));
+  for (const { a } of deb) {
+    if (a.special || a.header.toString('latin1', 0, 3) === '#1/') {
+      throw new VouchError(
+        'ARCHIVE_MALFORMED',
+        `.deb member ${JSON.stringify(a.name)}: dpkg reads only short member names, no symbol or name tables`,
+        { file },
+      );
+    }
+  }
+  const control = deb.filter(({ a }) => debRank(a.name) === 1);
+  const data = deb.filter(({ a }) => debRank(a.name) === 2);
+  if (control.length !== 1 || data.length !== 1) {
+    throw new VouchError(
+      'ARCHIVE_MALFORMED',
+      `a .deb needs exactly one control.tar.* and one data.tar.* member (found ${control.length} and ${data.length})`,
+      { file },
+    );
+  }
+  deb.sort(
+    (x, y) => debRank(x.a.name) - debRank(y.a.name) || compareCodePoints(x.a.name, y.a.name),
+  );
+  const moved = deb.filter((x, i) => x.i !== i).length;
+  if (moved) ctx.note('deb members put in dpkg order', moved);
+  const parts: Buffer[] = [Buffer.from(AR_MAGIC, 'latin1')];
+  for (const { a } of deb) {
+    noteFields(a, 0o100644);
+    let body = a.data;
+    const rank = debRank(a.name);
+    if (rank === 1 || rank === 2) {
+      const ext = a.name.slice(rank === 1 ? 'control.tar'.length : 'data.tar'.length);
+      const want = DEB_TARS[ext];
+      const inner = `${file}/${a.name}`;
+      if (!want) {
+        throw new VouchError(
+          'ARCHIVE_MALFORMED',
+          `${a.name}: normalize rewrites .deb tars that are plain, .gz, .xz or .zst`,
+          { file },
+        );
+      }
+      const prefix = `${a.name}: `;
+      const n = await normalizeBytes(body, inner, {
+        ...ctx,
+        note: (what, k) => ctx.note(prefix + what, k),
+      });
+      if (n.format !== want)
+        throw new VouchError('ARCHIVE_MALFORMED', `is a ${n.format}, not a ${want}`, {
+          file: inner,
+        });
+      body = n.data;
+    }
+    parts.push(arHeader(a.name, m, '0', '0', '100644', String(body.length), file), body);
+    if (body.length % 2) parts.push(Buffer.from('\n'));
+  }
+  return { format: 'deb', members: deb.length, data: Buffer.concat(parts) };
+}
+
+async function normalizeTar(input: Buffer, file: string, ctx: Ctx) {
+  const { mtime, note } = ctx;
+  const entries: { e: TarEntry & { type: keyof typeof TYPEFLAG }; body: Buffer }[] = [];
   for await (const item of readTar(
     (async function* () {
       yield input;
     })(),
     { name: file },
   )) {
-    const body = item.entry.type === 'file' ? await item.read(input.length) : Buffer.alloc(0);
-    entries.push({ e: item.entry, body });
+    const e = item.entry;
+    if (e.type === 'other') {
+      // A device node or FIFO has no body to keep: writing it as a file would change what it is.
+      throw new VouchError(
+        'ARCHIVE_MALFORMED',
+        `member ${JSON.stringify(e.path)} is a device or FIFO: normalize rewrites files, directories and links only`,
+        { file },
+      );
+    }
+    const body = e.type === 'file' ? await item.read(input.length) : Buffer.alloc(0);
+    entries.push({ e: { ...e, type: e.type }, body });
   }
+  // `tar -C dir .` and dpkg-deb write a `./` root and `./`-prefixed names; keep that style.
+  const dot = entries.some(({ e }) => e.path === '' && e.type === 'directory') ? './' : '';
   const sorted = [...entries].sort((a, b) => compareCodePoints(a.e.path, b.e.path));
   const moved = sorted.filter((x, i) => x !== entries[i]).length;
   if (moved) note('members reordered by path', moved);
   const parts: Buffer[] = [];
+  let written = 0;
   for (const { e, body } of sorted) {
-    if (e.path === '') continue;
+    if (e.path === '' && !(dot && e.type === 'directory' && written === 0)) continue;
     if (e.mtime !== mtime) note('member times set');
     if (e.uid !== 0 || e.gid !== 0) note('owner set to 0:0');
     if (e.uname || e.gname) note('owner names removed');
-    parts.push(...tarMember(e, body, mtime));
+    parts.push(...tarMember(e, body, mtime, dot));
+    written++;
   }
   parts.push(Buffer.alloc(1024));
-  return { data: Buffer.concat(parts), members: sorted.length };
+  return { data: Buffer.concat(parts), members: written };
 }
 
-const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5', other: '0' } as const;
+const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' } as const;
 
-function tarMember(e: TarEntry, body: Buffer, mtime: number): Buffer[] {
-  const name = e.type === 'directory' ? `${e.path}/` : e.path;
+function tarMember(
+  e: TarEntry & { type: keyof typeof TYPEFLAG },
+  body: Buffer,
+  mtime: number,
+  dot: '' | './',
+): Buffer[] {
+  const path = e.path === '' ? '.' : `${dot}${e.path}`;
+  const name = e.type === 'directory' ? `${path}/` : path;
+  const linkname = e.type === 'hardlink' ? `${dot}${e.linkname}` : e.linkname;
   const out: Buffer[] = [];
   const pax: string[] = [];
   if (Buffer.byteLength(name) > 100) pax.push(paxRecord('path', name));
-  if (Buffer.byteLength(e.linkname) > 100) pax.push(paxRecord('linkpath', e.linkname));
+  if (Buffer.byteLength(linkname) > 100) pax.push(paxRecord('linkpath', linkname));
   if (body.length > 0o77777777777) pax.push(paxRecord('size', String(body.length)));
   if (pax.length) {
     const data = Buffer.from(pax.join(''), 'utf8');
@@ -152,7 +323,7 @@ function tarMember(e: TarEntry, body: Buffer, mtime: number): Buffer[] {
       e.type === 'file' ? body.length : 0,
       e.mode & 0o7777,
       mtime,
-      e.type === 'symlink' || e.type === 'hardlink' ? e.linkname : '',
+      e.type === 'symlink' || e.type === 'hardlink' ? linkname : '',
     ),
   );
   if (e.type === 'file') out.push(pad(body));
