@@ -15,6 +15,14 @@ export interface SourceFile {
    * unknown.
    */
   context?: SourceContext;
+  /**
+   * Reads up to `length` bytes at `offset` (fewer at the end of the file),
+   * for readers that find what they need through a file's own tables instead
+   * of reading all of it (executables). Offered only where a ranged read is
+   * cheap (a file on disk, bytes already in memory); content detection
+   * (Reader.content) is only tried on files that offer it.
+   */
+  readAt?(offset: number, length: number): Promise<Buffer>;
 }
 
 export interface SourceContext {
@@ -45,4 +53,25 @@ export interface Reader {
   /** True when this reader handles the file at `path` (relative, `/`-separated). Cheap: name only. */
   matches(path: string): boolean;
   read(file: SourceFile): Promise<ReaderResult>;
+  /**
+   * Optional: recognise files by content, whatever their name and place
+   * (an executable may be anywhere, named anything, with or without its
+   * exec bit). Tried only on files no reader matched by name.
+   */
+  content?: ContentMatch;
+}
+
+/** How a reader recognises its files by content, with bounded reads. */
+export interface ContentMatch {
+  /** Bytes from the start of the file that `head` looks at. */
+  readonly headBytes: number;
+  /** Cheap first test on the first `headBytes` bytes (or fewer, for a short file): magic numbers. */
+  head(bytes: Buffer): boolean;
+  /**
+   * The full test, for files whose head passed: reads only the ranges it
+   * needs through `file.readAt`. False for a file this reader has nothing to
+   * say about (so it gets no accounting entry); malformed content it does
+   * claim is left for `read` to report.
+   */
+  matches(file: SourceFile & Required<Pick<SourceFile, 'readAt'>>): Promise<boolean>;
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { lstat, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, matchesGlob, posix, resolve } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
@@ -97,14 +98,19 @@ export async function scanFile(path: string, options: ScanOptions = {}): Promise
   if (!st.isFile()) throw new VouchError('FILE_READ', 'not a regular file', { file: path });
   const readers = options.readers ?? READERS;
   const name = basename(abs);
-  if (!readers.some((r) => r.matches(name))) {
-    throw new VouchError(
-      'USAGE',
-      `no reader for this file (known: ${readers.map((r) => r.name).join(', ') || 'none'})`,
-      { file: path },
-    );
-  }
   const file = fsSourceFile(dirname(abs), name, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  const byContent = readers.filter((r) => r.content !== undefined);
+  if (!readers.some((r) => r.matches(name))) {
+    const reader = await readerByContent(byContent, file);
+    if (!reader) {
+      throw new VouchError(
+        'USAGE',
+        `no reader for this file (known: ${readers.map((r) => r.name).join(', ') || 'none'})`,
+        { file: path },
+      );
+    }
+    return scanSources([file], { kind: 'file', name }, { ...options, readers: [reader] });
+  }
   return scanSources([file], { kind: 'file', name }, { ...options, readers });
 }
 
@@ -121,16 +127,29 @@ export async function scanSources(
   options: ScanOptions = {},
 ): Promise<Sbom> {
   const readers = options.readers ?? READERS;
-  const jobs: Array<{ file: SourceFile; reader: Reader }> = [];
+  const concurrency = options.concurrency ?? 8;
+  const byContent = readers.filter((r) => r.content !== undefined);
+  // `error`: the file could not even be looked at for content; it fails as its reader would.
+  const jobs: Array<{ file: SourceFile; reader: Reader; error?: unknown }> = [];
+  const unnamed: SourceFile[] = [];
   for await (const file of files) {
     if (!isOffered(file.path)) continue;
     const reader = readers.find((r) => r.matches(file.path));
     if (reader) jobs.push({ file, reader });
+    else if (byContent.length > 0 && file.readAt) unnamed.push(file);
+  }
+  // Files no name matched are offered by content (executables anywhere, named anything).
+  const sniffed = await pool(unnamed, concurrency, (file) => readerByContent(byContent, file));
+  for (const [i, outcome] of sniffed.entries()) {
+    const file = unnamed[i] as SourceFile;
+    if (!outcome.ok) jobs.push({ file, reader: byContent[0] as Reader, error: outcome.error });
+    else if (outcome.value) jobs.push({ file, reader: outcome.value });
   }
   jobs.sort((a, b) => cmp(a.file.path, b.file.path));
-  const settled = await pool(jobs, options.concurrency ?? 8, ({ file, reader }) =>
-    reader.read(file),
-  );
+  const settled = await pool(jobs, concurrency, async ({ file, reader, error }) => {
+    if (error !== undefined) throw error;
+    return reader.read(file);
+  });
   const results: ReaderResult[] = [];
   for (const [i, outcome] of settled.entries()) {
     const { file, reader } = jobs[i] as (typeof jobs)[number];
@@ -147,6 +166,26 @@ export async function scanSources(
     created: options.created ?? sbomCreated(process.env),
     tool: vouchTool(),
   });
+}
+
+/**
+ * The first reader that recognises the file by content: its cheap head test
+ * on the first bytes, then its bounded full test.
+ */
+async function readerByContent(
+  readers: readonly Reader[],
+  file: SourceFile,
+): Promise<Reader | undefined> {
+  const readAt = file.readAt?.bind(file);
+  if (!readAt || readers.length === 0) return undefined;
+  const headBytes = Math.max(...readers.map((r) => r.content?.headBytes ?? 0));
+  const head = await readAt(0, headBytes);
+  for (const r of readers) {
+    const c = r.content;
+    if (!c?.head(head.subarray(0, c.headBytes))) continue;
+    if (await c.matches({ ...file, readAt })) return r;
+  }
+  return undefined;
 }
 
 function failedResult(path: string, reader: string, error: VouchError): ReaderResult {
@@ -254,7 +293,31 @@ export function fsSourceFile(root: string, rel: string, maxBytes: number): Sourc
       }
       return readRegular(root, target, maxBytes);
     },
+    readAt: (offset, length) => readRange(root, rel, offset, Math.min(length, maxBytes)),
   };
+}
+
+/** Up to `length` bytes at `offset` of a regular file below `root` (fewer at its end). */
+async function readRange(
+  root: string,
+  rel: string,
+  offset: number,
+  length: number,
+): Promise<Buffer> {
+  if (!(length > 0) || !Number.isSafeInteger(offset) || offset < 0) return Buffer.alloc(0);
+  const path = join(root, ...rel.split('/'));
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    // O_NOFOLLOW: a file swapped for a symlink after the walk is not followed out of the root.
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await fh.read({ buffer, position: offset, length });
+    return buffer.subarray(0, bytesRead);
+  } catch (e) {
+    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: rel, cause: e });
+  } finally {
+    await fh?.close();
+  }
 }
 
 /** The bytes of a regular file (not a symlink), or undefined when there is none. */

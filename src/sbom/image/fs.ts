@@ -22,6 +22,8 @@ export interface FileNode {
   size: number;
   /** The bytes, when captured during the verified pass over the layer. */
   data?: Buffer;
+  /** A content test (ImageOptions.content) passed on this file during the layer pass. */
+  byContent?: true;
 }
 
 export interface SymlinkNode {
@@ -39,6 +41,7 @@ const MAX_SYMLINK_HOPS = 40;
 export interface LayerChange {
   entry: TarEntry;
   data?: Buffer;
+  byContent?: boolean;
 }
 
 export class ImageFs {
@@ -75,7 +78,7 @@ export class ImageFs {
         adds.push(c);
       }
     }
-    for (const { entry, data } of adds) {
+    for (const { entry, data, byContent } of adds) {
       if (entry.path === '') continue; // the root directory itself
       if (++this.#entries > this.#maxEntries) {
         throw new VouchError(
@@ -94,6 +97,7 @@ export class ImageFs {
         case 'file':
           node = { kind: 'file', layer, entry: entry.index, size: entry.size };
           if (data) node.data = data;
+          if (byContent) node.byContent = true;
           break;
         case 'symlink':
           node = { kind: 'symlink', target: entry.linkname };

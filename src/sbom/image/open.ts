@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { errorMessage, VouchError } from '../../core/errors.ts';
 import { isObject, parseJson } from '../../core/json.ts';
-import type { Distro, SourceFile } from '../reader.ts';
+import type { ContentMatch, Distro, SourceFile } from '../reader.ts';
 import { READERS } from '../readers/index.ts';
 import { readTar, type TarItem } from '../tar.ts';
 import { type FileNode, ImageFs, type LayerChange } from './fs.ts';
@@ -56,6 +56,15 @@ export interface ImageOptions {
    * their layer again, verified again.
    */
   capture?: (path: string) => boolean;
+  /**
+   * Content tests for files `capture` did not take (default: those of the
+   * readers in READERS that have one, e.g. Go binaries). Each such file's
+   * first bytes are tested while its layer streams past; a file whose head
+   * passes is held until its full test has run, and kept when it passes, so
+   * an executable anywhere in the image, with or without its exec bit, is
+   * offered to its reader. `Image.files()` gives those files a `readAt`.
+   */
+  content?: readonly ContentMatch[];
 }
 
 export interface ImageLayer {
@@ -174,7 +183,8 @@ export async function openImage(path: string, options: ImageOptions = {}): Promi
       { file: path },
     );
   }
-  return new LoadedImage(store, plan, limits, options.capture ?? defaultCapture).load();
+  const content = options.content ?? READERS.flatMap((r) => (r.content ? [r.content] : []));
+  return new LoadedImage(store, plan, limits, options.capture ?? defaultCapture, content).load();
 }
 
 const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
@@ -188,11 +198,19 @@ class LoadedImage {
   readonly #plan: Plan;
   readonly #limits: ImageLimits;
   readonly #capture: (path: string) => boolean;
+  readonly #content: readonly ContentMatch[];
   readonly #fs: ImageFs;
   #totalBytes = 0;
   #captured = 0;
 
-  constructor(store: BlobStore, plan: Plan, limits: ImageLimits, capture: (p: string) => boolean) {
+  constructor(
+    store: BlobStore,
+    plan: Plan,
+    limits: ImageLimits,
+    capture: (p: string) => boolean,
+    content: readonly ContentMatch[],
+  ) {
+    this.#content = content;
     this.#store = store;
     this.#plan = plan;
     this.#limits = limits;
@@ -214,6 +232,8 @@ class LoadedImage {
         ) {
           change.data = await item.read(this.#limits.maxFileBytes);
           this.#captured += e.size;
+        } else if (e.type === 'file') {
+          await this.#byContent(item, change);
         }
         changes.push(change);
       });
@@ -248,6 +268,48 @@ class LoadedImage {
     return image;
   }
 
+  /**
+   * Tests a file no path capture took against the content matchers as it
+   * streams: the head first (the rest is skipped when no head test passes),
+   * then the whole body is held for the full test. Kept (within the capture
+   * budget; else re-read on demand) only when a full test passes.
+   */
+  async #byContent(item: TarItem, change: LayerChange): Promise<void> {
+    const e = item.entry;
+    if (this.#content.length === 0 || e.size === 0 || e.size > this.#limits.maxFileBytes) return;
+    const headBytes = Math.max(...this.#content.map((c) => c.headBytes));
+    const chunks: Buffer[] = [];
+    let have = 0;
+    let candidates: readonly ContentMatch[] | undefined;
+    for await (const chunk of item.body()) {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (!candidates && (have >= headBytes || have >= e.size)) {
+        const head = Buffer.concat(chunks).subarray(0, headBytes);
+        candidates = this.#content.filter((c) => c.head(head.subarray(0, c.headBytes)));
+        if (candidates.length === 0) return; // the rest of the body is skipped
+      }
+    }
+    if (!candidates) return;
+    const data = Buffer.concat(chunks, have);
+    const file = {
+      path: e.path,
+      bytes: async () => data,
+      sibling: async () => undefined,
+      readAt: async (offset: number, length: number) => data.subarray(offset, offset + length),
+    };
+    for (const c of candidates) {
+      if (await c.matches(file)) {
+        change.byContent = true;
+        if (this.#captured + e.size <= this.#limits.maxCaptureBytes) {
+          change.data = data;
+          this.#captured += e.size;
+        }
+        return;
+      }
+    }
+  }
+
   async readFile(path: string): Promise<Buffer | undefined> {
     const found = this.#fs.lookup(path, true, this.#store.name);
     if (found?.node.kind !== 'file') return undefined;
@@ -264,6 +326,14 @@ class LoadedImage {
         return this.readFile(dir ? `${dir}/${name}` : name);
       },
       context: distro ? { distro } : {},
+      // Ranged reads only for files found by content: for any other file a
+      // read would stream its layer again.
+      ...(node.byContent
+        ? {
+            readAt: async (offset: number, length: number) =>
+              (await this.#bytes(node, path)).subarray(offset, offset + length),
+          }
+        : {}),
     };
   }
 

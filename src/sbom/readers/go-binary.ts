@@ -1,27 +1,47 @@
 import { VouchError } from '../../core/errors.ts';
 import { ResultBuilder } from '../builder.ts';
 import type { ReaderResult } from '../model.ts';
-import type { Reader, SourceFile } from '../reader.ts';
+import type { ContentMatch, Reader, SourceFile } from '../reader.ts';
 import { goPurlParts, isLocalPath } from './go-mod.ts';
 
 /**
  * Build information the Go linker embeds in every module-mode binary
  * (`go version -m`): the `.go.buildinfo` section of ELF, `__go_buildinfo` of
- * Mach-O, the start of `.data` in PE. Only the Go 1.18+ inline format (flag
- * bit 2: varint-prefixed strings) is read; the older pointer format is
- * reported as unsupported rather than guessed at.
+ * Mach-O, the start of the writable data in PE. Only the Go 1.18+ inline
+ * format (flag bit 2: varint-prefixed strings) is read; the older pointer
+ * format is reported as unsupported rather than guessed at.
  *
- * A binary's name says nothing about its language, so `matches` takes files
- * in `bin`/`sbin`/`libexec` directories and `.exe` files, and a file without
- * Go build info gives an empty result (declared 0) whose format says so.
+ * A binary's name and place say nothing about its language, so files are
+ * recognised by content (Reader.content), wherever they are: an executable
+ * magic number (ELF, Mach-O, PE) in the first bytes, then the build info
+ * header found the way Go's debug/buildinfo finds it — through the section
+ * or segment tables, searching only the data section or segment —
+ * so a large file is never read whole. Executables without Go build info
+ * are not offered to `read` at all.
  */
 export const goBinaryReader: Reader = {
   name: 'go-binary',
-  matches: (path) => /(^|\/)(s?bin|libexec)\/[^/]+$/.test(path) || /\.exe$/i.test(path),
+  matches: () => false,
   read,
+  content: {
+    headBytes: 64,
+    head: (bytes) => executableFormat(bytes) !== undefined,
+    matches: async (file) => (await locate(ranged(file.readAt.bind(file)))) !== undefined,
+  } satisfies ContentMatch,
 };
 
+/** Ranged reads over one file: fewer bytes than asked at its end. */
+export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+const HEADER_SIZE = 32;
+const ALIGN = 16;
+/** The data section or segment is searched in chunks of this size (a multiple of ALIGN)… */
+const SEARCH_CHUNK = 64 * 1024;
+/** …up to this far: with an external (cgo) linker the header sits after `.data`, not at the start. */
+const MAX_SEARCH = 32 * 1024 * 1024;
+/** Largest section/segment/name table read while locating the header. */
+const MAX_TABLE = 1024 * 1024;
 /** Max modinfo size we accept (real ones are a few KB to ~100 KB). */
 const MAX_STRING = 4 * 1024 * 1024;
 
@@ -31,151 +51,299 @@ export interface GoBuildInfo {
   modinfo: string;
 }
 
-/** Byte ranges worth searching for the build info header, per executable format. */
-function candidateRanges(d: Buffer): Array<[number, number]> {
-  const clamp = (o: number, n: number): [number, number] => [
-    Math.min(o, d.length),
-    Math.min(o + n, d.length),
-  ];
-  if (d.length >= 64 && d.readUInt32BE(0) === 0x7f454c46) {
-    const is64 = d[4] === 2;
-    const le = d[5] !== 2;
-    const u16 = (o: number) => (le ? d.readUInt16LE(o) : d.readUInt16BE(o));
-    const u32 = (o: number) => (le ? d.readUInt32LE(o) : d.readUInt32BE(o));
-    const u64 = (o: number) => Number(le ? d.readBigUInt64LE(o) : d.readBigUInt64BE(o));
-    const shoff = is64 ? u64(0x28) : u32(0x20);
-    const shentsize = u16(is64 ? 0x3a : 0x2e);
-    const shnum = u16(is64 ? 0x3c : 0x30);
-    const shstrndx = u16(is64 ? 0x3e : 0x32);
+export type ExecutableFormat = 'elf' | 'macho' | 'pe';
+
+/** The executable format named by a file's first bytes (Java's 0xcafebabe is not taken for fat Mach-O). */
+export function executableFormat(head: Buffer): ExecutableFormat | undefined {
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return 'elf';
+  if (head.length >= 4 && [0xfeedfacf, 0xfeedface].includes(head.readUInt32LE(0))) return 'macho';
+  if (head.length >= 2 && head[0] === 0x4d && head[1] === 0x5a) return 'pe';
+  return undefined;
+}
+
+/** A ReadAt that never asks for an impossible range (hostile tables hold any number). */
+function ranged(readAt: ReadAt): ReadAt {
+  return (offset, length) =>
+    Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length > 0
+      ? readAt(offset, length)
+      : Promise.resolve(Buffer.alloc(0));
+}
+
+function bufferReadAt(d: Buffer): ReadAt {
+  return async (offset, length) => d.subarray(offset, offset + length);
+}
+
+/** NUL-terminated name at `at` (at most `max` bytes). */
+function cstring(b: Buffer, at: number, max = 256): string {
+  if (at < 0 || at >= b.length) return '';
+  const end = b.indexOf(0, at);
+  return b.toString('latin1', at, Math.min(end < 0 ? b.length : end, at + max));
+}
+
+/** Where the data holding the build info header starts, and how long it is. */
+type Range = [start: number, size: number];
+
+async function elfRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
+  const is64 = h[4] === 2;
+  if ((h[4] !== 1 && !is64) || h.length < (is64 ? 64 : 52)) return undefined;
+  const le = h[5] !== 2;
+  const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+  const word = (b: Buffer, o: number) => (is64 ? u64(b, o) : u32(b, o));
+
+  const shoff = word(h, is64 ? 0x28 : 0x20);
+  const shentsize = u16(h, is64 ? 0x3a : 0x2e);
+  const shnum = u16(h, is64 ? 0x3c : 0x30);
+  const shstrndx = u16(h, is64 ? 0x3e : 0x32);
+  const shmin = is64 ? 64 : 40;
+  if (shoff > 0 && shnum > 0 && shentsize >= shmin && shstrndx < shnum) {
+    const table = await readAt(shoff, Math.min(shnum * shentsize, MAX_TABLE));
     const sec = (i: number) => {
-      const o = shoff + i * shentsize;
-      if (o + shentsize > d.length) return undefined;
+      const o = i * shentsize;
+      if (o + shmin > table.length) return undefined;
       return is64
-        ? { name: u32(o), offset: u64(o + 24), size: u64(o + 32) }
-        : { name: u32(o), offset: u32(o + 16), size: u32(o + 20) };
-    };
-    const strtab = shnum > 0 && shstrndx < shnum ? sec(shstrndx) : undefined;
-    for (let i = 0; strtab && i < Math.min(shnum, 4096); i++) {
-      const s = sec(i);
-      if (!s) break;
-      const nameAt = strtab.offset + s.name;
-      if (nameAt >= d.length) continue;
-      const end = d.indexOf(0, nameAt);
-      if (d.toString('latin1', nameAt, end < 0 ? d.length : end) === '.go.buildinfo')
-        return [clamp(s.offset, s.size)];
-    }
-  } else if (d.length >= 32 && [0xfeedfacf, 0xfeedface].includes(d.readUInt32LE(0))) {
-    const is64 = d.readUInt32LE(0) === 0xfeedfacf;
-    const ncmds = d.readUInt32LE(16);
-    let o = is64 ? 32 : 28;
-    for (let c = 0; c < Math.min(ncmds, 4096) && o + 8 <= d.length; c++) {
-      const cmd = d.readUInt32LE(o);
-      const size = d.readUInt32LE(o + 4);
-      if (size < 8) break;
-      if ((is64 && cmd === 0x19) || (!is64 && cmd === 0x1)) {
-        const nsects = d.readUInt32LE(o + (is64 ? 64 : 48));
-        let so = o + (is64 ? 72 : 56);
-        for (let s = 0; s < Math.min(nsects, 256) && so + 68 <= d.length; s++) {
-          const name = d.toString('latin1', so, so + 16).replace(/\0.*$/s, '');
-          if (name === '__go_buildinfo') {
-            const sz = is64 ? Number(d.readBigUInt64LE(so + 40)) : d.readUInt32LE(so + 36);
-            const off = d.readUInt32LE(so + (is64 ? 48 : 40));
-            return [clamp(off, sz)];
+        ? {
+            name: u32(table, o),
+            type: u32(table, o + 4),
+            offset: u64(table, o + 24),
+            size: u64(table, o + 32),
           }
-          so += is64 ? 80 : 68;
-        }
-      }
-      o += size;
-    }
-  } else if (d.length >= 0x40 && d.toString('latin1', 0, 2) === 'MZ') {
-    const pe = d.readUInt32LE(0x3c);
-    if (pe + 24 <= d.length && d.readUInt32BE(pe) === 0x50450000) {
-      const nsec = d.readUInt16LE(pe + 6);
-      const opt = d.readUInt16LE(pe + 20);
-      for (
-        let i = 0, o = pe + 24 + opt;
-        i < Math.min(nsec, 96) && o + 40 <= d.length;
-        i++, o += 40
-      ) {
-        if (d.toString('latin1', o, o + 8).replace(/\0.*$/s, '') === '.data')
-          return [clamp(d.readUInt32LE(o + 20), d.readUInt32LE(o + 16))];
+        : {
+            name: u32(table, o),
+            type: u32(table, o + 4),
+            offset: u32(table, o + 16),
+            size: u32(table, o + 20),
+          };
+    };
+    const strtab = sec(shstrndx);
+    if (strtab) {
+      const names = await readAt(strtab.offset, Math.min(strtab.size, MAX_TABLE));
+      for (let i = 0; i < shnum; i++) {
+        const s = sec(i);
+        if (!s) break;
+        // SHT_NOBITS (8) has no bytes in the file.
+        if (s.type !== 8 && cstring(names, s.name) === '.go.buildinfo') return [s.offset, s.size];
       }
     }
   }
-  // No section table to go by (stripped headers, unknown format): search the whole file.
-  return [[0, d.length]];
-}
-
-/**
- * Finds and decodes the build info. Undefined when the file has none (not Go,
- * or built without module support).
- *
- * @throws VouchError LOCKFILE_UNSUPPORTED (pre-1.18 pointer format) | LOCKFILE_MALFORMED
- */
-export function readGoBuildInfo(d: Buffer, file: string): GoBuildInfo | undefined {
-  for (const [start, end] of candidateRanges(d)) {
-    for (let p = d.indexOf(MAGIC, start); p >= 0 && p + 32 <= end; p = d.indexOf(MAGIC, p + 1)) {
-      // The header is 16-byte aligned within its section.
-      if ((p - start) % 16 !== 0 && start !== 0) continue;
-      const ptrSize = d[p + 14];
-      const flags = d[p + 15] as number;
-      if (ptrSize !== 4 && ptrSize !== 8) continue;
-      if ((flags & 2) === 0) {
-        throw new VouchError(
-          'LOCKFILE_UNSUPPORTED',
-          'Go build info in the pre-1.18 pointer format (binary built with Go < 1.18)',
-          { file, field: `offset ${p}` },
-        );
+  // No section table, or no .go.buildinfo in it: the first writable, non-executable PT_LOAD.
+  const phoff = word(h, is64 ? 0x20 : 0x1c);
+  const phentsize = u16(h, is64 ? 0x36 : 0x2a);
+  const phnum = u16(h, is64 ? 0x38 : 0x2c);
+  const phmin = is64 ? 56 : 32;
+  if (phoff > 0 && phnum > 0 && phentsize >= phmin) {
+    const t = await readAt(phoff, Math.min(phnum * phentsize, MAX_TABLE));
+    for (let i = 0; i < phnum && (i + 1) * phentsize <= t.length; i++) {
+      const o = i * phentsize;
+      const flags = u32(t, o + (is64 ? 4 : 24));
+      if (u32(t, o) === 1 && (flags & 3) === 2) {
+        return is64 ? [u64(t, o + 8), u64(t, o + 32)] : [u32(t, o + 4), u32(t, o + 16)];
       }
-      let q = p + 32;
-      const str = (): string => {
-        const [len, n] = uvarint(d, q, file);
-        q += n;
-        if (len > MAX_STRING || q + len > d.length) {
-          throw new VouchError('LOCKFILE_MALFORMED', 'Go build info string runs past the file', {
-            file,
-            field: `offset ${q}`,
-          });
-        }
-        const s = d.toString('utf8', q, q + len);
-        q += len;
-        return s;
-      };
-      const goVersion = str();
-      let modinfo = str();
-      // Sentinels: 16 bytes each side, the closing one preceded by a newline.
-      modinfo =
-        modinfo.length >= 33 && modinfo[modinfo.length - 17] === '\n' ? modinfo.slice(16, -16) : '';
-      return { goVersion, modinfo };
     }
   }
   return undefined;
+}
+
+async function machoRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
+  const is64 = h.readUInt32LE(0) === 0xfeedfacf;
+  const ncmds = h.readUInt32LE(16);
+  const cmds = await readAt(is64 ? 32 : 28, Math.min(h.readUInt32LE(20), MAX_TABLE));
+  let data: Range | undefined;
+  let o = 0;
+  for (let c = 0; c < Math.min(ncmds, 4096) && o + 8 <= cmds.length; c++) {
+    const cmd = cmds.readUInt32LE(o);
+    const size = cmds.readUInt32LE(o + 4);
+    if (size < 8) break;
+    const segSize = is64 ? 72 : 56;
+    if (((is64 && cmd === 0x19) || (!is64 && cmd === 0x1)) && o + segSize <= cmds.length) {
+      const nsects = cmds.readUInt32LE(o + (is64 ? 64 : 48));
+      const sectSize = is64 ? 80 : 68;
+      for (
+        let s = 0, so = o + segSize;
+        s < Math.min(nsects, 256) && so + sectSize <= cmds.length;
+        s++, so += sectSize
+      ) {
+        if (cstring(cmds, so, 16) === '__go_buildinfo') {
+          const sz = is64 ? Number(cmds.readBigUInt64LE(so + 40)) : cmds.readUInt32LE(so + 36);
+          return [cmds.readUInt32LE(so + (is64 ? 48 : 40)), sz];
+        }
+      }
+      if (!data && cstring(cmds, o + 8, 16) === '__DATA') {
+        data = is64
+          ? [Number(cmds.readBigUInt64LE(o + 40)), Number(cmds.readBigUInt64LE(o + 48))]
+          : [cmds.readUInt32LE(o + 32), cmds.readUInt32LE(o + 36)];
+      }
+    }
+    o += size;
+  }
+  return data;
+}
+
+async function peRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
+  if (h.length < 0x40) return undefined;
+  const pe = h.readUInt32LE(0x3c);
+  const hdr = await readAt(pe, 24);
+  if (hdr.length < 24 || hdr.readUInt32BE(0) !== 0x50450000) return undefined;
+  const nsec = Math.min(hdr.readUInt16LE(6), 96);
+  const secs = await readAt(pe + 24 + hdr.readUInt16LE(20), nsec * 40);
+  for (let o = 0; o + 40 <= secs.length; o += 40) {
+    // The first initialised, readable, writable data section (alignment bits aside), as Go does.
+    const chars = (secs.readUInt32LE(o + 36) & ~0x00f00000) >>> 0;
+    if (cstring(secs, o, 8) === '.data' || chars === 0xc0000040) {
+      return [secs.readUInt32LE(o + 20), secs.readUInt32LE(o + 16)];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The file offset of the build info header, or undefined when the file is
+ * not an executable with one. Reads the first bytes, the format's tables and
+ * at most MAX_SEARCH bytes of data, in chunks.
+ */
+async function locate(readAt: ReadAt): Promise<number | undefined> {
+  const h = await readAt(0, 64);
+  let range: Range | undefined;
+  try {
+    switch (executableFormat(h)) {
+      case 'elf':
+        range = await elfRange(h, readAt);
+        break;
+      case 'macho':
+        range = await machoRange(h, readAt);
+        break;
+      case 'pe':
+        range = await peRange(h, readAt);
+        break;
+      default:
+        return undefined;
+    }
+  } catch (e) {
+    // Tables pointing past what they span: not an executable we can find build info in.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+  if (!range) return undefined;
+  const [start, size] = range;
+  // Searched in aligned chunks, as debug/buildinfo does: the header is
+  // 16-byte aligned in the file, so an aligned chunk never splits it.
+  const end = start + Math.min(size, MAX_SEARCH);
+  for (let pos = start - (start % ALIGN); pos < end; pos += SEARCH_CHUNK) {
+    const chunk = await readAt(pos, Math.min(SEARCH_CHUNK, end - pos));
+    for (let i = chunk.indexOf(MAGIC); i >= 0; i = chunk.indexOf(MAGIC, i + 1)) {
+      if (i % ALIGN === 0 && pos + i >= start) return pos + i;
+    }
+    if (chunk.length < SEARCH_CHUNK) break;
+  }
+  return undefined;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Finds and decodes the build info of an executable (ELF, Mach-O, PE), with
+ * bounded ranged reads. Undefined when the file has none (not an
+ * executable, not Go).
+ *
+ * @throws VouchError LOCKFILE_UNSUPPORTED (pre-1.18 pointer format) | LOCKFILE_MALFORMED
+ *   (a header whose strings are cut short, too long, not UTF-8)
+ */
+export async function readGoBuildInfo(
+  data: Buffer | ReadAt,
+  file: string,
+): Promise<GoBuildInfo | undefined> {
+  const readAt = ranged(typeof data === 'function' ? data : bufferReadAt(data));
+  const at = await locate(readAt);
+  if (at === undefined) return undefined;
+  const bad = (message: string, offset: number): never => {
+    throw new VouchError('LOCKFILE_MALFORMED', message, { file, field: `offset ${offset}` });
+  };
+  const header = await readAt(at, HEADER_SIZE);
+  if (header.length < HEADER_SIZE) bad('Go build info header is cut short (truncated file?)', at);
+  const ptrSize = header[14] as number;
+  const flags = header[15] as number;
+  if (ptrSize !== 4 && ptrSize !== 8) bad(`Go build info header has pointer size ${ptrSize}`, at);
+  if ((flags & 2) === 0) {
+    throw new VouchError(
+      'LOCKFILE_UNSUPPORTED',
+      'Go build info in the pre-1.18 pointer format (binary built with Go < 1.18)',
+      { file, field: `offset ${at}` },
+    );
+  }
+  let q = at + HEADER_SIZE;
+  const str = async (what: string): Promise<Buffer> => {
+    const [len, n] = uvarint(await readAt(q, 10), q, file);
+    q += n;
+    if (len > MAX_STRING)
+      bad(`Go build info ${what} is ${len} bytes, over the limit of ${MAX_STRING}`, q);
+    const bytes = await readAt(q, len);
+    if (bytes.length < len) bad(`Go build info ${what} runs past the end of the file`, q);
+    q += len;
+    return bytes;
+  };
+  const text = (bytes: Buffer, what: string, offset: number): string => {
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      return bad(`Go build info ${what} is not UTF-8 text`, offset);
+    }
+  };
+  const versionAt = q;
+  const goVersion = text(await str('Go version'), 'Go version', versionAt);
+  if (!/^[\x20-\x7e]{1,256}$/.test(goVersion) || !goVersion.includes('go')) {
+    bad(`Go build info has no Go version (${JSON.stringify(goVersion.slice(0, 40))})`, versionAt);
+  }
+  const modAt = q;
+  const raw = await str('module info');
+  // Binary sentinels, 16 bytes each side, the closing one preceded by a
+  // newline; without them there is no module info (as debug/buildinfo).
+  const modinfo =
+    raw.length >= 33 && raw[raw.length - 17] === 0x0a
+      ? text(raw.subarray(16, -16), 'module info', modAt)
+      : '';
+  return { goVersion, modinfo };
 }
 
 function uvarint(d: Buffer, at: number, file: string): [number, number] {
   let x = 0;
   let shift = 0;
   for (let i = 0; i < 5; i++) {
-    const c = d[at + i];
+    const c = d[i];
     if (c === undefined) break;
     x += (c & 0x7f) * 2 ** shift;
     if (c < 0x80) return [x, i + 1];
     shift += 7;
   }
-  throw new VouchError('LOCKFILE_MALFORMED', 'bad varint in Go build info', {
+  throw new VouchError('LOCKFILE_MALFORMED', 'bad or cut-short varint in Go build info', {
     file,
     field: `offset ${at}`,
   });
 }
 
 async function read(file: SourceFile): Promise<ReaderResult> {
-  const info = readGoBuildInfo(await file.bytes(), file.path);
+  const info = await readGoBuildInfo(
+    file.readAt ? file.readAt.bind(file) : await file.bytes(),
+    file.path,
+  );
   if (!info)
     return new ResultBuilder(file.path, 'go-binary', 'not a Go binary (no build info)').build();
   const b = new ResultBuilder(file.path, 'go-binary', `Go build info (${info.goVersion})`);
   let main: string | undefined;
   // `=>` lines replace the module on the line before them.
   const lines = info.modinfo.split('\n').filter((l) => l !== '');
+  if (!lines.some((l) => l.startsWith('mod\t'))) {
+    // Built with modules off (GOPATH mode, as Debian's dh-golang does): the
+    // binary is Go, but no module or version of what is compiled in is
+    // recorded. Counted and skipped, so the SBOM says what it cannot list.
+    const path = lines.find((l) => l.startsWith('path\t'))?.slice(5);
+    b.declare();
+    b.skip(
+      path ? `path ${path}` : file.path,
+      'Go binary built without module information (GOPATH mode): no module versions recorded',
+    );
+    return b.build();
+  }
   for (let i = 0; i < lines.length; i++) {
     const f = (lines[i] as string).split('\t');
     const kind = f[0];

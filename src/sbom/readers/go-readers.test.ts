@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { goBinaryReader, readGoBuildInfo } from './go-binary.ts';
+import { openImage } from '../image/index.ts';
+import { writeLayout } from '../image/testing.ts';
+import type { Sbom } from '../model.ts';
+import type { SourceFile } from '../reader.ts';
+import { generateSbom } from '../sbom.ts';
+import { scanDirectory, scanFile, scanSources } from '../scan.ts';
+import { goBinaryReader, type ReadAt, readGoBuildInfo } from './go-binary.ts';
 import { goModReader } from './go-mod.ts';
 import { byPurl, checkResult, fileAt, fileOf, rejectsWith, VECTORS } from './polyglot-testkit.ts';
 
@@ -189,12 +197,12 @@ test('Go binary: ELF .go.buildinfo section, inline format, replacements', async 
   assert.equal(byPurl(r, 'pkg:golang/example.com/local').source?.url, '../local');
   assert.equal(r.components.length, 4);
   assert.equal(r.dependencies[0]?.dependsOn.length, 3);
-  // Without section headers the whole file is searched.
+  // Build info bytes in a file that is not an executable are not looked for.
   const bare = Buffer.concat([Buffer.alloc(48), buildInfoBlob('go1.22.4', MODINFO)]);
-  assert.equal(readGoBuildInfo(bare, 'x')?.goVersion, 'go1.22.4');
+  assert.equal(await readGoBuildInfo(bare, 'x'), undefined);
 });
 
-test('Go binary: not Go, pre-1.18 pointer format, truncated', async () => {
+test('Go binary: not Go, pre-1.18 pointer format, truncated, garbage after the marker', async () => {
   const none = await goBinaryReader.read(fileOf('bin/sh', Buffer.from('\x7fELF not go at all')));
   assert.equal(none.accounting.declared, 0);
   assert.equal(none.accounting.format, 'not a Go binary (no build info)');
@@ -204,36 +212,239 @@ test('Go binary: not Go, pre-1.18 pointer format, truncated', async () => {
     'bin/old',
     /pre-1\.18/,
   );
-  const blob = buildInfoBlob('go1.22.4', MODINFO);
+  // The header is there; the module info string's length runs past the end of the file.
+  const cut = elfWith(buildInfoBlob('go1.22.4', MODINFO).subarray(0, 60));
   await rejectsWith(
-    goBinaryReader.read(fileOf('bin/cut', blob.subarray(0, 60))),
+    goBinaryReader.read(fileOf('opt/cut', cut)),
     'LOCKFILE_MALFORMED',
-    'bin/cut',
+    'opt/cut',
+    /runs past the end of the file/,
   );
-  assert.ok(goBinaryReader.matches('usr/bin/kubectl'));
-  assert.ok(goBinaryReader.matches('tools/x.exe'));
-  assert.ok(!goBinaryReader.matches('src/main.go'));
+  // Garbage after the marker: a length that says 2 GB, bytes that are not UTF-8, no Go version.
+  const header = buildInfoBlob('go1.22.4', MODINFO).subarray(0, 32);
+  const hostile: Array<[Buffer, RegExp]> = [
+    [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x07]), /over the limit/],
+    [Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), /varint/],
+    [Buffer.concat([Buffer.from([4]), Buffer.from([0xc3, 0x28, 0xa0, 0xa1])]), /not UTF-8/],
+    [Buffer.concat([Buffer.from([3]), Buffer.from('abc')]), /no Go version/],
+  ];
+  for (const [tail, re] of hostile) {
+    const f = elfWith(Buffer.concat([header, tail, Buffer.alloc(64)]));
+    await rejectsWith(
+      goBinaryReader.read(fileOf('opt/bad', f)),
+      'LOCKFILE_MALFORMED',
+      'opt/bad',
+      re,
+    );
+  }
+  // Names decide nothing: the reader is reached by content (Reader.content), not by path.
+  assert.ok(!goBinaryReader.matches('usr/bin/kubectl'));
+  assert.ok(!goBinaryReader.matches('tools/x.exe'));
+  const content = goBinaryReader.content;
+  assert.ok(content);
+  assert.ok(content.head(Buffer.from('\x7fELF\x02\x01', 'latin1')));
+  assert.ok(content.head(Buffer.from([0xcf, 0xfa, 0xed, 0xfe])));
+  assert.ok(content.head(Buffer.from('MZ\x90\x00', 'latin1')));
+  assert.ok(!content.head(Buffer.from([0xca, 0xfe, 0xba, 0xbe]))); // a Java class file
+  assert.ok(!content.head(Buffer.from('#!/bin/sh\n')));
 });
 
-// A real Go binary already on this machine (no Go toolchain is installed here; binaries are
+// Real Go binaries already on this machine (no Go toolchain is installed here; binaries are
 // far over the 2 MB fixture limit, so they are read in place). terraform: Go 1.23, modules
 // with replacements. The oracle counts `dep` lines in the raw bytes between the sentinels.
 const MACHINE = ['/usr/local/bin/terraform', '/usr/lib/google-cloud-sdk/bin/kubectl'].filter((p) =>
   existsSync(p),
 );
-test('Go binary: real binaries on this machine', {
+// Debian's own Go packages (skopeo and docker-registry are on .ci/run's PACKAGES line),
+// built by dh-golang in GOPATH mode: build info with a `path` line and no modules.
+const DEBIAN = ['/usr/bin/skopeo', '/usr/bin/docker-registry'].filter((p) => existsSync(p));
+
+/** A SourceFile over a real file that counts what it reads and refuses to be read whole. */
+export function countingFile(abs: string, name: string): { file: SourceFile; read: () => number } {
+  let read = 0;
+  const file: SourceFile = {
+    path: name,
+    bytes: () => Promise.reject(new Error(`${abs} was read whole`)),
+    sibling: async () => undefined,
+    readAt: async (offset, length) => {
+      const fh = await open(abs, 'r');
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await fh.read({ buffer, position: offset, length });
+        read += bytesRead;
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+  return { file, read: () => read };
+}
+
+/** The module info between the sentinels, found by a plain byte search (the oracle). */
+function rawModinfo(raw: Buffer): string {
+  const s = raw.indexOf(START);
+  return raw.toString('utf8', s + 16, raw.indexOf(END, s));
+}
+
+test('Go binary: real module-mode binaries on this machine, read in bounded ranges', {
   skip: MACHINE.length === 0 && 'no Go binary with module info here',
 }, async () => {
   for (const p of MACHINE) {
-    const raw = readFileSync(p);
-    const s = raw.indexOf(START);
-    const mi = raw.toString('utf8', s + 16, raw.indexOf(END, s));
+    const mi = rawModinfo(readFileSync(p));
     const deps = mi.split('\n').filter((l) => l.startsWith('dep\t')).length;
     const mods = mi.split('\n').filter((l) => l.startsWith('mod\t')).length;
-    const r = await goBinaryReader.read(fileAt(p));
+    const { file, read } = countingFile(p, 'opt/app/server');
+    assert.ok(await goBinaryReader.content?.matches({ ...file, readAt: file.readAt as ReadAt }));
+    const r = await goBinaryReader.read(file);
     checkResult(r);
     assert.equal(r.accounting.declared, deps + mods, p);
     assert.equal(r.components.length + r.accounting.merged, deps + mods, p);
     assert.match(r.accounting.format, /^Go build info \(go1\.\d+/);
+    // Tables, the first 64 KiB of the section, the strings: a small part of the file.
+    assert.ok(read() < 1024 * 1024, `${p}: read ${read()} bytes`);
+    assert.ok(statSync(p).size > 10 * read());
   }
+});
+
+test('Go binary: Debian-built (GOPATH mode) binaries are counted and skipped with the reason', {
+  skip: DEBIAN.length === 0 && 'skopeo / docker-registry not installed (apt-get install skopeo)',
+}, async () => {
+  for (const p of DEBIAN) {
+    const raw = readFileSync(p);
+    const path = /^path\t(.+)$/m.exec(rawModinfo(raw))?.[1];
+    assert.ok(path, `${p} has a path line`);
+    const { file, read } = countingFile(p, 'usr/bin/x');
+    const r = await goBinaryReader.read(file);
+    checkResult(r);
+    assert.match(r.accounting.format, /^Go build info \(go1\.\d+/);
+    assert.equal(r.components.length, 0);
+    assert.deepEqual(
+      r.accounting.skipped.map((x) => x.entry),
+      [`path ${path}`],
+    );
+    assert.match(r.accounting.skipped[0]?.reason ?? '', /without module information/);
+    assert.ok(read() < 1024 * 1024, `${p}: read ${read()} bytes`);
+    // Section headers removed (as some strippers do): found through the program headers.
+    const noSections = Buffer.from(raw);
+    noSections.writeBigUInt64LE(0n, 0x28); // e_shoff
+    noSections.writeUInt16LE(0, 0x3c); // e_shnum
+    const again = await goBinaryReader.read(fileOf('x', noSections));
+    assert.deepEqual(again.accounting, { ...r.accounting, file: 'x' });
+  }
+  // A non-Go ELF from Debian (coreutils) is an executable without Go build info.
+  const { file } = countingFile('/usr/bin/true', 'usr/bin/true');
+  assert.equal(
+    await goBinaryReader.content?.matches({ ...file, readAt: file.readAt as ReadAt }),
+    false,
+  );
+});
+
+/** A tree with Go binaries where no path rule would look, no exec bit, among non-Go files. */
+async function treeWithBinaries(dir: string): Promise<void> {
+  await mkdir(join(dir, 'opt/app'), { recursive: true });
+  await mkdir(join(dir, 'usr/local/bin'), { recursive: true });
+  await mkdir(join(dir, 'srv/node_modules/tool/bin'), { recursive: true });
+  const elf = elfWith(buildInfoBlob('go1.22.4', MODINFO));
+  await writeFile(join(dir, 'opt/app/server'), elf, { mode: 0o644 });
+  await writeFile(join(dir, 'usr/local/bin/anything.dat'), elf, { mode: 0o600 });
+  // Under node_modules nothing but npm's hidden lockfile is offered, Go binaries included.
+  await writeFile(join(dir, 'srv/node_modules/tool/bin/x'), elf);
+  // Executables and look-alikes that are not Go: no component, no accounting entry.
+  if (existsSync('/usr/bin/true')) await copyFile('/usr/bin/true', join(dir, 'opt/app/helper'));
+  await writeFile(join(dir, 'opt/app/notes.txt'), 'MZ is how a DOS executable starts\n');
+  await writeFile(join(dir, 'opt/app/empty'), '');
+  await writeFile(join(dir, 'opt/app/data.bin'), Buffer.concat([Buffer.alloc(16), elf]));
+}
+
+function goAccounting(sbom: Sbom): string[] {
+  return sbom.accounting.filter((a) => a.reader === 'go-binary').map((a) => a.file);
+}
+
+test('scanDirectory finds Go binaries by content, anywhere, without exec bit', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-gobin-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await treeWithBinaries(dir);
+  const sbom = await scanDirectory(dir);
+  assert.deepEqual(goAccounting(sbom), ['opt/app/server', 'usr/local/bin/anything.dat']);
+  assert.deepEqual(
+    sbom.accounting.map((a) => a.reader),
+    ['go-binary', 'go-binary'],
+  );
+  const sys = sbom.components.find((c) => c.purl === 'pkg:golang/golang.org/x/sys@v0.20.0');
+  assert.deepEqual(sys?.foundIn, ['opt/app/server', 'usr/local/bin/anything.dat']);
+  // One file named on the command line is recognised the same way; a non-Go ELF is not.
+  const one = await scanFile(join(dir, 'opt/app/server'));
+  assert.equal(one.components.length, 4);
+  if (existsSync('/usr/bin/true')) {
+    await rejectsWith(scanFile(join(dir, 'opt/app/helper')), 'USAGE', 'helper', /no reader/);
+  }
+  // A hostile one fails the scan naming the file (exit 2), or is reported with allowPartial.
+  const cut = elfWith(buildInfoBlob('go1.22.4', MODINFO).subarray(0, 60));
+  await writeFile(join(dir, 'opt/app/cut'), cut);
+  await rejectsWith(scanDirectory(dir), 'LOCKFILE_MALFORMED', 'opt/app/cut');
+  const partial = await scanDirectory(dir, { allowPartial: true });
+  const failed = partial.accounting.find((a) => a.file === 'opt/app/cut');
+  assert.match(failed?.incompleteReason ?? '', /^failed: LOCKFILE_MALFORMED/);
+});
+
+test('scanDirectory: a real Debian Go binary copied to an unexpected path', {
+  skip: !existsSync('/usr/bin/skopeo') && 'skopeo not installed (apt-get install skopeo)',
+}, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-gobin-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'srv'));
+  await copyFile('/usr/bin/skopeo', join(dir, 'srv/registry-tool'));
+  await chmod(join(dir, 'srv/registry-tool'), 0o644);
+  const sbom = await scanDirectory(dir);
+  assert.deepEqual(goAccounting(sbom), ['srv/registry-tool']);
+  assert.deepEqual(
+    sbom.accounting[0]?.skipped.map((s) => s.entry),
+    ['path github.com/containers/skopeo/cmd/skopeo'],
+  );
+});
+
+test('images: Go binaries found by content in layers; whiteouts and the capture budget respected', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-gobin-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const elf = elfWith(buildInfoBlob('go1.22.4', MODINFO));
+  const other = elfWith(
+    buildInfoBlob(
+      'go1.21.0',
+      MODINFO.replace('golang.org/x/sys\tv0.20.0', 'golang.org/x/net\tv0.1.0'),
+    ),
+  );
+  const layout = await writeLayout(join(dir, 'layout'), 'gobin', [
+    {
+      compression: 'none',
+      build: async (d) => {
+        await treeWithBinaries(d);
+        await mkdir(join(d, 'var/tmp'), { recursive: true });
+        await writeFile(join(d, 'var/tmp/gone'), other, { mode: 0o644 });
+      },
+    },
+    {
+      compression: 'none',
+      build: async (d) => {
+        await mkdir(join(d, 'var/tmp'), { recursive: true });
+        await writeFile(join(d, 'var/tmp/.wh.gone'), '');
+        await mkdir(join(d, 'home'), { recursive: true });
+        await writeFile(join(d, 'home/server-copy'), elf, { mode: 0o400 });
+      },
+    },
+  ]);
+  const expected = ['home/server-copy', 'opt/app/server', 'usr/local/bin/anything.dat'];
+  for (const maxCaptureBytes of [undefined, 0]) {
+    const image = await openImage(
+      layout.dir,
+      maxCaptureBytes === undefined ? {} : { limits: { maxCaptureBytes } },
+    );
+    const sbom = await scanSources(image.files(), image.subject);
+    assert.deepEqual(goAccounting(sbom), expected, `maxCaptureBytes ${maxCaptureBytes}`);
+    assert.ok(sbom.components.some((c) => c.purl === 'pkg:golang/golang.org/x/sys@v0.20.0'));
+    assert.ok(!sbom.components.some((c) => c.name.includes('x/net')), 'whited-out binary listed');
+  }
+  // The CLI's path: generateSbom on the layout directory.
+  const viaCli = await generateSbom(layout.dir);
+  assert.deepEqual(goAccounting(viaCli), expected);
 });
