@@ -79,25 +79,47 @@ export function stripPrefix(w: string[]): string[] {
 }
 
 const SHELLS =
-  /^(?:\S*\/)?(?:sh|bash|zsh|ash|dash|ksh|fish|python[0-9.]*|perl|ruby|node|php|iex|pwsh|powershell)$/;
+  /^(?:\S*\/)?(?:sh|bash|zsh|ash|dash|ksh|fish|python[0-9.]*|perl|ruby|node|php|iex|invoke-expression|pwsh(?:\.exe)?|powershell(?:\.exe)?)$/i;
 const FETCHERS = /^(?:\S*\/)?(?:curl|wget|iwr|invoke-webrequest|irm|invoke-restmethod|fetch)$/i;
+/** A PowerShell download inside a command: the cmdlets, their aliases, and WebClient's Download* methods. */
+const PS_FETCH =
+  /(?:^|[\s(;$])(?:iwr|irm|invoke-webrequest|invoke-restmethod|curl|wget)(?=[\s)]|$)|\.download(?:string|data)\s*\(/i;
+/** Words that run their argument as a script: `iex …`, `Invoke-Expression …`, `[scriptblock]::Create(…)`. */
+const PS_EXEC = /^(?:iex|invoke-expression)$/i;
+/** `-c` of sh/bash, `-Command` (and its prefixes) of pwsh/powershell. */
+const COMMAND_FLAG = /^-(?:c|co|com|comm|comma|comman|command)$/i;
 
 /**
  * Whether the script downloads something and runs it unchecked: `curl … | sh`,
- * `wget -O- … | sudo bash`, `sh -c "$(curl …)"`, `bash <(curl …)`.
+ * `wget -O- … | sudo bash`, `sh -c "$(curl …)"`, `bash <(curl …)`, and the
+ * PowerShell forms `iwr … | iex`, `irm … | Invoke-Expression`,
+ * `iex ((New-Object Net.WebClient).DownloadString('…'))`,
+ * `Invoke-Expression (Invoke-WebRequest …).Content`,
+ * `& ([scriptblock]::Create((irm …)))`; also inside `bash -c "…"` and
+ * `powershell -Command "…"`. The shell the script runs in does not matter.
  */
-export function fetchesIntoShell(script: string): string | undefined {
+export function fetchesIntoShell(script: string, depth = 0): string | undefined {
   for (const p of pipelines(script)) {
     const cmds = p.map((s) => stripPrefix(words(s)));
-    const fetchAt = cmds.findIndex((w) => FETCHERS.test(w[0] ?? ''));
+    const fetchAt = cmds.findIndex(
+      (w, i) => FETCHERS.test(w[0] ?? '') || /\.download(?:string|data)\s*\(/i.test(p[i] ?? ''),
+    );
     if (fetchAt >= 0) {
       for (const w of cmds.slice(fetchAt + 1)) {
         if (SHELLS.test(w[0] ?? '')) return p.join(' | ');
       }
     }
-    for (const s of p) {
-      const w = stripPrefix(words(s));
+    for (const [i, s] of p.entries()) {
+      const w = cmds[i] ?? [];
       if (SHELLS.test(w[0] ?? '') && /(?:\$\(|`|<\()\s*(?:curl|wget)\b/.test(s)) return s;
+      if ((PS_EXEC.test(w[0] ?? '') || /\[scriptblock\]::create\s*\(/i.test(s)) && PS_FETCH.test(s))
+        return s;
+      // `bash -c "curl … | sh"`, `powershell -Command "iwr … | iex"`: the quoted script.
+      const c = w.findIndex((x) => COMMAND_FLAG.test(x));
+      if (depth < 4 && c > 0 && SHELLS.test(w[0] ?? '') && c + 1 < w.length) {
+        const inner = fetchesIntoShell(w.slice(c + 1).join(' '), depth + 1);
+        if (inner) return s;
+      }
     }
   }
   return undefined;

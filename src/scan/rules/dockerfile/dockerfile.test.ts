@@ -229,3 +229,148 @@ test('docker/bad-stage-reference: later stage, unknown bare name, index, duplica
     'docker/bad-stage-reference@9',
   ]);
 });
+
+// ONBUILD: hand-written fixtures. Triggers run in every image built FROM this
+// one; content rules see the wrapped instruction at the ONBUILD line.
+test('parser: ONBUILD is read as its instruction, flagged onbuild, at the ONBUILD line', () => {
+  const d = parseDockerfile(
+    [
+      `FROM ${PIN}`,
+      'ONBUILD RUN curl -fsSL https://x/i.sh \\',
+      '  | sh',
+      'ONBUILD ADD --chown=1:1 https://x/a.tgz /a',
+      'ONBUILD COPY ["a", "b"]',
+      'onbuild run <<EOF',
+      'echo heredoc',
+      'EOF',
+      'RUN true',
+    ].join('\n'),
+    D,
+  );
+  const [run, add, copy, here, plain] = d.instructions.slice(1);
+  assert.deepEqual([run?.keyword, run?.onbuild, run?.line, run?.endLine], ['RUN', true, 2, 3]);
+  assert.deepEqual([add?.keyword, add?.flags, add?.line], ['ADD', { chown: '1:1' }, 4]);
+  assert.deepEqual(copy?.json, ['a', 'b']);
+  assert.deepEqual(
+    [here?.keyword, here?.heredocs[0]?.body, here?.line],
+    ['RUN', 'echo heredoc', 6],
+  );
+  assert.deepEqual([plain?.keyword, plain?.onbuild, plain?.line], ['RUN', false, 9]);
+  for (const [text, msg] of [
+    [`FROM ${PIN}\nONBUILD`, /ONBUILD without an instruction/],
+    [`FROM ${PIN}\nONBUILD ONBUILD RUN x`, /ONBUILD ONBUILD is not allowed/],
+    [`FROM ${PIN}\nONBUILD FROM x`, /ONBUILD FROM is not allowed/],
+    [`FROM ${PIN}\nONBUILD FROBNICATE x`, /unknown instruction ONBUILD FROBNICATE/],
+    ['ONBUILD ARG X=1\nFROM x:1', /ONBUILD ARG before the first FROM/],
+  ] as const)
+    assert.throws(
+      () => parseDockerfile(text, 'x/Dockerfile'),
+      (e) =>
+        isVouchError(e) &&
+        e.code === 'SCAN_PARSE_ERROR' &&
+        e.file === 'x/Dockerfile' &&
+        msg.test(e.message) &&
+        /^line [12]$/.test(e.field ?? ''),
+    );
+});
+
+test('ONBUILD: content rules fire at the ONBUILD line and say ONBUILD', () => {
+  const t = [
+    `FROM ${PIN}`,
+    'ONBUILD RUN curl -fsSL https://get.example.sh | sh',
+    'ONBUILD ADD https://x.example/a.tgz /a',
+    'ONBUILD ENV DB_PASSWORD=hunter2hunter2',
+    'ONBUILD ARG NPM_TOKEN',
+    'ONBUILD RUN apt-get update && apt-get install -y curl',
+    'ONBUILD RUN apk add bash',
+    'ONBUILD RUN pip install requests',
+    'USER 1',
+    'HEALTHCHECK NONE',
+  ].join('\n');
+  const fs = scanText(set, t, D);
+  assert.deepEqual(where(fs), [
+    'docker/add-remote-without-checksum@3',
+    'docker/apk-no-cache@7',
+    'docker/apt-install-recommends@6',
+    'docker/apt-lists-not-cleaned@6',
+    'docker/curl-pipe-shell@2',
+    'docker/pip-no-cache-dir@8',
+    'docker/secret-in-env-arg@4',
+    'docker/secret-in-env-arg@5',
+    'docker/unpinned-packages@6',
+    'docker/unpinned-packages@7',
+    'docker/unpinned-packages@8',
+  ]);
+  for (const f of fs) assert.match(f.message, /^ONBUILD (?:RUN|ADD|ENV|ARG)\b/, f.message);
+  assert.match(fs.find((f) => f.line === 2)?.snippet ?? '', /^ONBUILD RUN curl/);
+  assert.ok(!fs.some((f) => f.message.includes('hunter2hunter2')));
+  // Negative: the same triggers done right are clean.
+  const good = [
+    `FROM ${PIN}`,
+    'ONBUILD RUN curl -fsSLo /tmp/i.sh https://get.example.sh && sha256sum -c /sums && sh /tmp/i.sh',
+    'ONBUILD ADD --checksum=sha256:abc https://x.example/a.tgz /a',
+    'ONBUILD ENV DB_PASSWORD_FILE=/run/secrets/db',
+    'ONBUILD RUN apk add --no-cache bash=5.2.26-r0',
+    'USER 1',
+    'HEALTHCHECK NONE',
+  ].join('\n');
+  assert.deepEqual(where(scanText(set, good, D)), []);
+});
+
+test('ONBUILD: rules about this image ignore triggers (USER, HEALTHCHECK, COPY --from, ENV)', () => {
+  // ONBUILD USER / HEALTHCHECK do not make this image non-root or checked.
+  assert.deepEqual(only(`FROM ${PIN}\nONBUILD USER app\nHEALTHCHECK NONE`, 'docker/root-user'), [
+    'docker/root-user@1',
+  ]);
+  assert.deepEqual(
+    only(`FROM ${PIN}\nUSER 1\nONBUILD HEALTHCHECK NONE`, 'docker/missing-healthcheck'),
+    ['docker/missing-healthcheck@1'],
+  );
+  // ONBUILD COPY --from names a stage of the child build: not judged here.
+  assert.deepEqual(
+    only(`FROM ${PIN}\nONBUILD COPY --from=builder /a /a\nUSER 1`, 'docker/bad-stage-reference'),
+    [],
+  );
+  // An ONBUILD ENV PIP_NO_CACHE_DIR reaches only the triggers.
+  const pip = `FROM ${PIN}\nONBUILD ENV PIP_NO_CACHE_DIR=1\nRUN pip install --no-cache-dir x==1 && pip install y==1\nONBUILD RUN pip install z==1\nUSER 1`;
+  assert.deepEqual(only(pip, 'docker/pip-no-cache-dir'), ['docker/pip-no-cache-dir@3']);
+});
+
+test('docker/curl-pipe-shell: PowerShell forms, SHELL powershell and exec form with -Command', () => {
+  // Hand-written Windows-container fixtures.
+  for (const [body, line] of [
+    ['SHELL ["powershell", "-Command"]\nRUN iwr https://x/i.ps1 -UseBasicParsing | iex', 3],
+    [
+      'RUN powershell -Command "iex ((New-Object System.Net.WebClient).DownloadString(\'https://x/i.ps1\'))"',
+      2,
+    ],
+    ['RUN ["powershell", "-Command", "irm https://x/i.ps1 | iex"]', 2],
+    ['ONBUILD RUN ["pwsh", "-c", "Invoke-Expression (Invoke-WebRequest https://x).Content"]', 2],
+  ] as const)
+    assert.deepEqual(
+      only(`FROM ${PIN}\n${body}\nUSER 1`, 'docker/curl-pipe-shell'),
+      [`docker/curl-pipe-shell@${line}`],
+      body,
+    );
+  assert.deepEqual(
+    only(
+      `FROM ${PIN}\nSHELL ["powershell", "-Command"]\nRUN iwr https://x/a.zip -OutFile a.zip; Expand-Archive a.zip\nRUN ["powershell", "-Command", "Get-Date"]\nUSER 1`,
+      'docker/curl-pipe-shell',
+    ),
+    [],
+  );
+});
+
+test('apk/pip cache rules: a second install in the same RUN without the flag is still found', () => {
+  assert.deepEqual(
+    only(`FROM ${PIN}\nRUN apk add --no-cache a=1 && apk add b=1\nUSER 1`, 'docker/apk-no-cache'),
+    ['docker/apk-no-cache@2'],
+  );
+  assert.deepEqual(
+    only(
+      `FROM ${PIN}\nRUN python3 setup.py install && pip install x==1\nUSER 1`,
+      'docker/pip-no-cache-dir',
+    ),
+    ['docker/pip-no-cache-dir@2'],
+  );
+});

@@ -5,6 +5,10 @@
  * continuations (comments and blank lines inside them), heredocs
  * (`<<EOF`, `<<-EOF`, quoted delimiters, several per line), JSON (exec) and
  * shell forms, `--flag=value` options, and ARG/ENV expansion of `FROM` images.
+ * `ONBUILD <instruction>` is read as its inner instruction with `onbuild` set,
+ * at the ONBUILD line, so content rules (curl | sh, ADD of a URL, secrets,
+ * package installs) see it; it runs in the images built FROM this one, so
+ * rules about this image itself (USER, HEALTHCHECK, stages) leave it out.
  */
 import { VouchError } from '../../../core/errors.ts';
 
@@ -28,6 +32,11 @@ export interface Instruction {
   endLine: number;
   /** Index of the stage it belongs to; -1 before the first FROM. */
   stage: number;
+  /**
+   * Written as `ONBUILD <keyword> …`: a trigger stored in the image and run at
+   * the start of every build that uses it as its base, not in this build.
+   */
+  onbuild: boolean;
 }
 
 export interface Stage {
@@ -121,9 +130,20 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
     let end = Math.min(i, lines.length);
     const m = /^\s*([A-Za-z]+)(?:\s+|$)(.*)$/s.exec(logical);
     if (!m) fail(start, `not an instruction: ${logical.trim().slice(0, 60)}`);
-    const keyword = (m?.[1] ?? '').toUpperCase();
+    let keyword = (m?.[1] ?? '').toUpperCase();
     if (!KEYWORDS.has(keyword)) fail(start, `unknown instruction ${m?.[1]}`);
     let rest = (m?.[2] ?? '').trim();
+    const onbuild = keyword === 'ONBUILD';
+    if (onbuild) {
+      const inner = /^([A-Za-z]+)(?:\s+|$)(.*)$/s.exec(rest);
+      if (!inner) fail(start, 'ONBUILD without an instruction');
+      keyword = (inner?.[1] ?? '').toUpperCase();
+      if (!KEYWORDS.has(keyword)) fail(start, `unknown instruction ONBUILD ${inner?.[1]}`);
+      // Docker refuses these triggers.
+      if (keyword === 'ONBUILD' || keyword === 'FROM' || keyword === 'MAINTAINER')
+        fail(start, `ONBUILD ${keyword} is not allowed`);
+      rest = (inner?.[2] ?? '').trim();
+    }
     const flags: Record<string, string> = {};
     for (;;) {
       const f = /^--([A-Za-z][A-Za-z0-9-]*)(?:=("[^"]*"|\S*))?(?:\s+|$)/.exec(rest);
@@ -164,7 +184,17 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
         // Docker runs a malformed JSON array as shell form.
       }
     }
-    out.push({ keyword, flags, args: rest, json, heredocs, line: start, endLine: end, stage: -1 });
+    out.push({
+      keyword,
+      flags,
+      args: rest,
+      json,
+      heredocs,
+      line: start,
+      endLine: end,
+      stage: -1,
+      onbuild,
+    });
   }
   // Stages.
   const stages: Stage[] = [];
@@ -184,7 +214,8 @@ export function parseDockerfile(text: string, file: string): Dockerfile {
         instructions: [],
       });
     } else if (stages.length === 0) {
-      if (ins.keyword !== 'ARG') fail(ins.line, `${ins.keyword} before the first FROM`);
+      if (ins.keyword !== 'ARG' || ins.onbuild)
+        fail(ins.line, `${label(ins)} before the first FROM`);
       for (const [k, v] of argPairs(ins.args)) globalArgs.set(k, v);
     }
     ins.stage = stages.length - 1;
@@ -245,9 +276,24 @@ export function expand(s: string, vars: Map<string, string | undefined>): string
   return unresolved ? undefined : r;
 }
 
-/** The shell text an instruction runs: shell form, exec form joined, heredoc bodies. */
+/** `RUN`, or `ONBUILD RUN` for a trigger: how messages name an instruction. */
+export function label(ins: Instruction): string {
+  return ins.onbuild ? `ONBUILD ${ins.keyword}` : ins.keyword;
+}
+
+/**
+ * The shell text an instruction runs: shell form, exec form joined (the
+ * script argument alone for `["sh", "-c", "…"]` or
+ * `["powershell", "-Command", "…"]`), heredoc bodies.
+ */
 export function runScript(ins: Instruction): string {
-  const parts = [ins.json ? ins.json.join(' ') : ins.args];
+  const j = ins.json;
+  const shellC =
+    j !== undefined &&
+    j.length >= 3 &&
+    /^(?:\S*[/\\])?(?:sh|bash|ash|dash|zsh|cmd|pwsh|powershell)(?:\.exe)?$/i.test(j[0] ?? '') &&
+    /^(?:-c|\/c|-command)$/i.test(j[1] ?? '');
+  const parts = [j ? (shellC ? j.slice(2).join(' ') : j.join(' ')) : ins.args];
   for (const h of ins.heredocs) parts.push(h.body);
   return parts.join('\n');
 }

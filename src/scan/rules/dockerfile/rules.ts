@@ -1,16 +1,31 @@
 /**
  * Dockerfile rules. Each rule is one unit: id, severity, the reason and the
  * fix, and a check over the parsed Dockerfile. Every risk is reported once,
- * at the line of the instruction that carries it.
+ * at the line of the instruction that carries it. `ONBUILD` triggers are
+ * checked like the instruction they wrap, reported at the ONBUILD line and
+ * named `ONBUILD <keyword>` in the message: they run in every image built
+ * FROM this one.
  */
 import type { Finding } from '../../finding.ts';
 import { findingAt, type Rule } from '../../rule.ts';
 import { pinning } from '../image.ts';
 import { isLiteralSecretValue, isSecretName, looksLikeKey, redact } from '../secrets-names.ts';
 import { commands, fetchesIntoShell, stripPrefix, words } from '../shell.ts';
-import { type Dockerfile, envPairs, type Instruction, runScript, type Stage } from './parse.ts';
+import {
+  type Dockerfile,
+  envPairs,
+  type Instruction,
+  label,
+  runScript,
+  type Stage,
+} from './parse.ts';
 
 type DRule = Rule<Dockerfile>;
+
+/** A message about a RUN of this image, or of an ONBUILD trigger (`ONBUILD RUN: …`). */
+function runMessage(ins: Instruction, msg: string): string {
+  return ins.onbuild ? `${label(ins)}: ${msg}` : msg;
+}
 
 /** A FROM that names an earlier stage (or scratch) pulls no image. */
 function pullsImage(doc: Dockerfile, st: Stage): boolean {
@@ -76,7 +91,8 @@ export const rootUser: DRule = {
   check(doc, ctx) {
     const last = doc.stages[doc.stages.length - 1];
     if (!last) return [];
-    const users = last.instructions.filter((i) => i.keyword === 'USER');
+    // An ONBUILD USER applies to the images built from this one, not to this one.
+    const users = last.instructions.filter((i) => i.keyword === 'USER' && !i.onbuild);
     const u = users[users.length - 1];
     if (!u)
       return [
@@ -109,7 +125,12 @@ export const addRemoteWithoutChecksum: DRule = {
       const url = srcs.find((s) => /^(?:https?|ftp):\/\//i.test(s));
       if (url)
         out.push(
-          findingAt(this, ctx, { line: ins.line }, `ADD ${url} is not verified by a checksum`),
+          findingAt(
+            this,
+            ctx,
+            { line: ins.line },
+            `${label(ins)} ${url} is not verified by a checksum`,
+          ),
         );
     }
     return out;
@@ -121,7 +142,7 @@ export const curlPipeShell: DRule = {
   severity: 'high',
   title: 'Downloaded script piped into a shell',
   description:
-    '`curl … | sh` runs whatever the server (or anyone on the path, or whoever controls the domain later) returns, unverified, as part of the image. Download to a file, verify a pinned checksum or signature, then run it.',
+    '`curl … | sh` — or in PowerShell `iwr … | iex`, `iex ((New-Object Net.WebClient).DownloadString(…))` — runs whatever the server (or anyone on the path, or whoever controls the domain later) returns, unverified, as part of the image; in an `ONBUILD` trigger, as part of every image built FROM this one. Download to a file, verify a pinned checksum or signature, then run it.',
   check(doc, ctx) {
     const out: Finding[] = [];
     for (const ins of doc.instructions) {
@@ -133,7 +154,7 @@ export const curlPipeShell: DRule = {
             this,
             ctx,
             { line: ins.line, endLine: ins.endLine },
-            `RUN pipes a download into a shell: ${hit.slice(0, 120)}`,
+            `${label(ins)} pipes a download into a shell: ${hit.slice(0, 120)}`,
           ),
         );
     }
@@ -154,7 +175,12 @@ export const secretInEnvArg: DRule = {
         for (const [k, v] of envPairs(ins.args)) {
           if ((isSecretName(k) && isLiteralSecretValue(v)) || looksLikeKey(v))
             out.push(
-              findingAt(this, ctx, { line: ins.line }, `ENV ${k} holds a secret (${redact(v)})`),
+              findingAt(
+                this,
+                ctx,
+                { line: ins.line },
+                `${label(ins)} ${k} holds a secret (${redact(v)})`,
+              ),
             );
         }
       } else if (ins.keyword === 'ARG') {
@@ -167,7 +193,7 @@ export const secretInEnvArg: DRule = {
                 this,
                 ctx,
                 { line: ins.line },
-                `ARG ${k} has a secret default (${redact(v)})`,
+                `${label(ins)} ${k} has a secret default (${redact(v)})`,
               ),
             );
           else if (isSecretName(k) && v === '')
@@ -176,7 +202,7 @@ export const secretInEnvArg: DRule = {
                 this,
                 ctx,
                 { line: ins.line },
-                `ARG ${k} takes a secret at build time; its value is kept in the image history`,
+                `${label(ins)} ${k} takes a secret at build time; its value is kept in the image history`,
                 { severity: 'medium' },
               ),
             );
@@ -242,7 +268,7 @@ export const aptNoInstallRecommends: DRule = {
         this,
         ctx,
         { line: ins.line, endLine: ins.endLine },
-        'apt-get install without --no-install-recommends',
+        runMessage(ins, 'apt-get install without --no-install-recommends'),
       ),
     );
   },
@@ -266,7 +292,7 @@ export const aptListsNotCleaned: DRule = {
           this,
           ctx,
           { line: ins.line, endLine: ins.endLine },
-          'apt-get install without removing /var/lib/apt/lists in the same RUN',
+          runMessage(ins, 'apt-get install without removing /var/lib/apt/lists in the same RUN'),
         ),
       );
   },
@@ -279,21 +305,22 @@ export const apkNoCache: DRule = {
   description:
     'Without --no-cache, apk keeps its index in /var/cache/apk in the layer. Use `apk add --no-cache …` (or a BuildKit cache mount).',
   check(doc, ctx) {
-    return oncePerInstruction(installs(doc, /^apk$/, /^add$/))
-      .filter(
+    // Filter before keeping one per RUN: `apk add --no-cache a && apk add b` still has one to fix.
+    return oncePerInstruction(
+      installs(doc, /^apk$/, /^add$/).filter(
         ({ ins, w, script }) =>
           !w.includes('--no-cache') &&
           !/rm\s+-[rf]+\s+\/var\/cache\/apk/.test(script) &&
           !hasCacheMount(ins, /\/var\/cache\/apk/),
-      )
-      .map(({ ins }) =>
-        findingAt(
-          this,
-          ctx,
-          { line: ins.line, endLine: ins.endLine },
-          'apk add without --no-cache',
-        ),
-      );
+      ),
+    ).map(({ ins }) =>
+      findingAt(
+        this,
+        ctx,
+        { line: ins.line, endLine: ins.endLine },
+        runMessage(ins, 'apk add without --no-cache'),
+      ),
+    );
   },
 };
 
@@ -304,25 +331,27 @@ export const pipNoCacheDir: DRule = {
   description:
     'pip keeps downloaded wheels in ~/.cache/pip inside the layer. Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or use a BuildKit cache mount.',
   check(doc, ctx) {
-    const envOff = doc.instructions.some(
+    // This image's ENV reaches its own RUNs and its triggers; an ONBUILD ENV only the triggers.
+    const env = doc.instructions.filter(
       (i) => i.keyword === 'ENV' && /PIP_NO_CACHE_DIR/.test(i.args),
     );
-    if (envOff) return [];
-    return oncePerInstruction(installs(doc, /^(?:pip[0-9.]*|python[0-9.]*)$/, /^install$/))
-      .filter(
-        ({ w }) =>
+    const envOff = (ins: Instruction) => env.some((e) => ins.onbuild || !e.onbuild);
+    return oncePerInstruction(
+      installs(doc, /^(?:pip[0-9.]*|python[0-9.]*)$/, /^install$/).filter(
+        ({ ins, w }) =>
+          !envOff(ins) &&
           (/^pip/.test(w[0] ?? '') || (w[1] === '-m' && /^pip/.test(w[2] ?? ''))) &&
-          !w.includes('--no-cache-dir'),
-      )
-      .filter(({ ins }) => !hasCacheMount(ins, /\.cache\/pip/))
-      .map(({ ins }) =>
-        findingAt(
-          this,
-          ctx,
-          { line: ins.line, endLine: ins.endLine },
-          'pip install without --no-cache-dir',
-        ),
-      );
+          !w.includes('--no-cache-dir') &&
+          !hasCacheMount(ins, /\.cache\/pip/),
+      ),
+    ).map(({ ins }) =>
+      findingAt(
+        this,
+        ctx,
+        { line: ins.line, endLine: ins.endLine },
+        runMessage(ins, 'pip install without --no-cache-dir'),
+      ),
+    );
   },
 };
 
@@ -379,7 +408,10 @@ export const unpinnedPackages: DRule = {
           this,
           ctx,
           { line: ins.line, endLine: ins.endLine },
-          `packages without a pinned version: ${[...new Set(pkgs)].slice(0, 8).join(', ')}${pkgs.length > 8 ? ', …' : ''}`,
+          runMessage(
+            ins,
+            `packages without a pinned version: ${[...new Set(pkgs)].slice(0, 8).join(', ')}${pkgs.length > 8 ? ', …' : ''}`,
+          ),
         ),
       );
     return out;
@@ -394,7 +426,8 @@ export const missingHealthcheck: DRule = {
     'Without HEALTHCHECK, Docker and Swarm cannot tell a hung container from a healthy one (Kubernetes uses its own probes instead). Add `HEALTHCHECK CMD …`, or `HEALTHCHECK NONE` to say it is deliberate.',
   check(doc, ctx) {
     const last = doc.stages[doc.stages.length - 1];
-    if (!last || last.instructions.some((i) => i.keyword === 'HEALTHCHECK')) return [];
+    if (!last || last.instructions.some((i) => i.keyword === 'HEALTHCHECK' && !i.onbuild))
+      return [];
     return [findingAt(this, ctx, { line: last.from.line }, 'the final stage has no HEALTHCHECK')];
   },
 };
@@ -445,6 +478,8 @@ export const badStageReference: DRule = {
         );
     };
     for (const ins of doc.instructions) {
+      // An ONBUILD COPY --from names a stage of the build that uses this image: not judged here.
+      if (ins.onbuild) continue;
       if ((ins.keyword === 'COPY' || ins.keyword === 'ADD') && ins.flags.from !== undefined)
         check(ins, ins.flags.from, 'COPY --from');
     }

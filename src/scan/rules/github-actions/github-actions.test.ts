@@ -183,3 +183,37 @@ jobs:
   assert.equal(scan(wf('pull_request_target'), 'gha/cache-poisoning').length, 3);
   assert.deepEqual(scan(wf('pull_request'), 'gha/cache-poisoning'), []);
 });
+
+test('gha/script-injection does not depend on the shell: pwsh, powershell, cmd, a Windows runner default', () => {
+  // Hand-written fixture.
+  const t = `on: pull_request_target
+permissions: {}
+jobs:
+  win:
+    runs-on: windows-latest
+    steps:
+      - run: Write-Host "\${{ github.event.pull_request.title }}"
+      - shell: pwsh
+        run: |
+          $t = "\${{ github.event.pull_request.body }}"
+      - shell: powershell
+        run: echo '\${{ github.head_ref }}'
+      - shell: cmd
+        run: echo \${{ github.event.comment.body }}
+      - shell: pwsh
+        env:
+          TITLE: \${{ github.event.pull_request.title }}
+        run: Write-Host $env:TITLE
+`;
+  const fs = scanText(set, t, F).filter((f) => f.ruleId === 'gha/script-injection');
+  assert.deepEqual(
+    fs.map((f) => [f.line, f.column]),
+    [
+      [7, 26],
+      [10, 17],
+      [12, 20],
+      [14, 19],
+    ],
+  );
+  assert.match(fs[0]?.message ?? '', /^job win: /);
+});

@@ -43,6 +43,21 @@ test('gitlab/curl-pipe-shell at the script line', () => {
   assert.deepEqual(scan(t, 'gitlab/curl-pipe-shell'), ['gitlab/curl-pipe-shell@5']);
 });
 
+test('gitlab/curl-pipe-shell: PowerShell on a Windows runner (hand-written fixture)', () => {
+  const t = `win:
+  tags: [windows]
+  script:
+    - iwr https://get.example/install.ps1 -UseBasicParsing | iex
+    - Invoke-WebRequest https://x/a.zip -OutFile a.zip
+    - iex ((New-Object System.Net.WebClient).DownloadString('https://x/i.ps1'))
+    - Expand-Archive a.zip
+`;
+  assert.deepEqual(scan(t, 'gitlab/curl-pipe-shell'), [
+    'gitlab/curl-pipe-shell@4',
+    'gitlab/curl-pipe-shell@6',
+  ]);
+});
+
 test('gitlab/secret-in-variables: literal secrets only, value redacted', () => {
   const t = `variables:
   DB_PASSWORD: "s3cr3t-pa55"

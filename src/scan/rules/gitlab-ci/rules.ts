@@ -70,7 +70,7 @@ export const curlPipeShell: LRule = {
   severity: 'high',
   title: 'Downloaded script piped into a shell',
   description:
-    "`curl … | sh` in a job runs unverified code with the job's token and variables. Download to a file, verify a pinned checksum or signature, then run it — or bake the tool into a pinned image.",
+    "`curl … | sh` (PowerShell: `iwr … | iex`) in a job runs unverified code with the job's token and variables. Download to a file, verify a pinned checksum or signature, then run it — or bake the tool into a pinned image.",
   check(ci, ctx) {
     const out: Finding[] = [];
     for (const s of sections(ci))
