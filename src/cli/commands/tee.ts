@@ -46,7 +46,10 @@ Options:
                             certificate or intermediates (repeatable)
   --root FILE               trust these roots instead of the built-in ones
                             (TPM: the EK/AK CA roots) (repeatable)
-  --collateral DIR          TDX TCB info / QE identity, CRLs
+  --collateral DIR          TDX TCB info / QE identity, CRLs (files named *crl*:
+                            Intel SGX Root CA and PCK CA CRLs, AMD KDS CRL)
+  --require-crl             SEV-SNP / TDX: fail when the collateral has no CRL for
+                            the chain (default: a warning)
   --expect-report-data HEX  REPORT_DATA (SEV-SNP, TDX) or user_data (Nitro) must equal this
   --expect-nonce HEX        the nonce (Nitro) / extraData (TPM) must equal this
   --pcrs FILE               expected PCR values: JSON {"sha256":{"0":"HEX"}} or
@@ -83,6 +86,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
     'cert-chain': { type: 'string', multiple: true },
     root: { type: 'string', multiple: true },
     collateral: { type: 'string' },
+    'require-crl': { type: 'boolean' },
     'expect-report-data': { type: 'string' },
     'expect-nonce': { type: 'string' },
     pcrs: { type: 'string' },
@@ -137,6 +141,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
   }
   const policy: NonNullable<TpmVerifyOptions['policy']> = {};
   if (values['insecure-allow-debug']) policy.insecureAllowDebug = true;
+  if (values['require-crl']) policy.requireCrl = true;
   if (values.measurement)
     policy.measurements = values.measurement.map((m) =>
       hexFlag('--measurement', m).toString('hex'),
@@ -301,8 +306,10 @@ function provenanceEvidence(bytes: Buffer, file: string): ProvenanceEvidence | u
 }
 
 function printVerdict(io: Io, file: string, at: Date, v: TeeVerdict): void {
+  const warnings = v.checks.filter((x) => x.level === 'warning').length;
   io.stdout(`${file}  ${v.platform}  (at ${at.toISOString()})\n`);
-  for (const c of v.checks) io.stdout(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}\n`);
+  for (const c of v.checks)
+    io.stdout(`  ${c.ok ? '✓' : c.level === 'warning' ? '!' : '✗'} ${c.name}: ${c.detail}\n`);
   const c = v.claims;
   for (const k of ['measurement', 'reportData', 'nonce', 'debug', 'product'] as const) {
     const text = String(c[k] ?? '');
@@ -312,7 +319,7 @@ function printVerdict(io: Io, file: string, at: Date, v: TeeVerdict): void {
       );
   }
   io.stdout(
-    `${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${v.checks.filter((x) => x.ok).length} of ${v.checks.length} check(s) passed\n`,
+    `${v.ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${v.checks.filter((x) => x.ok).length} of ${v.checks.length} check(s) passed${warnings ? `, ${warnings} warning(s)` : ''}\n`,
   );
 }
 
