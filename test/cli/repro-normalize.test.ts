@@ -55,7 +55,7 @@ test('normalize: tar.gz built with other mtimes, order and owners become identic
     await readFile(join(dir, 'b.norm.tgz')),
   );
   // GNU tar reads it: sorted, 0/0, the fixed time.
-  const listing = sh(dir, 'tar --full-time -tvzf a.norm.tgz');
+  const listing = sh(dir, 'TZ=UTC tar --full-time -tvzf a.norm.tgz');
   assert.deepEqual(
     listing
       .trim()
@@ -178,7 +178,7 @@ for (const z of ['xz', 'zstd', 'gzip']) {
       `debian-binary\ncontrol.tar${ext}\ndata.tar${ext}\n`,
     );
     assert.match(
-      shClock(dir, 'ar tv a.n.deb'),
+      shClock(dir, 'TZ=UTC ar tv a.n.deb'),
       /rw-r--r-- 0\/0 +4 Nov 14 22:13 2023 debian-binary/,
     );
     assert.match(shClock(dir, 'dpkg-deb --info a.n.deb'), /Package: hello/);
