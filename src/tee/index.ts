@@ -8,6 +8,14 @@ import { tpmVerifier } from './tpm/verifier.ts';
 import type { TeePlatform, TeeVerifier } from './verifier.ts';
 import type { ChainCache } from './x509.ts';
 
+export {
+  type Crl,
+  checkRevocation,
+  crlSignedBy,
+  parseCrls,
+  type RevocationOptions,
+  readCrlDir,
+} from './crl.ts';
 export { type NitroDocument, parseNitro } from './nitro/document.ts';
 export { NITRO_ROOT_SHA256, verifyNitro } from './nitro/verifier.ts';
 export {
