@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   type ArtifactInput,
   type BundleVerdict,
@@ -80,6 +80,8 @@ export class VerificationCache {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #verify: BundleVerifier;
+  /** SPKI DER (base64) per key: a KeyObject never changes, exporting it is not free. */
+  readonly #spki = new WeakMap<KeyObject, string>();
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -115,7 +117,7 @@ export class VerificationCache {
    * per evaluation, not once per bundle, and do not change `anchors` after.
    */
   forTrust(anchors: TrustAnchors): TrustedVerifier {
-    const trust = normalizeTrust(anchors);
+    const trust = normalizeTrust(anchors, this.#spki);
     if (trust === undefined) {
       return (json, source, artifact) => {
         this.#uncacheable++;
@@ -131,13 +133,14 @@ export class VerificationCache {
     artifact: ArtifactInput,
     trust: { anchors: TrustAnchors; fingerprint: string },
   ): BundleVerdict {
-    const bytes = bundleBytes(json);
+    const content = bundleContent(json);
     const subject = artifactKey(artifact);
-    if (bytes === undefined || subject === undefined) {
+    if (content === undefined || subject === undefined) {
       this.#uncacheable++;
       return this.#verify(json, source, artifact, trust.anchors);
     }
-    const key = JSON.stringify([sha256(bytes), trust.fingerprint, subject]);
+    // Two fixed-length hex digests, then the artifact: unambiguous.
+    const key = `${sha256(content)}${trust.fingerprint}${subject}`;
     const hit = this.#entries.get(key);
     if (hit) {
       this.#hits++;
@@ -146,8 +149,8 @@ export class VerificationCache {
       return { ...hit.verdict, source };
     }
     this.#misses++;
-    const verdict = this.#verify(bytes, source, artifact, trust.anchors);
-    if (verdict.ok) this.#store(key, verdict, bytes.length + key.length);
+    const verdict = this.#verify(content, source, artifact, trust.anchors);
+    if (verdict.ok) this.#store(key, verdict, Buffer.byteLength(content) + key.length);
     return verdict;
   }
 
@@ -166,16 +169,17 @@ export class VerificationCache {
   }
 }
 
+/** Text is hashed as UTF-8, the bytes the verifier decodes it from. */
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /**
- * The exact bytes verified and hashed: a Buffer as given, text as UTF-8, a
- * parsed value as its JSON text. Undefined when no exact bytes exist (text
- * with a lone surrogate would encode to the same bytes as U+FFFD).
+ * The exact content verified and hashed: a Buffer as given, text as is (its
+ * UTF-8 bytes are hashed), a parsed value as its JSON text. Undefined when
+ * text has no exact bytes: a lone surrogate encodes like U+FFFD.
  */
-function bundleBytes(json: unknown): Buffer | undefined {
+function bundleContent(json: unknown): Buffer | string | undefined {
   if (Buffer.isBuffer(json)) return json;
-  if (typeof json === 'string') return json.isWellFormed() ? Buffer.from(json, 'utf8') : undefined;
+  if (typeof json === 'string') return json.isWellFormed() ? json : undefined;
   if (typeof json !== 'object' || json === null) return undefined;
   let text: string | undefined;
   try {
@@ -183,7 +187,7 @@ function bundleBytes(json: unknown): Buffer | undefined {
   } catch {
     return undefined;
   }
-  return text?.isWellFormed() ? Buffer.from(text, 'utf8') : undefined;
+  return text?.isWellFormed() ? text : undefined;
 }
 
 /** What the verifier binds the bundle to, as it reads it (hex compared lower-case). */
@@ -204,17 +208,21 @@ function artifactKey(artifact: ArtifactInput): string | undefined {
  */
 function normalizeTrust(
   anchors: TrustAnchors,
+  spkiMemo: WeakMap<KeyObject, string>,
 ): { anchors: TrustAnchors; fingerprint: string } | undefined {
   const keys: Array<[string, string, string]> = [];
   for (const k of anchors.keys) {
     if (typeof k.keyid !== 'string' || typeof k.algorithm !== 'string') return undefined;
-    let spki: Buffer;
-    try {
-      spki = k.publicKey.export({ type: 'spki', format: 'der' });
-    } catch {
-      return undefined;
+    let spki = spkiMemo.get(k.publicKey);
+    if (spki === undefined) {
+      try {
+        spki = k.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      } catch {
+        return undefined;
+      }
+      spkiMemo.set(k.publicKey, spki);
     }
-    keys.push([k.keyid, k.algorithm, spki.toString('base64')]);
+    keys.push([k.keyid, k.algorithm, spki]);
   }
   const identities: KeylessIdentity[] = [];
   for (const i of anchors.identities) {
