@@ -95,8 +95,16 @@ interface Normalized {
   members: number;
 }
 
-async function normalizeBytes(input: Buffer, file: string, ctx: Ctx): Promise<Normalized> {
+/** `tarsOnly`: a .deb's inner members, which must be (compressed) tars — never another ar, so nesting stops there. */
+async function normalizeBytes(
+  input: Buffer,
+  file: string,
+  ctx: Ctx,
+  tarsOnly = false,
+): Promise<Normalized> {
   const codec = detectCodec(input);
+  if (tarsOnly && !codec && !looksLikeTar(input))
+    throw new VouchError('ARCHIVE_MALFORMED', 'not a tar', { file });
   if (codec === 'gzip') {
     const h = parseGzipHeader(input, file);
     const inner = await inflate('gzip', input, file, ctx);
@@ -240,10 +248,15 @@ async function normalizeAr(input: Buffer, file: string, ctx: Ctx): Promise<Norma
         );
       }
       const prefix = `${a.name}: `;
-      const n = await normalizeBytes(body, inner, {
-        ...ctx,
-        note: (what, k) => ctx.note(prefix + what, k),
-      });
+      const n = await normalizeBytes(
+        body,
+        inner,
+        {
+          ...ctx,
+          note: (what, k) => ctx.note(prefix + what, k),
+        },
+        true,
+      );
       if (n.format !== want)
         throw new VouchError('ARCHIVE_MALFORMED', `is a ${n.format}, not a ${want}`, {
           file: inner,

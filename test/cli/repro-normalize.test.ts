@@ -306,6 +306,11 @@ test('normalize: hostile ar input is exit 2 naming the file', async (t) => {
       /ARCHIVE_MALFORMED.*bad size/,
     ],
     [
+      'inner-ar.deb',
+      Buffer.concat([magic, good, arMember('control.tar', '!<arch>\n'), arMember('data.tar', 'x')]),
+      /inner-ar\.deb\/control\.tar: .*not a tar/,
+    ],
+    [
       'no-data.deb',
       Buffer.concat([magic, good, arMember('control.tar', 'x')]),
       /ARCHIVE_MALFORMED.*one control\.tar\.\* and one data\.tar\.\*/,
