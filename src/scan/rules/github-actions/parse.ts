@@ -51,7 +51,7 @@ export interface Workflow {
 const WORKFLOW_PATH = /(?:^|\/)\.github\/workflows\/[^/]+\.ya?ml$/;
 const ACTION_PATH = /(?:^|\/)action\.ya?ml$/;
 /** Top-level `apiVersion:` and `kind:`: a Kubernetes manifest that happens to be called action.yaml. */
-const KUBERNETES = /^apiVersion\s*:/m;
+const KUBERNETES = /^apiVersion:\s*\S/m;
 
 /** Whether `path` (relative, `/`-separated) is a workflow file. */
 export function isWorkflowPath(path: string): boolean {
@@ -68,7 +68,7 @@ export function isActionPath(path: string, firstBytes?: string): boolean {
   return (
     !isWorkflowPath(path) &&
     ACTION_PATH.test(path) &&
-    !(firstBytes !== undefined && KUBERNETES.test(firstBytes) && /^kind\s*:/m.test(firstBytes))
+    !(firstBytes !== undefined && KUBERNETES.test(firstBytes) && /^kind:\s*\S/m.test(firstBytes))
   );
 }
 
