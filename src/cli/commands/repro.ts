@@ -54,8 +54,10 @@ ${SIGNING_HELP.replace(/^/gm, '  ')}
     --html FILE           also write an HTML report
 
   vouch repro normalize FILE (-o OUT | --in-place)
-      Rewrites a tar, tar.gz, zip/jar or gzip file deterministically: timestamps from
-      SOURCE_DATE_EPOCH (else 0), members sorted, owner 0:0, gzip header without name/time.
+      Rewrites a tar (plain, gzip, xz or zstd), zip/jar, gzip, ar or .deb file
+      deterministically: timestamps from SOURCE_DATE_EPOCH (else 0), members sorted (a
+      .deb in dpkg's order, its control and data tars normalized inside their own
+      compression), owner 0:0, gzip header without name/time. Inputs up to 1 GiB.
     -o, --output OUT      write here (atomically)
     --in-place            replace FILE (atomically)
 
