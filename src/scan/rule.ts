@@ -3,9 +3,10 @@
  *
  * Rule ids are `<set>/<name>`, lower-case kebab-case, stable once released:
  * `docker/…` (Dockerfile/Containerfile), `k8s/…` (Kubernetes manifests),
- * `gha/…` (GitHub Actions workflows), `gitlab/…` (GitLab CI). Secret and
- * dependency rules use `secret/…` and `dep/…`. Suppressions and baselines
- * match on these ids, so a rule is never renamed, only deprecated.
+ * `gha/…` (GitHub Actions workflows and action.yml metadata files),
+ * `gitlab/…` (GitLab CI). Secret and dependency rules use `secret/…` and
+ * `dep/…`. Suppressions and baselines match on these ids, so a rule is
+ * never renamed, only deprecated.
  *
  * A rule set owns one file kind: it decides whether a path is its kind,
  * parses the text once into a `Doc` (throwing VouchError `SCAN_PARSE_ERROR`
