@@ -13,8 +13,33 @@ import {
   matchComponents,
   type ScanInput,
 } from './match.ts';
+import { applyVex, readVex, type VexStatement } from './vex/index.ts';
 
 const SBOM_TYPES: ReadonlySet<string> = new Set([PREDICATE_TYPES.cyclonedx, PREDICATE_TYPES.spdx]);
+
+/** OpenVEX attestations: `https://openvex.dev/ns` (cosign's) or a versioned `…/ns/v0.2.0`. */
+function isOpenVexType(t: string): boolean {
+  return t === PREDICATE_TYPES.openvex || t.startsWith(`${PREDICATE_TYPES.openvex}/`);
+}
+
+/** Predicate types that may carry VEX: OpenVEX, and CycloneDX (a BOM with analysed vulnerabilities). */
+function mayHoldVex(t: string): boolean {
+  return isOpenVexType(t) || t === PREDICATE_TYPES.cyclonedx;
+}
+
+/**
+ * A CycloneDX document that is VEX only: `vulnerabilities[]` and no
+ * components. It is read for its VEX statements, never as the artifact's SBOM
+ * (it would otherwise replace the SBOM as the latest one, with no components).
+ */
+function isVexOnlyBom(predicate: unknown): boolean {
+  return (
+    isObject(predicate) &&
+    Array.isArray(predicate.vulnerabilities) &&
+    predicate.vulnerabilities.length > 0 &&
+    !(Array.isArray(predicate.components) && predicate.components.length > 0)
+  );
+}
 
 /** A stored SBOM whose bundle verified, about one artifact digest. */
 export interface VerifiedSbom {
@@ -32,6 +57,16 @@ export interface RejectedBundle {
   reason: string;
 }
 
+/** The VEX statements of verified attestations about one artifact. */
+export interface VerifiedVex {
+  /** `sha256:<hex>`. */
+  digest: string;
+  /** The bundles they came from, in store order. */
+  bundles: string[];
+  /** Each statement's `source` is `bundle <id>`. */
+  statements: VexStatement[];
+}
+
 /**
  * The SBOM attestations in the store, per artifact, that verify against the
  * trust policy: for each subject digest, the most recently stored one.
@@ -42,11 +77,31 @@ export async function verifiedSboms(
   trust: TrustPolicy,
   only?: string,
 ): Promise<{ sboms: VerifiedSbom[]; rejected: RejectedBundle[] }> {
+  const { sboms, rejected } = await verifiedEvidence(store, trust, { only, vex: false });
+  return { sboms, rejected };
+}
+
+/**
+ * One pass over the store: the verified SBOMs (as {@link verifiedSboms}) and,
+ * with `vex`, the VEX statements of every verified OpenVEX or CycloneDX VEX
+ * attestation, per subject digest. A VEX bundle that does not verify is
+ * rejected like an SBOM bundle and suppresses nothing (fail closed); one that
+ * verifies but does not parse as VEX is rejected with the parse error.
+ */
+export async function verifiedEvidence(
+  store: DirectoryStore,
+  trust: TrustPolicy,
+  options: { only?: string | undefined; vex: boolean },
+): Promise<{ sboms: VerifiedSbom[]; vex: Map<string, VerifiedVex>; rejected: RejectedBundle[] }> {
+  const { only } = options;
   const entries: EvidenceEntry[] = only ? await store.find(only) : await store.list();
   const latest = new Map<string, VerifiedSbom>();
+  const vex = new Map<string, VerifiedVex>();
   const rejected: RejectedBundle[] = [];
   for (const e of entries) {
-    if (!SBOM_TYPES.has(e.predicateType)) continue;
+    const sbomType = SBOM_TYPES.has(e.predicateType);
+    const vexType = options.vex && mayHoldVex(e.predicateType);
+    if (!sbomType && !vexType) continue;
     const json = parseJson((await store.read(e.id)).toString('utf8'), `bundle ${e.id}`);
     for (const s of e.subjects) {
       const hex = s.digest.sha256;
@@ -64,10 +119,32 @@ export async function verifiedSboms(
         rejected.push({ bundle: e.id, digest, reason: failed.join('; ') || 'did not verify' });
         continue;
       }
-      if (!SBOM_TYPES.has(verdict.statement.predicateType)) continue;
+      // The index's predicate type is unverified: decide by the verified Statement's.
+      const { predicateType, predicate } = verdict.statement;
+      const vexOnly = predicateType === PREDICATE_TYPES.cyclonedx && isVexOnlyBom(predicate);
+      if (options.vex && mayHoldVex(predicateType)) {
+        let statements: VexStatement[] = [];
+        try {
+          const embedded = predicateType === PREDICATE_TYPES.cyclonedx;
+          // A CycloneDX SBOM without vulnerabilities carries no VEX; one with analysed ones does.
+          if (!embedded || (isObject(predicate) && Array.isArray(predicate.vulnerabilities)))
+            statements = readVex(predicate, `bundle ${e.id}`);
+        } catch (err) {
+          // Its VEX suppresses nothing; an SBOM with a broken VEX part is still scanned.
+          if (!isVouchError(err)) throw err;
+          rejected.push({ bundle: e.id, digest, reason: err.message });
+        }
+        if (statements.length > 0) {
+          const v = vex.get(digest) ?? { digest, bundles: [], statements: [] };
+          v.bundles.push(e.id);
+          v.statements.push(...statements);
+          vex.set(digest, v);
+        }
+      }
+      if (!SBOM_TYPES.has(predicateType) || vexOnly) continue;
       let input: ScanInput;
       try {
-        input = componentsOfSbom(verdict.statement.predicate, `bundle ${e.id}`);
+        input = componentsOfSbom(predicate, `bundle ${e.id}`);
       } catch (err) {
         if (!isVouchError(err)) throw err;
         rejected.push({ bundle: e.id, digest, reason: err.message });
@@ -80,7 +157,7 @@ export async function verifiedSboms(
     }
   }
   const sboms = [...latest.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1));
-  return { sboms, rejected };
+  return { sboms, vex, rejected };
 }
 
 /** Where the last rescan's result is kept, inside the store directory. */
@@ -90,7 +167,8 @@ interface RescanState {
   format: 'vouch-vulns-rescan';
   version: 1;
   time: string;
-  artifacts: Record<string, { bundle: string; findings: string[] }>;
+  /** `findings`: the open ones; `suppressed` (absent before VEX was applied): by VEX. */
+  artifacts: Record<string, { bundle: string; findings: string[]; suppressed?: string[] }>;
 }
 
 export interface ArtifactRescan {
@@ -98,11 +176,16 @@ export interface ArtifactRescan {
   name: string;
   bundle: string;
   components: number;
+  /** Open findings (not suppressed by VEX). */
   findings: number;
-  /** Findings not in the last rescan of this artifact (all of them on the first). */
+  /** Open findings not open in the last rescan of this artifact (all of them on the first). */
   new: Finding[];
-  /** Keys (`id package@version`) in the last rescan that are gone now. */
+  /** Findings a VEX statement suppresses (each with `suppressed` set): never new. */
+  suppressed: Finding[];
+  /** Keys (`id package@version`) open in the last rescan that are neither open nor suppressed now. */
   gone: string[];
+  /** The VEX applied to this artifact: verified bundles (`bundle <id>`), then the --vex files. */
+  vex: string[];
   firstScan: boolean;
 }
 
@@ -117,18 +200,27 @@ const keyOf = (f: Finding) => `${f.id} ${f.component.purl ?? `${f.package}@${f.v
 
 /**
  * Re-evaluates every verified SBOM in the store against the current
- * database and reports, per artifact, the findings that are new since the
- * last rescan; then records this rescan (atomically) as the new baseline.
+ * database, applies VEX as `vouch vulns` does, and reports, per artifact,
+ * the open findings that are new since the last rescan; then records this
+ * rescan (atomically) as the new baseline.
+ *
+ * VEX per artifact: the statements of every verified OpenVEX / CycloneDX VEX
+ * attestation about its digest (verified against the same trust policy;
+ * bundles that do not verify are rejected and suppress nothing), then
+ * `options.vex` (e.g. `--vex` files) for every artifact. The artifact's
+ * digest counts as a product, as `vouch vulns sha256:…` does.
  */
 export async function rescanStore(
   store: DirectoryStore,
   db: VulnDatabase,
   trust: TrustPolicy,
-  options: { now: Date; write?: boolean },
+  options: { now: Date; write?: boolean; vex?: readonly VexStatement[] },
 ): Promise<RescanResult> {
   const statePath = join(store.root, RESCAN_STATE);
   const previous = await readState(statePath);
-  const { sboms, rejected } = await verifiedSboms(store, trust);
+  const { sboms, vex, rejected } = await verifiedEvidence(store, trust, { vex: true });
+  const given = options.vex ?? [];
+  const givenSources = [...new Set(given.map((v) => v.source))];
   const state: RescanState = {
     format: 'vouch-vulns-rescan',
     version: 1,
@@ -139,21 +231,35 @@ export async function rescanStore(
   const artifacts: ArtifactRescan[] = [];
   for (const s of sboms) {
     const result: MatchResult = matchComponents(db, s.input.components, { now: options.now });
-    const keys = result.findings.map(keyOf);
+    const stored = vex.get(s.digest);
+    const findings = applyVex(
+      result.findings,
+      [...(stored?.statements ?? []), ...given],
+      [s.digest],
+    );
+    const open = findings.filter((f) => !f.suppressed);
+    const suppressed = findings.filter((f) => f.suppressed);
     const before = previous?.artifacts[s.digest];
     const old = new Set(before?.findings ?? []);
-    const now = new Set(keys);
+    const now = new Set(open.map(keyOf));
+    const quiet = new Set(suppressed.map(keyOf));
     artifacts.push({
       digest: s.digest,
       name: s.name,
       bundle: s.bundle,
       components: result.components,
-      findings: result.findings.length,
-      new: result.findings.filter((f) => !old.has(keyOf(f))),
-      gone: [...old].filter((k) => !now.has(k)).sort(),
+      findings: open.length,
+      new: open.filter((f) => !old.has(keyOf(f))),
+      suppressed,
+      gone: [...old].filter((k) => !now.has(k) && !quiet.has(k)).sort(),
+      vex: [...(stored?.bundles ?? []).map((b) => `bundle ${b}`), ...givenSources],
       firstScan: before === undefined,
     });
-    state.artifacts[s.digest] = { bundle: s.bundle, findings: [...now].sort() };
+    state.artifacts[s.digest] = {
+      bundle: s.bundle,
+      findings: [...now].sort(),
+      suppressed: [...quiet].sort(),
+    };
   }
   if (options.write !== false) {
     await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);

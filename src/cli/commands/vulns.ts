@@ -11,6 +11,7 @@ import {
   applyVex,
   componentsOfSbom,
   defaultDbDir,
+  type Finding,
   matchComponents,
   OUTPUTS,
   outputByName,
@@ -36,7 +37,7 @@ import type { Command } from './command.ts';
 const FAIL_LEVELS = ['any', 'low', 'medium', 'high', 'critical'] as const;
 
 const HELP = `Usage: vouch vulns <sbom.json | directory | lockfile | sha256:HEX> [options]
-       vouch vulns rescan [--store DIR] [--db DIR] <trust> [--json]
+       vouch vulns rescan [--store DIR] [--db DIR] [--vex FILE]... <trust> [--fail-on-new] [--json]
 
 Matches components against the offline OSV database (see vouch db) by purl,
 with each ecosystem's version rules. Input: a CycloneDX or SPDX JSON SBOM, a
@@ -70,7 +71,9 @@ ${TRUST_HELP}
 
 vouch vulns rescan re-evaluates every verified SBOM attestation in the store
 against the current database and prints, per artifact, the findings that are
-new since the last rescan (kept in <store>/vulns/last-rescan.json).
+new since the last rescan (kept in <store>/vulns/last-rescan.json). VEX from
+--vex files and from verified VEX attestations about the artifact suppresses
+findings there too (the rescan usage gives the details).
 
 Environment:
   SOURCE_DATE_EPOCH    report time (seconds): same inputs, same bytes
@@ -279,13 +282,26 @@ function tufCache(io: Io): string {
   return join(io.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vouch', 'tuf');
 }
 
-const RESCAN_HELP = `Usage: vouch vulns rescan [--store DIR] [--db DIR] <trust> [--json]
+const RESCAN_HELP = `Usage: vouch vulns rescan [--store DIR] [--db DIR] [--vex FILE]... <trust>
+                          [--fail-on-new] [--json]
 
 Re-evaluates every SBOM attestation in the evidence store that verifies
 against the trust flags, with the current database, and prints per artifact
-the findings that are new since the last rescan (the first rescan reports
-all). The result is kept atomically in <store>/vulns/last-rescan.json.
+the open findings that are new since the last rescan (the first rescan
+reports all). The result is kept atomically in <store>/vulns/last-rescan.json.
 Bundles that do not verify are listed and never read.
+
+VEX is applied as vouch vulns applies it: the OpenVEX and CycloneDX VEX
+attestations in the store about each artifact, verified against the same
+trust flags (one that does not verify suppresses nothing), and every --vex
+file. Suppressed findings are listed with their justification, never as new.
+
+Options:
+  --store DIR          evidence store (default: .vouch)
+  --db DIR             database directory (default: $XDG_CACHE_HOME/vouch/osv)
+  --vex FILE           OpenVEX v0.2 or CycloneDX VEX applied to every artifact (repeatable)
+  --fail-on-new        exit 1 when a finding is new or a bundle does not verify
+  --json               machine output on stdout
 
 ${TRUST_HELP}
 
@@ -295,6 +311,7 @@ Exit codes: 0 ok, 1 new findings (or a bundle that does not verify) with
 async function rescan(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('vulns rescan', argv, {
     db: { type: 'string' },
+    vex: { type: 'string', multiple: true },
     store: { type: 'string', default: '.vouch' },
     'fail-on-new': { type: 'boolean' },
     ...TRUST_OPTIONS,
@@ -305,11 +322,14 @@ async function rescan(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 0) throw usage('vulns rescan', 'takes no arguments');
   const trust = await trustPolicyFrom('vulns rescan', values, tufCache(io));
+  const vex: VexStatement[] = [];
+  for (const file of values.vex ?? [])
+    vex.push(...readVex(await readJsonFile(resolve(io.cwd, file)), file));
   const store = new DirectoryStore(resolve(io.cwd, values.store));
   const db = await VulnDatabase.open(values.db ? resolve(io.cwd, values.db) : defaultDbDir(io.env));
   let result: Awaited<ReturnType<typeof rescanStore>>;
   try {
-    result = await rescanStore(store, db, trust, { now: new Date() });
+    result = await rescanStore(store, db, trust, { now: new Date(), vex });
   } finally {
     db.close();
   }
@@ -322,27 +342,27 @@ async function rescan(argv: string[], io: Io): Promise<number> {
       previous: result.previous,
       artifacts: result.artifacts.map((a) => ({
         ...a,
-        new: a.new.map((f) => ({
-          id: f.id,
-          aliases: f.aliases,
-          severity: f.severity,
-          package: f.package,
-          version: f.version,
-          purl: f.component.purl ?? null,
-          fixed: f.fixed,
-        })),
+        new: a.new.map(briefOf),
+        suppressed: a.suppressed.map((f) => ({ ...briefOf(f), suppressed: f.suppressed })),
       })),
       rejected: result.rejected,
     });
   } else {
     for (const a of result.artifacts) {
       io.stdout(
-        `${a.name} ${a.digest}: ${a.components} components, ${a.findings} finding(s), ${a.new.length} new${a.firstScan ? ' (first rescan)' : ''}${a.gone.length ? `, ${a.gone.length} gone` : ''}\n`,
+        `${a.name} ${a.digest}: ${a.components} components, ${a.findings} open finding(s), ${a.new.length} new${a.firstScan ? ' (first rescan)' : ''}${a.suppressed.length ? `, ${a.suppressed.length} suppressed by VEX` : ''}${a.gone.length ? `, ${a.gone.length} gone` : ''}\n`,
       );
       for (const f of a.new)
         io.stdout(
           `  new ${f.severity.toUpperCase()} ${f.id} ${f.package}@${f.version}${f.fixed.length ? ` (fixed in ${f.fixed.join(', ')})` : ''}\n`,
         );
+      for (const f of a.suppressed) {
+        const v = f.suppressed;
+        if (!v) continue;
+        io.stdout(
+          `  suppressed ${f.id} ${f.package}@${f.version}  ${v.status}${v.justification ? `: ${v.justification}` : ''}${v.detail ? `: ${v.detail}` : ''}  (${v.source})\n`,
+        );
+      }
       for (const g of a.gone) io.stdout(`  gone ${g}\n`);
     }
     io.stdout(
@@ -350,4 +370,17 @@ async function rescan(argv: string[], io: Io): Promise<number> {
     );
   }
   return values['fail-on-new'] && (newTotal > 0 || result.rejected.length > 0) ? 1 : 0;
+}
+
+/** A finding as rescan prints it in JSON. */
+function briefOf(f: Finding) {
+  return {
+    id: f.id,
+    aliases: f.aliases,
+    severity: f.severity,
+    package: f.package,
+    version: f.version,
+    purl: f.component.purl ?? null,
+    fixed: f.fixed,
+  };
 }
