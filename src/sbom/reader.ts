@@ -23,6 +23,15 @@ export interface SourceFile {
    * (Reader.content) is only tried on files that offer it.
    */
   readAt?(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Reads another file of the scanned tree by its path from the tree's root
+   * (`usr/share/doc/<pkg>/copyright` for a dpkg database), symbolic links
+   * resolved inside the tree. Undefined when absent, not a regular file, or
+   * outside the tree. Offered by the directory and image walkers.
+   *
+   * @throws VouchError FILE_READ | ARCHIVE_TOO_LARGE when larger than `maxBytes`
+   */
+  treeFile?(path: string, maxBytes: number): Promise<Buffer | undefined>;
 }
 
 export interface SourceContext {
@@ -59,6 +68,13 @@ export interface Reader {
    * exec bit). Tried only on files no reader matched by name.
    */
   content?: ContentMatch;
+  /**
+   * Optional: other files of the tree this reader reads through
+   * `SourceFile.treeFile` (by path from the root), so an image keeps their
+   * bytes during its one pass over the layers instead of streaming a layer
+   * again for each.
+   */
+  companions?(path: string): boolean;
 }
 
 /** How a reader recognises its files by content, with bounded reads. */

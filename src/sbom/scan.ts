@@ -1,6 +1,16 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, matchesGlob, posix, resolve } from 'node:path';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import {
+  basename,
+  dirname,
+  isAbsolute,
+  join,
+  matchesGlob,
+  posix,
+  relative,
+  resolve,
+  sep,
+} from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
 import { cmp, FAILED_PREFIX, mergeResults, sbomCreated, vouchTool } from './merge.ts';
 import type { ReaderResult, Sbom } from './model.ts';
@@ -294,6 +304,25 @@ export function fsSourceFile(root: string, rel: string, maxBytes: number): Sourc
       return readRegular(root, target, maxBytes);
     },
     readAt: (offset, length) => readRange(root, rel, offset, Math.min(length, maxBytes)),
+    treeFile: async (path, limit) => {
+      const target = posix.normalize(path);
+      if (posix.isAbsolute(target) || target === '..' || target.startsWith('../')) return undefined;
+      // Symbolic links on the way (usr/share/doc/<pkg> often is one) are followed
+      // only while they stay inside the root.
+      let real: string;
+      let realRoot: string;
+      try {
+        [real, realRoot] = await Promise.all([
+          realpath(join(root, ...target.split('/'))),
+          realpath(root),
+        ]);
+      } catch {
+        return undefined;
+      }
+      const inside = relative(realRoot, real);
+      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
+      return readRegular(realRoot, inside.split(sep).join('/'), Math.min(limit, maxBytes));
+    },
   };
 }
 

@@ -65,6 +65,12 @@ export interface ImageOptions {
    * offered to its reader. `Image.files()` gives those files a `readAt`.
    */
   content?: readonly ContentMatch[];
+  /**
+   * Further files whose bytes are kept during the layer pass, besides
+   * `capture` (default: the files readers in READERS name as companions,
+   * e.g. dpkg's `usr/share/doc/<pkg>/copyright`).
+   */
+  companions?: (path: string) => boolean;
 }
 
 export interface ImageLayer {
@@ -184,10 +190,16 @@ export async function openImage(path: string, options: ImageOptions = {}): Promi
     );
   }
   const content = options.content ?? READERS.flatMap((r) => (r.content ? [r.content] : []));
-  return new LoadedImage(store, plan, limits, options.capture ?? defaultCapture, content).load();
+  const capture = options.capture ?? defaultCapture;
+  const companions = options.companions ?? defaultCompanions;
+  return new LoadedImage(store, plan, limits, (p) => capture(p) || companions(p), content).load();
 }
 
 const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
+
+function defaultCompanions(path: string): boolean {
+  return READERS.some((r) => r.companions?.(path) === true);
+}
 
 function defaultCapture(path: string): boolean {
   return OS_RELEASE.includes(path) || READERS.some((r) => r.matches(path));
@@ -326,6 +338,18 @@ class LoadedImage {
         return this.readFile(dir ? `${dir}/${name}` : name);
       },
       context: distro ? { distro } : {},
+      treeFile: async (p, maxBytes) => {
+        const found = this.#fs.lookup(p, true, this.#store.name);
+        if (found?.node.kind !== 'file') return undefined;
+        if (found.node.size > maxBytes) {
+          throw new VouchError(
+            'ARCHIVE_TOO_LARGE',
+            `${found.path} is ${found.node.size} bytes, over the limit of ${maxBytes}`,
+            { file: this.#store.name },
+          );
+        }
+        return this.#bytes(found.node, found.path);
+      },
       // Ranged reads only for files found by content: for any other file a
       // read would stream its layer again.
       ...(node.byContent

@@ -1,7 +1,8 @@
-import { VouchError } from '../../core/errors.ts';
+import { isVouchError, VouchError } from '../../core/errors.ts';
 import { purlOf, ResultBuilder } from '../builder.ts';
 import type { ReaderResult } from '../model.ts';
 import type { Distro, Reader, SourceFile } from '../reader.ts';
+import { copyrightLicenses, MAX_COPYRIGHT_BYTES } from './dpkg-copyright.ts';
 
 /**
  * Debian's package database: `var/lib/dpkg/status` (RFC 822 stanzas, one per
@@ -14,6 +15,11 @@ import type { Distro, Reader, SourceFile } from '../reader.ts';
  * nothing unpacked but unconfigured goes missing from a vulnerability scan.
  * `config-files`, `half-installed` and `not-installed` stanzas are counted and
  * skipped with the state as the reason.
+ *
+ * Licences come from each package's machine-readable (DEP-5) copyright file,
+ * `usr/share/doc/<package>/copyright` in the same tree (see
+ * dpkg-copyright.ts); a package whose copyright file is free text, or absent,
+ * gets none.
  */
 export const dpkgReader: Reader = {
   name: 'dpkg',
@@ -23,7 +29,10 @@ export const dpkgReader: Reader = {
   async read(file) {
     return readDpkg(file);
   },
+  companions: (path) => COPYRIGHT_RE.test(path),
 };
+
+const COPYRIGHT_RE = /(^|\/)usr\/share\/doc\/[^/]+\/copyright$/;
 
 const STATUS_RE = /(^|\/)var\/lib\/dpkg\/status$/;
 const STATUS_D_RE = /(^|\/)var\/lib\/dpkg\/status\.d\/([^/]+)$/;
@@ -59,12 +68,20 @@ export interface Stanza {
  * case-insensitive (stored lower-case); continuation lines are joined with
  * `\n`.
  *
- * @throws VouchError LOCKFILE_MALFORMED on a line that is neither a field nor a continuation
+ * @param allowRepeated field names (lower-case) that may repeat in a stanza, the first
+ *   value kept (copyright files in the archive repeat `Comment`; dpkg's own files never do)
+ * @throws VouchError LOCKFILE_MALFORMED on a line that is neither a field nor a continuation,
+ *   or a repeated field
  */
-export function parseStanzas(text: string, file: string): Stanza[] {
+export function parseStanzas(
+  text: string,
+  file: string,
+  allowRepeated?: (field: string) => boolean,
+): Stanza[] {
   const out: Stanza[] = [];
   let current: Stanza | undefined;
   let last: string | undefined;
+  let ignoreContinuation = false;
   const lines = text.split('\n');
   // A file that ends without a newline was cut short if its last line is a fragment.
   const endsClean = text.length === 0 || text.endsWith('\n');
@@ -74,9 +91,11 @@ export function parseStanzas(text: string, file: string): Stanza[] {
     if (line.trim() === '') {
       current = undefined;
       last = undefined;
+      ignoreContinuation = false;
       continue;
     }
     if (line[0] === ' ' || line[0] === '\t') {
+      if (ignoreContinuation) continue;
       if (!current || last === undefined) {
         throw new VouchError('LOCKFILE_MALFORMED', 'continuation line outside a field', {
           file,
@@ -103,6 +122,12 @@ export function parseStanzas(text: string, file: string): Stanza[] {
       out.push(current);
     }
     last = line.slice(0, colon).toLowerCase();
+    if (current.fields.has(last) && allowRepeated?.(last)) {
+      last = undefined; // its continuation lines belong to the repeat, dropped with it
+      ignoreContinuation = true;
+      continue;
+    }
+    ignoreContinuation = false;
     if (current.fields.has(last)) {
       throw new VouchError('LOCKFILE_MALFORMED', `field ${line.slice(0, colon)} repeated`, {
         file,
@@ -127,6 +152,9 @@ async function readDpkg(file: SourceFile): Promise<ReaderResult> {
   const b = new ResultBuilder(file.path, 'dpkg', statusD ? 'dpkg status.d' : 'dpkg status');
   const stanzas = parseStanzas((await file.bytes()).toString('utf8'), file.path);
   const distro = file.context?.distro;
+  // The tree's root as seen from this file: status files may sit below a scanned directory.
+  const prefix = file.path.replace(/var\/lib\/dpkg\/(status|status\.d\/[^/]+)$/, '');
+  const licenses = new Map<string, { licenses: string[]; problem?: string }>();
 
   const present: Pkg[] = [];
   for (const s of stanzas) {
@@ -158,7 +186,14 @@ async function readDpkg(file: SourceFile): Promise<ReaderResult> {
       continue;
     }
     const arch = s.fields.get('architecture') ?? '';
-    const ref = b.add(component(name, version, arch, s, distro, state));
+    const c = component(name, version, arch, s, distro, state);
+    let lic = licenses.get(name);
+    if (!lic) {
+      lic = await packageLicenses(file, `${prefix}usr/share/doc/${name}/copyright`);
+      licenses.set(name, lic);
+    }
+    if (lic.problem) c.properties['dpkg:copyright'] = lic.problem;
+    const ref = b.add({ ...c, licenses: lic.licenses });
     present.push({ name, arch, version, ref, stanza: s });
   }
 
@@ -177,6 +212,22 @@ async function readDpkg(file: SourceFile): Promise<ReaderResult> {
     }
   }
   return b.build();
+}
+
+/** The licences a package's copyright file states, or why it could not say. */
+async function packageLicenses(
+  file: SourceFile,
+  path: string,
+): Promise<{ licenses: string[]; problem?: string }> {
+  if (!file.treeFile) return { licenses: [] };
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await file.treeFile(path, MAX_COPYRIGHT_BYTES);
+  } catch (e) {
+    if (!isVouchError(e)) throw e;
+    return { licenses: [], problem: `copyright file not read: ${e.message}` };
+  }
+  return bytes ? copyrightLicenses(bytes, path) : { licenses: [] };
 }
 
 function component(
