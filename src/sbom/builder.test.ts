@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type ComponentInput, libraryPurl, plainNpmPurl, purlOf } from './builder.ts';
+import {
+  type ComponentInput,
+  libraryPurl,
+  plainNpmPurl,
+  purlOf,
+  ResultBuilder,
+} from './builder.ts';
 import { READERS } from './readers/index.ts';
 import { BENCH_LOCKFILES, SIZES, sourceFromPath } from './readers/js-testkit.ts';
 
@@ -72,4 +78,62 @@ describe('purlOf: the direct npm purl is byte-identical to packageurl-js', () =>
       assert.ok(direct > r.components.length / 2, `${direct} of ${r.components.length} direct`);
     });
   }
+});
+
+describe('ResultBuilder: the same package twice in one source', () => {
+  it('merges licences, hashes, source and properties deterministically; counts the merge', () => {
+    const build = (order: 'ab' | 'ba') => {
+      const b = new ResultBuilder('lock', 'test', 'test v1');
+      const a: ComponentInput = {
+        ...npm('x', '1.0.0'),
+        scope: 'dev',
+        licenses: ['MIT'],
+        hashes: [{ algorithm: 'SHA-512', value: 'aa' }],
+        properties: { 'npm:alias': 'y', shared: 'from-a' },
+      };
+      const c: ComponentInput = {
+        ...npm('x', '1.0.0'),
+        licenses: ['ISC', 'MIT'],
+        hashes: [
+          { algorithm: 'SHA-512', value: 'bb' },
+          { algorithm: 'SHA-1', value: 'cc' },
+        ],
+        source: { kind: 'tarball', url: 'https://example.com/x.tgz' },
+        properties: { 'npm:bundled': 'true', shared: 'from-c' },
+      };
+      for (const input of order === 'ab' ? [a, c] : [c, a]) {
+        b.declare();
+        b.add(input);
+      }
+      return b.build();
+    };
+    const r = build('ab');
+    assert.equal(r.components.length, 1);
+    assert.deepEqual(r.accounting, {
+      file: 'lock',
+      reader: 'test',
+      format: 'test v1',
+      declared: 2,
+      emitted: 1,
+      merged: 1,
+      skipped: [],
+    });
+    const x = r.components[0];
+    assert.equal(x?.scope, 'required');
+    assert.deepEqual(x?.licenses, ['ISC', 'MIT']);
+    // Both SHA-512 digests stay: the entries disagree, and that must stay visible.
+    assert.deepEqual(x?.hashes, [
+      { algorithm: 'SHA-1', value: 'cc' },
+      { algorithm: 'SHA-512', value: 'aa' },
+      { algorithm: 'SHA-512', value: 'bb' },
+    ]);
+    assert.deepEqual(x?.source, { kind: 'tarball', url: 'https://example.com/x.tgz' });
+    assert.deepEqual(x?.properties, { 'npm:alias': 'y', 'npm:bundled': 'true', shared: 'from-a' });
+    assert.deepEqual(x?.foundIn, ['lock']);
+    // The other order: the same union; only the first value of a shared key differs.
+    const y = build('ba').components[0];
+    assert.deepEqual(y?.hashes, x?.hashes);
+    assert.deepEqual(y?.licenses, x?.licenses);
+    assert.deepEqual(y?.properties, { ...x?.properties, shared: 'from-c' });
+  });
 });

@@ -69,8 +69,17 @@ export class ResultBuilder {
       if (SCOPE_RANK[scope] < SCOPE_RANK[existing.scope]) existing.scope = scope;
       for (const l of input.licenses ?? [])
         if (!existing.licenses.includes(l)) existing.licenses.push(l);
+      // Two different digests under one algorithm are both kept: dropping one
+      // would hide that the entries disagree (mergeResults does the same).
       for (const h of input.hashes ?? []) {
-        if (!existing.hashes.some((x) => x.algorithm === h.algorithm)) existing.hashes.push(h);
+        if (!existing.hashes.some((x) => x.algorithm === h.algorithm && x.value === h.value))
+          existing.hashes.push({ ...h });
+      }
+      if (!existing.source && input.source) existing.source = { ...input.source };
+      // Properties of every entry are kept; on the same key the first entry's value stays.
+      for (const [k, v] of Object.entries(input.properties ?? {})) {
+        existing.properties ??= {};
+        if (!(k in existing.properties)) existing.properties[k] = v;
       }
       return purl;
     }
@@ -125,7 +134,7 @@ export class ResultBuilder {
     const components = [...this.#byRef.values()].sort((a, b) => cmp(a.ref, b.ref));
     for (const c of components) {
       c.licenses.sort();
-      c.hashes.sort((a, b) => cmp(a.algorithm, b.algorithm));
+      c.hashes.sort((a, b) => cmp(a.algorithm, b.algorithm) || cmp(a.value, b.value));
     }
     const dependencies: Dependency[] = [...this.#edges.entries()]
       .map(([ref, to]) => ({ ref, dependsOn: [...to].sort(cmp) }))
