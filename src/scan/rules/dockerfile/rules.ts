@@ -7,7 +7,7 @@
  * FROM this one.
  */
 import type { Finding } from '../../finding.ts';
-import { findingAt, type Rule } from '../../rule.ts';
+import { findingAt, type Rule, type RuleContext } from '../../rule.ts';
 import { pinning } from '../image.ts';
 import { isLiteralSecretValue, isSecretName, looksLikeKey, redact } from '../secrets-names.ts';
 import { commands, fetchesIntoShell, stripPrefix, words } from '../shell.ts';
@@ -34,6 +34,20 @@ function pullsImage(doc: Dockerfile, st: Stage): boolean {
   return !doc.stages.some((s) => s.index < st.index && s.name === img);
 }
 
+/** The images pulled by FROM (with build args resolved) whose pinning is `how`, at their FROM line. */
+function baseImagesPinnedBy(
+  doc: Dockerfile,
+  how: ReturnType<typeof pinning>,
+): { line: number; image: string }[] {
+  const out: { line: number; image: string }[] = [];
+  for (const st of doc.stages) {
+    if (!pullsImage(doc, st) || st.resolvedImage === undefined) continue;
+    if (pinning(st.resolvedImage) === how)
+      out.push({ line: st.from.line, image: st.resolvedImage });
+  }
+  return out;
+}
+
 export const latestBaseImage: DRule = {
   id: 'docker/latest-base-image',
   severity: 'medium',
@@ -41,20 +55,9 @@ export const latestBaseImage: DRule = {
   description:
     'FROM without a tag, or with `latest`, builds on whatever the registry serves that day: builds are not reproducible and a compromised or broken upload is picked up silently. Pin a version tag and its digest: `FROM node:22.11-bookworm@sha256:…`.',
   check(doc, ctx) {
-    const out: Finding[] = [];
-    for (const st of doc.stages) {
-      if (!pullsImage(doc, st) || st.resolvedImage === undefined) continue;
-      if (pinning(st.resolvedImage) === 'latest')
-        out.push(
-          findingAt(
-            this,
-            ctx,
-            { line: st.from.line },
-            `base image ${st.resolvedImage} is not pinned to a version or digest`,
-          ),
-        );
-    }
-    return out;
+    return baseImagesPinnedBy(doc, 'latest').map(({ line, image }) =>
+      findingAt(this, ctx, { line }, `base image ${image} is not pinned to a version or digest`),
+    );
   },
 };
 
@@ -65,20 +68,9 @@ export const unpinnedBaseImage: DRule = {
   description:
     'A tag is mutable: the registry owner (or whoever takes over the account) can point it at different content. Pin the digest next to the tag, `FROM python:3.12-slim@sha256:…`, and let a bot (Renovate, Dependabot) update it.',
   check(doc, ctx) {
-    const out: Finding[] = [];
-    for (const st of doc.stages) {
-      if (!pullsImage(doc, st) || st.resolvedImage === undefined) continue;
-      if (pinning(st.resolvedImage) === 'tag')
-        out.push(
-          findingAt(
-            this,
-            ctx,
-            { line: st.from.line },
-            `base image ${st.resolvedImage} is pinned by tag, not by digest`,
-          ),
-        );
-    }
-    return out;
+    return baseImagesPinnedBy(doc, 'tag').map(({ line, image }) =>
+      findingAt(this, ctx, { line }, `base image ${image} is pinned by tag, not by digest`),
+    );
   },
 };
 
@@ -232,14 +224,25 @@ function installs(
   return out;
 }
 
-/** Once per instruction: several installs in one RUN are one place to fix. */
-function oncePerInstruction<T extends { ins: Instruction }>(xs: T[]): T[] {
+/**
+ * One finding per RUN that holds a flagged install, over the RUN's lines: several
+ * installs in one RUN are one place to fix. Filter before calling, so that a RUN
+ * with one clean and one flagged install is still found.
+ */
+function runFindings(
+  rule: DRule,
+  ctx: RuleContext,
+  flagged: { ins: Instruction }[],
+  msg: string,
+): Finding[] {
   const seen = new Set<Instruction>();
-  return xs.filter((x) => {
-    if (seen.has(x.ins)) return false;
-    seen.add(x.ins);
-    return true;
-  });
+  const out: Finding[] = [];
+  for (const { ins } of flagged) {
+    if (seen.has(ins)) continue;
+    seen.add(ins);
+    out.push(findingAt(rule, ctx, { line: ins.line, endLine: ins.endLine }, runMessage(ins, msg)));
+  }
+  return out;
 }
 
 function hasCacheMount(ins: Instruction, path: RegExp): boolean {
@@ -255,7 +258,9 @@ export const aptNoInstallRecommends: DRule = {
   description:
     'Recommended packages are pulled in silently, growing the image and its attack surface with software nobody asked for. Add `--no-install-recommends`.',
   check(doc, ctx) {
-    return oncePerInstruction(
+    return runFindings(
+      this,
+      ctx,
       installs(doc, /^apt(?:-get)?$/, /^install$/).filter(
         ({ w }) =>
           !w.some(
@@ -263,13 +268,7 @@ export const aptNoInstallRecommends: DRule = {
               x === '--no-install-recommends' || /APT::Install-Recommends=(?:false|0)/i.test(x),
           ),
       ),
-    ).map(({ ins }) =>
-      findingAt(
-        this,
-        ctx,
-        { line: ins.line, endLine: ins.endLine },
-        runMessage(ins, 'apt-get install without --no-install-recommends'),
-      ),
+      'apt-get install without --no-install-recommends',
     );
   },
 };
@@ -281,20 +280,17 @@ export const aptListsNotCleaned: DRule = {
   description:
     'apt-get update downloads package lists into /var/lib/apt/lists; left in the layer they bloat the image and go stale. End the same RUN with `rm -rf /var/lib/apt/lists/*`, or use a BuildKit cache mount for /var/lib/apt.',
   check(doc, ctx) {
-    return oncePerInstruction(installs(doc, /^apt(?:-get)?$/, /^install$/))
-      .filter(
+    // The test reads only the RUN (its script and mounts), so every install in it agrees.
+    return runFindings(
+      this,
+      ctx,
+      installs(doc, /^apt(?:-get)?$/, /^install$/).filter(
         ({ ins, script }) =>
           !/\/var\/lib\/apt\/lists/.test(script) &&
           !hasCacheMount(ins, /\/var\/(?:lib|cache)\/apt/),
-      )
-      .map(({ ins }) =>
-        findingAt(
-          this,
-          ctx,
-          { line: ins.line, endLine: ins.endLine },
-          runMessage(ins, 'apt-get install without removing /var/lib/apt/lists in the same RUN'),
-        ),
-      );
+      ),
+      'apt-get install without removing /var/lib/apt/lists in the same RUN',
+    );
   },
 };
 
@@ -306,20 +302,16 @@ export const apkNoCache: DRule = {
     'Without --no-cache, apk keeps its index in /var/cache/apk in the layer. Use `apk add --no-cache …` (or a BuildKit cache mount).',
   check(doc, ctx) {
     // Filter before keeping one per RUN: `apk add --no-cache a && apk add b` still has one to fix.
-    return oncePerInstruction(
+    return runFindings(
+      this,
+      ctx,
       installs(doc, /^apk$/, /^add$/).filter(
         ({ ins, w, script }) =>
           !w.includes('--no-cache') &&
           !/rm\s+-[rf]+\s+\/var\/cache\/apk/.test(script) &&
           !hasCacheMount(ins, /\/var\/cache\/apk/),
       ),
-    ).map(({ ins }) =>
-      findingAt(
-        this,
-        ctx,
-        { line: ins.line, endLine: ins.endLine },
-        runMessage(ins, 'apk add without --no-cache'),
-      ),
+      'apk add without --no-cache',
     );
   },
 };
@@ -336,7 +328,9 @@ export const pipNoCacheDir: DRule = {
       (i) => i.keyword === 'ENV' && /PIP_NO_CACHE_DIR/.test(i.args),
     );
     const envOff = (ins: Instruction) => env.some((e) => ins.onbuild || !e.onbuild);
-    return oncePerInstruction(
+    return runFindings(
+      this,
+      ctx,
       installs(doc, /^(?:pip[0-9.]*|python[0-9.]*)$/, /^install$/).filter(
         ({ ins, w }) =>
           !envOff(ins) &&
@@ -344,13 +338,7 @@ export const pipNoCacheDir: DRule = {
           !w.includes('--no-cache-dir') &&
           !hasCacheMount(ins, /\.cache\/pip/),
       ),
-    ).map(({ ins }) =>
-      findingAt(
-        this,
-        ctx,
-        { line: ins.line, endLine: ins.endLine },
-        runMessage(ins, 'pip install without --no-cache-dir'),
-      ),
+      'pip install without --no-cache-dir',
     );
   },
 };
