@@ -75,9 +75,8 @@ function tpm(tcti: string, cwd: string, ...args: string[]): string {
   return out;
 }
 
-/** An EK and an AK (ECDSA P-256) made persistent at 0x81010002; ak.pem is its public key. */
-function provisionAk(tcti: string, dir: string): void {
-  tpm(tcti, dir, 'tpm2_createek', '-c', 'ek.ctx', '-G', 'rsa', '-u', 'ek.pub');
+/** An AK (ECDSA P-256, SHA-256) under the EK in ek.ctx: its context in `ctx`, its public key as PEM in `pem`. */
+function createAk(tcti: string, dir: string, ctx: string, pem: string): void {
   tpm(
     tcti,
     dir,
@@ -85,7 +84,7 @@ function provisionAk(tcti: string, dir: string): void {
     '-C',
     'ek.ctx',
     '-c',
-    'ak.ctx',
+    ctx,
     '-G',
     'ecc',
     '-g',
@@ -93,10 +92,16 @@ function provisionAk(tcti: string, dir: string): void {
     '-s',
     'ecdsa',
     '-u',
-    'ak.pem',
+    pem,
     '-f',
     'pem',
   );
+}
+
+/** An EK and an AK (ECDSA P-256) made persistent at 0x81010002; ak.pem is its public key. */
+function provisionAk(tcti: string, dir: string): void {
+  tpm(tcti, dir, 'tpm2_createek', '-c', 'ek.ctx', '-G', 'rsa', '-u', 'ek.pub');
+  createAk(tcti, dir, 'ak.ctx', 'ak.pem');
   tpm(tcti, dir, 'tpm2_evictcontrol', '-C', 'o', '-c', 'ak.ctx', '0x81010002');
 }
 
@@ -203,25 +208,7 @@ test('swtpm: a real quote verifies; wrong nonce, changed PCR, flipped byte and a
   assert.equal(f.code, 1, show(f));
   assert.equal(jsonOf(f).checks.find((c: { name: string }) => c.name === 'signature').ok, false);
 
-  tpm(
-    tcti,
-    dir,
-    'tpm2_createak',
-    '-C',
-    'ek.ctx',
-    '-c',
-    'other.ctx',
-    '-G',
-    'ecc',
-    '-g',
-    'sha256',
-    '-s',
-    'ecdsa',
-    '-u',
-    'other.pem',
-    '-f',
-    'pem',
-  );
+  createAk(tcti, dir, 'other.ctx', 'other.pem');
   const foreign = await vouch([...base.slice(0, 7), '--ak', 'other.pem', '--json'], { cwd: dir });
   assert.equal(foreign.code, 1, show(foreign));
   assert.equal(
@@ -366,58 +353,30 @@ test('swtpm: vouch run --tee tpm binds a quote to the provenance; vouch verify +
       '',
     ].join('\n'),
   );
-  const allow = await vouch(
-    [
-      'verify',
-      'out.txt',
-      '--policy',
-      'policy.yaml',
-      '--no-store',
-      '--bundle',
-      'prov.sigstore.json',
-      '--bundle',
-      'tee-ok.sigstore.json',
-    ],
-    { cwd: dir, env },
-  );
+  // The provenance with one TEE verdict bundle, judged by policy.yaml.
+  const verifyWithTee = (teeBundle: string) =>
+    vouch(
+      [
+        'verify',
+        'out.txt',
+        '--policy',
+        'policy.yaml',
+        '--no-store',
+        '--bundle',
+        'prov.sigstore.json',
+        '--bundle',
+        teeBundle,
+      ],
+      { cwd: dir, env },
+    );
+  const allow = await verifyWithTee('tee-ok.sigstore.json');
   assert.equal(allow.code, 0, show(allow));
-  const deny = await vouch(
-    [
-      'verify',
-      'out.txt',
-      '--policy',
-      'policy.yaml',
-      '--no-store',
-      '--bundle',
-      'prov.sigstore.json',
-      '--bundle',
-      'tee-bad.sigstore.json',
-    ],
-    { cwd: dir, env },
-  );
+  const deny = await verifyWithTee('tee-bad.sigstore.json');
   assert.equal(deny.code, 1, show(deny));
   assert.match(deny.stdout, /built-in-tee/);
 
   // Another AK is not trusted.
-  tpm(
-    tcti,
-    dir,
-    'tpm2_createak',
-    '-C',
-    'ek.ctx',
-    '-c',
-    'other.ctx',
-    '-G',
-    'ecc',
-    '-g',
-    'sha256',
-    '-s',
-    'ecdsa',
-    '-u',
-    'other.pem',
-    '-f',
-    'pem',
-  );
+  createAk(tcti, dir, 'other.ctx', 'other.pem');
   const foreign = await vouch(['tee', 'verify', 'prov.sigstore.json', '--ak', 'other.pem'], {
     cwd: dir,
     env,
