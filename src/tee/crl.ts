@@ -19,15 +19,15 @@ import {
   type KeyObject,
   type X509Certificate,
 } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VouchError } from '../core/errors.ts';
+import { listCollateralDir } from './collateral-dir.ts';
 import type { TeeCheck } from './verifier.ts';
 import { decodeOid, describe, readTlv, type Tlv, tlvChildren } from './x509.ts';
 
 /** Intel's PCK CRLs list thousands of serials; AMD's few. */
 const MAX_CRL_BYTES = 4 * 1024 * 1024;
-const MAX_COLLATERAL_FILES = 256;
 
 export type CrlSignatureAlgorithm =
   | { kind: 'ecdsa'; hash: 'sha256' | 'sha384' | 'sha512' }
@@ -354,23 +354,7 @@ export function isCrlFileName(name: string): boolean {
  * @throws VouchError FILE_NOT_FOUND, FILE_READ; TEE_MALFORMED naming the file
  */
 export function readCrlDir(dir: string): Crl[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ';
-    throw new VouchError(code, `cannot read collateral directory (${(e as Error).message})`, {
-      file: dir,
-      cause: e,
-    });
-  }
-  if (names.length > MAX_COLLATERAL_FILES) {
-    throw new VouchError(
-      'TEE_MALFORMED',
-      `collateral directory holds ${names.length} entries (limit ${MAX_COLLATERAL_FILES})`,
-      { file: dir },
-    );
-  }
+  const names = listCollateralDir(dir);
   const out: Crl[] = [];
   for (const name of names) {
     if (!isCrlFileName(name)) continue;

@@ -10,13 +10,13 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { verify as cryptoVerify } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VouchError } from '../../core/errors.ts';
+import { listCollateralDir } from '../collateral-dir.ts';
 import { parseCertificatesLoose } from '../x509.ts';
 
 const MAX_FILE = 1024 * 1024;
-const MAX_FILES = 256;
 
 export interface SignedJson<T> {
   file: string;
@@ -170,23 +170,7 @@ function signedJson<T>(file: string, text: string, key: string): SignedJson<T> {
 
 /** Read every recognisable collateral file in `dir`. @throws VouchError FILE_NOT_FOUND, FILE_READ, TEE_MALFORMED */
 export function readCollateralDir(dir: string): Collateral {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ';
-    throw new VouchError(code, `cannot read collateral directory (${(e as Error).message})`, {
-      file: dir,
-      cause: e,
-    });
-  }
-  if (names.length > MAX_FILES) {
-    throw new VouchError(
-      'TEE_MALFORMED',
-      `collateral directory holds ${names.length} entries (limit ${MAX_FILES})`,
-      { file: dir },
-    );
-  }
+  const names = listCollateralDir(dir);
   const out: Collateral = { tcbInfos: [], qeIdentities: [], certificates: [] };
   for (const name of names) {
     const file = join(dir, name);
