@@ -129,7 +129,7 @@ runs:
   assert.deepEqual(scan(clean), []);
 });
 
-test('inputs.* is only a risk in an action: a workflow with the same step is not reported', () => {
+test('inputs.* is a risk in an action, not in a workflow_dispatch workflow (reusable workflows: github-actions.test.ts)', () => {
   const wf = `on: workflow_dispatch
 permissions: {}
 jobs:
@@ -141,6 +141,11 @@ jobs:
   assert.deepEqual(scan(wf, 'gha/script-injection', '.github/workflows/ci.yml'), []);
   const act = `runs:\n  using: composite\n  steps:\n    - run: echo "\${{ inputs.title }}"\n      shell: sh\n`;
   assert.deepEqual(scan(act, 'gha/script-injection'), ['gha/script-injection@4']);
+  // github.event.inputs.* is the calling run's dispatch inputs, not the action's `inputs`.
+  assert.deepEqual(
+    scan(act.replace('inputs.title', 'github.event.inputs.title'), 'gha/script-injection'),
+    [],
+  );
 });
 
 test('docker action: runs.image docker://…:tag is unpinned, a digest or a Dockerfile is not', () => {

@@ -217,3 +217,108 @@ jobs:
   );
   assert.match(fs[0]?.message ?? '', /^job win: /);
 });
+
+test('gha/script-injection: a reusable workflow’s text inputs in run: and github-script, at their column; typed inputs and env: are not', () => {
+  const t = `on:
+  workflow_call:
+    inputs:
+      title:
+        type: string
+      flag:
+        type: boolean
+      count:
+        type: number
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "\${{ inputs.title }}"
+      - run: echo \${{ inputs.flag }} \${{ inputs.count }} \${{ inputs.flag && inputs.Title }}
+      - env:
+          TITLE: \${{ inputs.title }}
+        run: echo "$TITLE"
+      - uses: actions/github-script@${SHA}
+        with:
+          script: |
+            core.info(\${{ toJSON(inputs) }} + "\${{ inputs['title'] }}")
+`;
+  const fs = scanText(set, t, F).filter((f) => f.ruleId === 'gha/script-injection');
+  assert.deepEqual(
+    fs.map((f) => [f.line, f.column, f.severity]),
+    [
+      [15, 20, 'high'],
+      [16, 58, 'high'],
+      [23, 23, 'high'],
+      [23, 48, 'high'],
+    ],
+  );
+  assert.equal(
+    fs[0]?.message,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+    "job build: ${{ inputs.title }} is expanded into the script (inputs.title is whatever the reusable workflow's caller passes)",
+  );
+  assert.match(fs[1]?.message ?? '', /\(inputs\.Title is whatever/);
+  assert.match(fs[2]?.message ?? '', /\(toJSON\(inputs\) is whatever/);
+});
+
+test('gha/script-injection: push + workflow_call flags inputs; push alone, dispatch inputs and github.event.inputs do not', () => {
+  const wf = (on: string) => `on:
+${on}
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "\${{ inputs.mode }} \${{ github.event.inputs.title }}"
+          echo "\${{ inputs.title }}"
+`;
+  const both = wf(`  push:
+    branches: [main]
+  workflow_call:
+    inputs:
+      title:
+        type: string
+        required: true`);
+  const fs = scanText(set, both, F).filter((f) => f.ruleId === 'gha/script-injection');
+  // inputs.mode is declared nowhere: it counts (fail closed); github.event.inputs.* does not.
+  assert.deepEqual(
+    fs.map((f) => [f.line, f.column, f.message]),
+    [
+      [
+        15,
+        17,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+        "job a: ${{ inputs.mode }} is expanded into the script (inputs.mode is whatever the reusable workflow's caller passes)",
+      ],
+      [
+        16,
+        17,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+        "job a: ${{ inputs.title }} is expanded into the script (inputs.title is whatever the reusable workflow's caller passes)",
+      ],
+    ],
+  );
+  assert.deepEqual(scan(wf('  - push\n  - workflow_call'), 'gha/script-injection'), [
+    'gha/script-injection@10',
+    'gha/script-injection@11',
+  ]);
+  // Declared only for workflow_dispatch: set by someone with write access, as without workflow_call.
+  const dispatch = `  workflow_dispatch:
+    inputs:
+      mode:
+        type: string
+      title:
+        type: string
+  workflow_call:
+    inputs:
+      title:
+        type: string`;
+  assert.deepEqual(scan(wf(dispatch), 'gha/script-injection'), ['gha/script-injection@19']);
+  assert.deepEqual(scan(wf('  push:\n    branches: [main]'), 'gha/script-injection'), []);
+  assert.deepEqual(
+    scan(wf(dispatch.replace(/ {2}workflow_call:[\s\S]*/, '').trimEnd()), 'gha/script-injection'),
+    [],
+  );
+});

@@ -38,6 +38,13 @@ export interface Workflow {
   root: YMap;
   /** Event names from `on:` (string, list or map form); empty for an action. */
   triggers: Set<string>;
+  /**
+   * A workflow's declared inputs per trigger, name → `type:` lower-cased
+   * (`''` when absent): `on.workflow_call.inputs` and
+   * `on.workflow_dispatch.inputs`. Empty for an action, whose `inputs:` are
+   * untyped strings.
+   */
+  inputs: { call: Map<string, string>; dispatch: Map<string, string> };
   /** A workflow's jobs; an action's composite `runs.steps` as one job (none for other actions). */
   jobs: Job[];
   /** An action's `runs.using`, lower-cased (`composite`, `docker`, `node20`…). */
@@ -110,7 +117,15 @@ export function parseAction(text: string, file: string): Workflow {
       field: 'line 1',
     });
   const runs = entry(root, 'runs');
-  const wf: Workflow = { kind: 'action', root, triggers: new Set(), jobs: [], text, stream };
+  const wf: Workflow = {
+    kind: 'action',
+    root,
+    triggers: new Set(),
+    inputs: { call: new Map(), dispatch: new Map() },
+    jobs: [],
+    text,
+    stream,
+  };
   if (runs?.value.kind !== 'map') return wf;
   const using = str(get(runs.value, 'using'))?.toLowerCase();
   if (using !== undefined) wf.using = using;
@@ -142,13 +157,25 @@ export function parseWorkflow(text: string, file: string): Workflow {
   if (on?.kind === 'scalar' && str(on)) triggers.add(str(on) as string);
   for (const n of items(on)) if (str(n)) triggers.add(str(n) as string);
   for (const e of entries(on)) triggers.add(e.key);
+  const inputs = {
+    call: declaredInputs(on, 'workflow_call'),
+    dispatch: declaredInputs(on, 'workflow_dispatch'),
+  };
   const jobs: Job[] = [];
   for (const j of entries(get(root, 'jobs'))) {
     if (j.value.kind !== 'map') continue;
     const steps = readSteps(get(j.value, 'steps'));
     jobs.push({ id: j.key, label: `job ${j.key}`, node: j.value, line: j.keyLine, steps });
   }
-  return { kind: 'workflow', root, triggers, jobs, text, stream };
+  return { kind: 'workflow', root, triggers, inputs, jobs, text, stream };
+}
+
+/** `on.<event>.inputs`: each name with its `type:` lower-cased, `''` when absent or not a mapping. */
+function declaredInputs(on: YNode | undefined, event: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries(get(on, event, 'inputs')))
+    out.set(e.key, str(get(e.value, 'type'))?.toLowerCase() ?? '');
+  return out;
 }
 
 /** `owner/repo` of a `uses:` value (lower-case), or undefined for local and docker. */

