@@ -481,9 +481,12 @@ class ByteQueue {
     return out;
   }
 
-  async skip(n: number): Promise<void> {
-    let left = n;
-    while (left > 0) {
+  /**
+   * The next piece of the stream, at most `max` (> 0) bytes, consumed: the rest
+   * of the first chunk, or its head.
+   */
+  async #piece(max: number): Promise<Buffer> {
+    for (;;) {
       if (this.#have === 0 && !(await this.#pull())) {
         throw new VouchError(
           'ARCHIVE_MALFORMED',
@@ -495,36 +498,24 @@ class ByteQueue {
       }
       const c = this.#chunks[0];
       if (!c) continue;
-      const k = Math.min(c.length, left);
-      if (k === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(k);
-      this.#have -= k;
-      this.position += k;
-      left -= k;
-    }
-  }
-
-  /** Yields `n` bytes as they arrive, then skips `pad` more. */
-  async *stream(n: number, pad: number): AsyncGenerator<Buffer> {
-    let left = n;
-    while (left > 0) {
-      if (this.#have === 0 && !(await this.#pull())) {
-        throw new VouchError(
-          'ARCHIVE_MALFORMED',
-          `truncated: stream ends at byte ${this.position}`,
-          {
-            file: this.#name,
-          },
-        );
-      }
-      const c = this.#chunks[0];
-      if (!c) continue;
-      const k = Math.min(c.length, left);
+      const k = Math.min(c.length, max);
       const out = k === c.length ? (this.#chunks.shift() as Buffer) : c.subarray(0, k);
       if (k < c.length) this.#chunks[0] = c.subarray(k);
       this.#have -= k;
       this.position += k;
-      left -= k;
+      return out;
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    for (let left = n; left > 0; ) left -= (await this.#piece(left)).length;
+  }
+
+  /** Yields `n` bytes as they arrive, then skips `pad` more. */
+  async *stream(n: number, pad: number): AsyncGenerator<Buffer> {
+    for (let left = n; left > 0; ) {
+      const out = await this.#piece(left);
+      left -= out.length;
       yield out;
     }
     await this.skip(pad);
