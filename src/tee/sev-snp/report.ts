@@ -2,8 +2,15 @@
  * AMD SEV-SNP ATTESTATION_REPORT parser (SEV Secure Nested Paging Firmware
  * ABI Specification, AMD 56860, table "ATTESTATION_REPORT Structure").
  * Report versions 2 (firmware 1.51), 3 and 4 (CPUID family/model/stepping at
- * 0x188) and 5 (launch/current mitigation vectors at 0x1F8) share one
- * 0x4A0-byte layout; any other version is an error, never a guess.
+ * 0x188–0x18A; 4 has version 3's layout) and 5 (LAUNCH_MIT_VECTOR at 0x1F8,
+ * CURRENT_MIT_VECTOR at 0x200) share one 0x4A0-byte layout; any other
+ * version is an error, never a guess. (Reserved bytes a version does not
+ * define must be zero: a v2 report with a CPUID, or a v3 report with a
+ * mitigation vector, does not parse.)
+ *
+ * The three TCB_VERSION fields and CHIP_ID are product-dependent (Turin moved
+ * the TCB fields and added FMC; its CHIP_ID is 8 bytes); they are kept raw
+ * here and decoded with the product (decodeTcb, chipIdShape).
  *
  * Every read is bounds-checked against the fixed size first; reserved
  * (must-be-zero) ranges are checked as the reference implementations do.
@@ -234,15 +241,25 @@ export function parseSnpReport(buf: Buffer, file?: string): SnpReport {
 
 export type SnpProduct = 'Milan' | 'Genoa' | 'Turin';
 
-/** Product from the report's CPUID (version ≥ 3); undefined for an unknown family/model. */
+/**
+ * Product from the report's CPUID_FAM_ID / CPUID_MOD_ID (version ≥ 3): the
+ * combined (base + extended) family and model. Family 19h: models 00h–0Fh
+ * Milan, 10h–1Fh and A0h–AFh Genoa (Genoa, Bergamo, Siena: one ARK-Genoa).
+ * Family 1Ah: models 00h–1Fh Turin (Turin, Turin dense). Anything else
+ * (Venice, client parts, a zeroed CPUID) is undefined: an unknown product is
+ * never guessed.
+ */
 export function productFromCpuid(cpuid: { family: number; model: number }): SnpProduct | undefined {
-  if (cpuid.family === 0x19 && cpuid.model < 0x10) return 'Milan';
-  if (cpuid.family === 0x19 && cpuid.model >= 0x10 && cpuid.model < 0x20) return 'Genoa';
-  if (cpuid.family === 0x1a && cpuid.model < 0x20) return 'Turin';
+  const { family, model } = cpuid;
+  if (family === 0x19 && model <= 0x0f) return 'Milan';
+  if (family === 0x19 && ((model >= 0x10 && model <= 0x1f) || (model >= 0xa0 && model <= 0xaf)))
+    return 'Genoa';
+  if (family === 0x1a && model <= 0x1f) return 'Turin';
   return undefined;
 }
 
 export interface TcbParts {
+  /** Turin only: FMC (first mutable code) SVN. */
   fmc?: number;
   bootloader: number;
   tee: number;
@@ -250,11 +267,77 @@ export interface TcbParts {
   microcode: number;
 }
 
-/** Decode a 64-bit TCB_VERSION; Turin moved the fields and added FMC. */
+/**
+ * Decode a 64-bit TCB_VERSION (little-endian bytes 0..7).
+ * Milan, Genoa: BOOT_LOADER 0, TEE 1, reserved 2–5, SNP 6, MICROCODE 7.
+ * Turin: FMC 0, BOOT_LOADER 1, TEE 2, SNP 3, reserved 4–6, MICROCODE 7.
+ */
 export function decodeTcb(tcb: bigint, product: SnpProduct): TcbParts {
   const byte = (i: number) => Number((tcb >> BigInt(8 * i)) & 0xffn);
   if (product === 'Turin') {
     return { fmc: byte(0), bootloader: byte(1), tee: byte(2), snp: byte(3), microcode: byte(7) };
   }
   return { bootloader: byte(0), tee: byte(1), snp: byte(6), microcode: byte(7) };
+}
+
+/** Byte positions of a TCB_VERSION that are reserved for the product (must be zero). */
+export function tcbReservedBytes(product: SnpProduct): readonly number[] {
+  return product === 'Turin' ? [4, 5, 6] : [2, 3, 4, 5];
+}
+
+/** The reserved TCB_VERSION bytes that are not zero, as "byte N = 0xXX" strings. */
+export function tcbReservedNonZero(tcb: bigint, product: SnpProduct): string[] {
+  const out: string[] = [];
+  for (const i of tcbReservedBytes(product)) {
+    const b = Number((tcb >> BigInt(8 * i)) & 0xffn);
+    if (b !== 0) out.push(`byte ${i} = 0x${b.toString(16).padStart(2, '0')}`);
+  }
+  return out;
+}
+
+/**
+ * CHIP_ID length rules. The field is 64 bytes. Milan and Genoa fill all 64
+ * bytes (and the VCEK hwID extension is those 64 bytes); Turin's chip ID is 8
+ * bytes, the other 56 are zero (and the Turin VCEK hwID is 8 bytes). With
+ * MASK_CHIP_KEY set, all 64 bytes are zero.
+ */
+export const CHIP_ID_LENGTH: Readonly<Record<SnpProduct, number>> = {
+  Milan: 64,
+  Genoa: 64,
+  Turin: 8,
+};
+
+export type ChipIdShape = 'zero' | 'turin' | 'full';
+
+/** 'zero' (masked), 'turin' (8 bytes then 56 zero bytes) or 'full'. */
+export function chipIdShape(chipId: Buffer): ChipIdShape {
+  if (chipId.every((b) => b === 0)) return 'zero';
+  if (chipId.subarray(8).every((b) => b === 0)) return 'turin';
+  return 'full';
+}
+
+export interface PlatformInfo {
+  raw: bigint;
+  smtEnabled: boolean;
+  tsmeEnabled: boolean;
+  eccEnabled: boolean;
+  raplDisabled: boolean;
+  ciphertextHidingEnabled: boolean;
+  aliasCheckComplete: boolean;
+  tioEnabled: boolean;
+}
+
+/** PLATFORM_INFO (offset 0x40) bits 0–5 and 7. */
+export function decodePlatformInfo(raw: bigint): PlatformInfo {
+  const bit = (n: bigint) => (raw & (1n << n)) !== 0n;
+  return {
+    raw,
+    smtEnabled: bit(0n),
+    tsmeEnabled: bit(1n),
+    eccEnabled: bit(2n),
+    raplDisabled: bit(3n),
+    ciphertextHidingEnabled: bit(4n),
+    aliasCheckComplete: bit(5n),
+    tioEnabled: bit(7n),
+  };
 }
