@@ -40,6 +40,25 @@ export class Counter implements Metric {
   }
 }
 
+/**
+ * A counter read at scrape time from a total kept elsewhere (Prometheus'
+ * "CounterFunc"): for components outside the server that count on their own,
+ * such as the verification cache. `read` must never decrease.
+ */
+export class CounterFunc implements Metric {
+  readonly name: string;
+  readonly help: string;
+  readonly #read: () => number;
+  constructor(name: string, help: string, read: () => number) {
+    this.name = name;
+    this.help = help;
+    this.#read = read;
+  }
+  render(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n${this.name} ${this.#read()}`;
+  }
+}
+
 export class Gauge implements Metric {
   readonly name: string;
   readonly help: string;

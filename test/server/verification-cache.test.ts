@@ -5,9 +5,22 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { VerificationCache } from '../../src/policy/index.ts';
 import { AdmissionGate, StoreEvidenceSource } from '../../src/server/index.ts';
 import { DirectoryStore } from '../../src/store/index.ts';
-import { hexOf, makePolicy, provenanceBundle, review, tempDir, workload } from './helpers.ts';
+import {
+  admit,
+  hexOf,
+  https,
+  makePolicy,
+  makeTls,
+  provenanceBundle,
+  type RunningWebhook,
+  review,
+  startWebhook,
+  tempDir,
+  workload,
+} from './helpers.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 
@@ -51,5 +64,91 @@ describe('admission gate: verification cache', () => {
       [fetches(), gate.verificationCache.stats.hits, gate.verificationCache.stats.misses],
       [3, 2, 1],
     );
+  });
+});
+
+/** The unlabelled samples of a /metrics body, name → value, and each name's `# TYPE`. */
+async function scrape(
+  hook: RunningWebhook,
+): Promise<{ values: Map<string, number>; types: Map<string, string>; help: Set<string> }> {
+  const r = await https(hook, 'GET', '/metrics');
+  assert.equal(r.status, 200);
+  const values = new Map<string, number>();
+  const types = new Map<string, string>();
+  const help = new Set<string>();
+  for (const line of r.text.split('\n')) {
+    const t = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (t) types.set(t[1] as string, t[2] as string);
+    const h = /^# HELP (\S+) \S/.exec(line);
+    if (h) help.add(h[1] as string);
+    const v = /^([a-z_]+) (\S+)$/.exec(line);
+    if (v) values.set(v[1] as string, Number(v[2]));
+  }
+  return { values, types, help };
+}
+
+const VC = 'vouch_verification_cache';
+
+describe('admission server: verification cache on /metrics', () => {
+  test('hits, misses and evictions are counters, entries and bytes gauges, as the cache counts them', async (t) => {
+    const dir = await tempDir(t);
+    const store = join(dir, 'store');
+    const a = hexOf('metrics image a');
+    const b = hexOf('metrics image b');
+    await new DirectoryStore(store).put(await provenanceBundle(a));
+    await new DirectoryStore(store).put(await provenanceBundle(b));
+    // One entry at most: verifying b after a evicts a.
+    const verificationCache = new VerificationCache({ maxEntries: 1 });
+    const hook = await startWebhook(t, await makeTls(dir), {
+      policy: await makePolicy(),
+      source: new StoreEvidenceSource(store),
+      verificationCache,
+      // No verdict caching: every review evaluates the policy, so every review verifies.
+      cacheTtlMs: 0,
+      denyCacheTtlMs: 0,
+    });
+    const pod = (hex: string) =>
+      review(workload('Pod', { containers: [`r.example/app@sha256:${hex}`] }));
+    const allowed = async (hex: string) =>
+      // biome-ignore lint/suspicious/noExplicitAny: AdmissionReview JSON
+      assert.equal(((await admit(hook, pod(hex))).json as any).response.allowed, true);
+    const series = async () => {
+      const { values } = await scrape(hook);
+      return ['hits_total', 'misses_total', 'evictions_total', 'entries', 'bytes'].map((n) =>
+        values.get(`${VC}_${n}`),
+      );
+    };
+
+    const first = await scrape(hook);
+    for (const n of ['hits_total', 'misses_total', 'evictions_total'])
+      assert.equal(first.types.get(`${VC}_${n}`), 'counter', n);
+    for (const n of ['entries', 'bytes']) assert.equal(first.types.get(`${VC}_${n}`), 'gauge', n);
+    for (const n of first.types.keys()) assert.ok(first.help.has(n), `# HELP ${n}`);
+    assert.deepEqual(await series(), [0, 0, 0, 0, 0]);
+
+    await allowed(a);
+    const bytesA = verificationCache.stats.bytes;
+    assert.ok(bytesA > 1000, `one bundle's bytes, got ${bytesA}`);
+    assert.deepEqual(await series(), [0, 1, 0, 1, bytesA]);
+
+    await allowed(a);
+    assert.deepEqual(await series(), [1, 1, 0, 1, bytesA]);
+
+    await allowed(b);
+    const bytesB = verificationCache.stats.bytes;
+    assert.ok(bytesB > 1000, `one bundle's bytes, got ${bytesB}`);
+    assert.deepEqual(await series(), [1, 2, 1, 1, bytesB]);
+
+    // a was evicted: verified again (a miss), evicting b.
+    await allowed(a);
+    assert.deepEqual(await series(), [1, 3, 2, 1, bytesA]);
+    assert.deepEqual(verificationCache.stats, {
+      hits: 1,
+      misses: 3,
+      uncacheable: 0,
+      evictions: 2,
+      entries: 1,
+      bytes: bytesA,
+    });
   });
 });

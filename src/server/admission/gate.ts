@@ -131,6 +131,7 @@ export class AdmissionGate {
     this.metrics = new AdmissionMetrics(
       () => this.limiter.inUse,
       () => this.cache.size,
+      () => this.verificationCache.stats,
     );
     this.trustVersion = trustVersion(options.policy);
     this.#selected = imageMatcher(options.images ?? []);

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, MetricsRegistry } from '../metrics.ts';
+import type { VerificationCacheStats } from '../../policy/index.ts';
+import { Counter, CounterFunc, Gauge, Histogram, MetricsRegistry } from '../metrics.ts';
 
 /** The webhook's series. Names are a contract for dashboards and alerts (docs/admission.md). */
 export class AdmissionMetrics {
@@ -32,12 +33,55 @@ export class AdmissionMetrics {
     ),
   );
 
-  constructor(inFlight: () => number, cacheSize: () => number) {
+  /**
+   * `verification` reads the verification cache's counts (signature checks
+   * remembered across evaluations), each scrape.
+   */
+  constructor(
+    inFlight: () => number,
+    cacheSize: () => number,
+    verification: () => VerificationCacheStats,
+  ) {
     this.registry.add(
       new Gauge('vouch_admission_in_flight', 'Admission requests being decided now.', inFlight),
     );
     this.registry.add(
       new Gauge('vouch_admission_cache_entries', 'Verdicts held in the cache.', cacheSize),
+    );
+    this.registry.add(
+      new CounterFunc(
+        'vouch_verification_cache_hits_total',
+        'Bundle verifications answered from the verification cache.',
+        () => verification().hits,
+      ),
+    );
+    this.registry.add(
+      new CounterFunc(
+        'vouch_verification_cache_misses_total',
+        'Bundle verifications run because no cache entry matched.',
+        () => verification().misses,
+      ),
+    );
+    this.registry.add(
+      new CounterFunc(
+        'vouch_verification_cache_evictions_total',
+        'Verification cache entries dropped to stay within its entry and byte limits.',
+        () => verification().evictions,
+      ),
+    );
+    this.registry.add(
+      new Gauge(
+        'vouch_verification_cache_entries',
+        'Passed bundle verifications held in the verification cache.',
+        () => verification().entries,
+      ),
+    );
+    this.registry.add(
+      new Gauge(
+        'vouch_verification_cache_bytes',
+        'Bytes the verification cache holds, counted as the bundle bytes each entry was verified from.',
+        () => verification().bytes,
+      ),
     );
   }
 }
