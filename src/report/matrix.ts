@@ -11,6 +11,7 @@ import {
   type MissingCell,
   REPORT_VERSION,
   type TaskResult,
+  type TaskStatus,
   type TimeSource,
 } from './model.ts';
 
@@ -30,6 +31,22 @@ export interface BuildReportOptions {
   statements?: ReadonlyMap<string, Statement>;
   trust: { source: string; digest: string };
   subjectName?: string;
+}
+
+/** The report's verdict over its tasks: ok when none is not satisfied, and how many are in each status. */
+export function tally(
+  tasks: readonly { status: TaskStatus }[],
+): Pick<ComplianceReport, 'ok' | 'summary'> {
+  const count = (s: TaskStatus) => tasks.filter((t) => t.status === s).length;
+  return {
+    ok: count('not-satisfied') === 0,
+    summary: {
+      satisfied: count('satisfied'),
+      notSatisfied: count('not-satisfied'),
+      notApplicable: count('not-applicable'),
+      total: tasks.length,
+    },
+  };
 }
 
 /**
@@ -108,7 +125,6 @@ export function buildReport(o: BuildReportOptions): ComplianceReport {
       missing,
     };
   });
-  const count = (s: TaskResult['status']) => tasks.filter((t) => t.status === s).length;
   const dropped: DroppedEvidence[] = verdict.evidence
     .filter((e) => !e.accepted)
     .map((e) => ({ source: e.source, bundleDigest: e.digest, reasons: [...e.reasons] }));
@@ -126,13 +142,7 @@ export function buildReport(o: BuildReportOptions): ComplianceReport {
     subject: { digest: verdict.subject, ...(o.subjectName ? { name: o.subjectName } : {}) },
     artifactKind: o.artifactKind,
     evaluatedAt: verdict.evaluatedAt,
-    ok: count('not-satisfied') === 0,
-    summary: {
-      satisfied: count('satisfied'),
-      notSatisfied: count('not-satisfied'),
-      notApplicable: count('not-applicable'),
-      total: tasks.length,
-    },
+    ...tally(tasks),
     tasks,
     dropped,
   };

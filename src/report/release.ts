@@ -1,3 +1,4 @@
+import { tally } from './matrix.ts';
 import {
   type ComplianceReport,
   RELEASE_REPORT_VERSION,
@@ -68,7 +69,6 @@ export function buildReleaseReport(o: BuildReleaseReportOptions): ReleaseComplia
       ].join('; ');
     return result;
   });
-  const count = (s: TaskStatus) => tasks.filter((t) => t.status === s).length;
   return {
     reportVersion: RELEASE_REPORT_VERSION,
     release: { ...(o.release ?? {}) },
@@ -80,13 +80,7 @@ export function buildReleaseReport(o: BuildReleaseReportOptions): ReleaseComplia
       signers: [...new Set(o.artifacts.flatMap((a) => a.trust.signers))].sort(),
     },
     evaluatedAt: first.evaluatedAt,
-    ok: count('not-satisfied') === 0,
-    summary: {
-      satisfied: count('satisfied'),
-      notSatisfied: count('not-satisfied'),
-      notApplicable: count('not-applicable'),
-      total: tasks.length,
-    },
+    ...tally(tasks),
     tasks,
     artifacts: [...o.artifacts],
   };
