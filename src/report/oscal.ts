@@ -4,6 +4,7 @@ import type {
   EvidenceCell,
   ReleaseComplianceReport,
   TaskResult,
+  TaskStatus,
 } from './model.ts';
 import { memberLabel } from './release.ts';
 import type { ReportRenderer } from './renderer.ts';
@@ -106,21 +107,10 @@ export function oscalAssessmentResults(r: ComplianceReport): unknown {
       ...[...new Set(t.evidence.map((ev) => ev.bundleDigest))].map((d) => id(`observation:${d}`)),
       ...t.missing.map((m) => id(missingObservation(t, m.rule))),
     ];
-    const target: Record<string, unknown> = {
-      type: 'objective-id',
-      'target-id': t.id,
-      description: t.text,
-      status:
-        t.status === 'not-applicable'
-          ? {
-              state: 'satisfied',
-              reason: 'other',
-              remarks: `Not applicable to ${r.artifactKind} artifacts: ${t.notApplicableReason}`,
-            }
-          : { state: t.status, reason: t.status === 'satisfied' ? 'pass' : 'fail' },
-    };
-    if (t.status === 'not-applicable')
-      target['implementation-status'] = { state: 'not-applicable' };
+    const target = objectiveTarget(
+      t,
+      `Not applicable to ${r.artifactKind} artifacts: ${t.notApplicableReason}`,
+    );
     return {
       uuid: id(`finding:${t.id}`),
       title: `${t.id}: ${t.status}`,
@@ -169,6 +159,36 @@ export function oscalAssessmentResults(r: ComplianceReport): unknown {
       'back-matter': { resources },
     },
   };
+}
+
+/**
+ * A finding's target: the task as an OSCAL objective with its status. OSCAL has
+ * no "not applicable" objective state, so such a task is satisfied for reason
+ * `other` with why in the remarks, and its implementation-status says
+ * not-applicable. `notSatisfiedRemarks` explain a not-satisfied task, where given.
+ */
+function objectiveTarget(
+  t: { id: string; text: string; status: TaskStatus },
+  notApplicableRemarks: string,
+  notSatisfiedRemarks?: string,
+): Record<string, unknown> {
+  const target: Record<string, unknown> = {
+    type: 'objective-id',
+    'target-id': t.id,
+    description: t.text,
+    status:
+      t.status === 'not-applicable'
+        ? { state: 'satisfied', reason: 'other', remarks: notApplicableRemarks }
+        : t.status === 'satisfied'
+          ? { state: 'satisfied', reason: 'pass' }
+          : {
+              state: 'not-satisfied',
+              reason: 'fail',
+              ...(notSatisfiedRemarks !== undefined ? { remarks: notSatisfiedRemarks } : {}),
+            },
+  };
+  if (t.status === 'not-applicable') target['implementation-status'] = { state: 'not-applicable' };
+  return target;
 }
 
 /** The profile as the back-matter resource `import-ap` points at. */
@@ -277,29 +297,11 @@ export function oscalReleaseAssessmentResults(r: ReleaseComplianceReport): unkno
     }
 
   const findings = r.tasks.map((t) => {
-    const target: Record<string, unknown> = {
-      type: 'objective-id',
-      'target-id': t.id,
-      description: t.text,
-      status:
-        t.status === 'not-applicable'
-          ? {
-              state: 'satisfied',
-              reason: 'other',
-              remarks: `Not applicable to any artifact of the release: ${t.notApplicableReason}`,
-            }
-          : t.status === 'satisfied'
-            ? { state: 'satisfied', reason: 'pass' }
-            : {
-                state: 'not-satisfied',
-                reason: 'fail',
-                remarks: t.lacking
-                  .map((l) => `${memberLabel(l)} lacks ${l.rules.join(', ')}`)
-                  .join('; '),
-              },
-    };
-    if (t.status === 'not-applicable')
-      target['implementation-status'] = { state: 'not-applicable' };
+    const target = objectiveTarget(
+      t,
+      `Not applicable to any artifact of the release: ${t.notApplicableReason}`,
+      t.lacking.map((l) => `${memberLabel(l)} lacks ${l.rules.join(', ')}`).join('; '),
+    );
     return {
       uuid: id(`finding:${t.id}`),
       title: `${t.id}: ${t.status}`,
