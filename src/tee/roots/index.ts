@@ -75,6 +75,22 @@ export function amdRoots(product: AmdProduct, key: AmdSigningKey): AmdRoots {
       field: 'roots',
     });
   }
+  // The file must hold what its name says: the ASK (VCEK) or ASVK (VLEK) and
+  // the ARK of this product, so a VCEK can never be chained through an ASVK.
+  const want = [key === 'vcek' ? `SEV-${product}` : `SEV-VLEK-${product}`, `ARK-${product}`];
+  const got = [intermediate, ark].map((c) =>
+    c.subject
+      .split('\n')
+      .find((l) => l.startsWith('CN='))
+      ?.slice(3),
+  );
+  if (got[0] !== want[0] || got[1] !== want[1]) {
+    throw new VouchError(
+      'TEE_MALFORMED',
+      `${name} holds ${got.join(', ')}; expected ${want.join(', ')}`,
+      { field: 'roots' },
+    );
+  }
   return { product, key, intermediate, ark };
 }
 
