@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errorMessage, VouchError } from '../core/errors.ts';
+import { VouchError } from '../core/errors.ts';
+import { statPath } from '../core/stat.ts';
 import { makeStatement, type Statement, type Subject } from '../core/statement.ts';
 import type { Sbom } from './model.ts';
 import { READERS } from './readers/index.ts';
@@ -24,15 +25,7 @@ export type SbomTarget =
  */
 export async function detectTarget(path: string): Promise<SbomTarget> {
   const abs = resolve(path);
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
-    }
-    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
-  }
+  const st = await statPath(abs, path);
   if (st.isDirectory()) {
     return (await isImageDirectory(abs))
       ? { kind: 'image', path: abs }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, realpath } from 'node:fs/promises';
 import {
   basename,
   dirname,
@@ -12,6 +12,7 @@ import {
   sep,
 } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
+import { statPath } from '../core/stat.ts';
 import { cmp, FAILED_PREFIX, mergeResults, sbomCreated, vouchTool } from './merge.ts';
 import type { ReaderResult, Sbom } from './model.ts';
 import type { Reader, SourceFile } from './reader.ts';
@@ -87,7 +88,8 @@ export function isOffered(path: string): boolean {
  */
 export async function scanDirectory(root: string, options: ScanOptions = {}): Promise<Sbom> {
   const abs = resolve(root);
-  const st = await statOrThrow(abs);
+  // The root the user named may be a symlink; links below it are not followed.
+  const st = await statPath(abs);
   if (!st.isDirectory()) throw new VouchError('FILE_READ', 'not a directory', { file: root });
   const readers = options.readers ?? READERS;
   const paths = await walk(abs, options.ignore ?? []);
@@ -104,7 +106,7 @@ export async function scanDirectory(root: string, options: ScanOptions = {}): Pr
  */
 export async function scanFile(path: string, options: ScanOptions = {}): Promise<Sbom> {
   const abs = resolve(path);
-  const st = await statOrThrow(abs);
+  const st = await statPath(abs);
   if (!st.isFile()) throw new VouchError('FILE_READ', 'not a regular file', { file: path });
   const readers = options.readers ?? READERS;
   const name = basename(abs);
@@ -376,20 +378,5 @@ async function readRegular(
     throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: rel, cause: e });
   } finally {
     await fh?.close();
-  }
-}
-
-async function statOrThrow(path: string) {
-  try {
-    // The root the user named may be a symlink; links below it are not followed.
-    return await stat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
-    }
-    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, {
-      file: path,
-      cause: e,
-    });
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
+import { statPath } from '../../core/stat.ts';
 import { READERS } from '../../sbom/index.ts';
 import type { VulnDatabase } from '../../vuln/index.ts';
 import {
@@ -266,15 +267,7 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function scanPath(path: string, options: ScanOptions = {}): Promise<ScanResult> {
   const abs = resolve(path);
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
-    }
-    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
-  }
+  const st = await statPath(abs, path);
   const isDir = st.isDirectory();
   if (!isDir && !st.isFile())
     throw new VouchError('FILE_READ', 'not a regular file or directory', { file: path });
