@@ -5,17 +5,22 @@ import { errorMessage, VouchError } from '../../core/errors.ts';
 import { ResultBuilder } from '../builder.ts';
 import type { ReaderResult } from '../model.ts';
 import type { Reader, SourceFile } from '../reader.ts';
+import { bdbKeyUint32, readBdbHash } from './rpm-bdb.ts';
 import { RpmHeader, TAG } from './rpm-header.ts';
+import { readNdb } from './rpm-ndb.ts';
 
 /**
- * The rpm database. rpm ≥ 4.16 (Fedora 33+, RHEL/Rocky/Alma 9, Amazon Linux
- * 2023, openSUSE) keeps it as SQLite: table `Packages(hnum, blob)`, one RPM
- * header per row, at `var/lib/rpm/rpmdb.sqlite` or (Fedora 36+, where
- * `var/lib/rpm` is a symlink) `usr/lib/sysimage/rpm/rpmdb.sqlite`.
+ * The rpm database, in each of the three forms rpm has kept it:
  *
- * The older Berkeley DB `Packages` (RHEL 8, CentOS 7, Amazon Linux 2) and
- * SUSE's `Packages.db` (ndb) are recognised and refused with
- * LOCKFILE_UNSUPPORTED, so such an image never yields a silently empty SBOM.
+ * - SQLite, `rpmdb.sqlite` (rpm ≥ 4.16: Fedora 33+, RHEL/Rocky/Alma 9,
+ *   Amazon Linux 2023, openSUSE Tumbleweed): table `Packages(hnum, blob)`;
+ * - Berkeley DB hash, `Packages` (CentOS/RHEL 7 and 8, Amazon Linux 2, older
+ *   SUSE): key the header number, value the header (rpm-bdb.ts);
+ * - ndb, `Packages.db` (SLES 15 SP3+, openSUSE Leap 15.3+) (rpm-ndb.ts).
+ *
+ * All three hold one RPM header per package; the same code maps headers to
+ * components. The database lives in `var/lib/rpm/` or (Fedora 36+, SUSE,
+ * where `var/lib/rpm` is a symlink) `usr/lib/sysimage/rpm/`.
  */
 export const rpmReader: Reader = {
   name: 'rpm',
@@ -23,27 +28,64 @@ export const rpmReader: Reader = {
     return DB_RE.test(path);
   },
   async read(file) {
-    const m = DB_RE.exec(file.path);
-    if (m?.[2] !== 'rpmdb.sqlite') {
-      throw new VouchError(
-        'LOCKFILE_UNSUPPORTED',
-        `rpm database format ${m?.[2] === 'Packages' ? 'Berkeley DB' : 'ndb'} is not supported (only the SQLite rpmdb, rpm >= 4.16)`,
-        { file: file.path },
-      );
+    const kind = DB_RE.exec(file.path)?.[2];
+    switch (kind) {
+      case 'rpmdb.sqlite':
+        return headersToResult(file, 'rpmdb sqlite', await sqliteBlobs(file));
+      case 'Packages':
+        return headersToResult(file, 'rpmdb bdb', bdbBlobs(await file.bytes(), file.path));
+      case 'Packages.db':
+        return headersToResult(file, 'rpmdb ndb', ndbBlobs(await file.bytes(), file.path));
+      default:
+        throw new VouchError('LOCKFILE_UNSUPPORTED', 'not an rpm database name', {
+          file: file.path,
+        });
     }
-    return readSqliteRpmdb(file);
   },
 };
 
 const DB_RE =
   /(^|\/)(?:var\/lib\/rpm|usr\/lib\/sysimage\/rpm)\/(rpmdb\.sqlite|Packages|Packages\.db)$/;
 
-async function readSqliteRpmdb(file: SourceFile): Promise<ReaderResult> {
-  const blobs = await withDatabaseCopy(file, (db) => {
+/** One stored header and the number the database knows it by (hnum, key or pkgidx). */
+interface StoredHeader {
+  hnum: number;
+  blob: Uint8Array;
+}
+
+async function sqliteBlobs(file: SourceFile): Promise<StoredHeader[]> {
+  return withDatabaseCopy(file, (db) => {
     const rows = db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').all();
     return rows.map((r) => ({ hnum: Number(r.hnum), blob: r.blob as Uint8Array }));
   });
-  const b = new ResultBuilder(file.path, 'rpm', 'rpmdb sqlite');
+}
+
+function bdbBlobs(buf: Buffer, path: string): StoredHeader[] {
+  const out: StoredHeader[] = [];
+  for (const { key, value } of readBdbHash(buf, path)) {
+    const hnum = bdbKeyUint32(buf, key);
+    if (hnum === undefined) {
+      throw new VouchError(
+        'LOCKFILE_MALFORMED',
+        `Berkeley DB key of ${key.length} bytes (${key.subarray(0, 16).toString('hex')}) is not an rpm header number`,
+        { file: path },
+      );
+    }
+    // Key 0 is rpm's counter of the next header number, not a package.
+    if (hnum === 0) continue;
+    out.push({ hnum, blob: value });
+  }
+  return out.sort((a, b) => a.hnum - b.hnum);
+}
+
+function ndbBlobs(buf: Buffer, path: string): StoredHeader[] {
+  return readNdb(buf, path)
+    .map(({ pkgidx, blob }) => ({ hnum: pkgidx, blob }))
+    .sort((a, b) => a.hnum - b.hnum);
+}
+
+function headersToResult(file: SourceFile, format: string, blobs: StoredHeader[]): ReaderResult {
+  const b = new ResultBuilder(file.path, 'rpm', format);
   const distro = file.context?.distro;
   interface Pkg {
     ref: string;
