@@ -64,7 +64,6 @@ interface Meta {
 export function readBdbHash(buf: Buffer, file: string): BdbRecord[] {
   const meta = readMeta(buf, file);
   const { le, pageSize } = meta;
-  const pages = meta.lastPgno + 1;
   const u32 = (at: number): number => (le ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
   const u16 = (at: number): number => (le ? buf.readUInt16LE(at) : buf.readUInt16BE(at));
   const fail = (pgno: number, msg: string): never => {
@@ -85,6 +84,7 @@ export function readBdbHash(buf: Buffer, file: string): BdbRecord[] {
     return start;
   };
 
+  const overflowOwner = new Map<number, number>();
   const overflow = (from: number, item: number): Buffer => {
     const first = u32(item + 4);
     const total = u32(item + 8);
@@ -96,8 +96,16 @@ export function readBdbHash(buf: Buffer, file: string): BdbRecord[] {
     const seen = new Set<number>();
     for (let pgno = first, prev = from; pgno !== 0; ) {
       if (seen.has(pgno)) fail(pgno, `overflow chain from page ${from} loops back to page ${pgno}`);
-      if (seen.size >= pages) fail(from, `overflow chain is longer than the file's ${pages} pages`);
+      // An overflow page belongs to one value: sharing would let a small file
+      // make the work grow with values × chain length.
+      if (overflowOwner.has(pgno)) {
+        fail(
+          pgno,
+          `overflow page already holds another value (first reached from page ${overflowOwner.get(pgno)})`,
+        );
+      }
       seen.add(pgno);
+      overflowOwner.set(pgno, from);
       const start = page(pgno, prev, [P_OVERFLOW]);
       const len = u16(start + 22);
       if (len > pageSize - PAGE_HEADER) fail(pgno, `overflow length ${len} exceeds the page`);

@@ -59,7 +59,7 @@ export function readNdb(buf: Buffer, file: string): NdbBlob[] {
   }
   const fileBlks = Math.floor(buf.length / BLK);
   const firstBlob = slotPages * (PAGE / BLK);
-  const out: NdbBlob[] = [];
+  const used: Used[] = [];
   const seen = new Set<number>();
   for (let at = HEADER; at < slotPages * PAGE; at += SLOT) {
     const slot = at / SLOT;
@@ -79,12 +79,30 @@ export function readNdb(buf: Buffer, file: string): NdbBlob[] {
     }
     if (seen.has(pkgidx)) fail(`${where}: package index ${pkgidx} has two slots`);
     seen.add(pkgidx);
-    out.push({
-      pkgidx,
-      blob: readBlob(buf, blkoff, blkcnt, pkgidx, (m) => fail(`${where}: ${m}`)),
-    });
+    used.push({ slot, pkgidx, blkoff, blkcnt, where });
   }
-  return out;
+  // Blobs may not overlap (rpm refuses to write over one): each byte of the
+  // file is then checksummed at most once, whatever the slots say.
+  const byOffset = [...used].sort((a, b) => a.blkoff - b.blkoff);
+  for (let i = 1; i < byOffset.length; i++) {
+    const prev = byOffset[i - 1] as Used;
+    const cur = byOffset[i] as Used;
+    if (cur.blkoff < prev.blkoff + prev.blkcnt) {
+      fail(`${cur.where}: blob overlaps the blob of slot ${prev.slot} (package ${prev.pkgidx})`);
+    }
+  }
+  return used.map(({ pkgidx, blkoff, blkcnt, where }) => ({
+    pkgidx,
+    blob: readBlob(buf, blkoff, blkcnt, pkgidx, (m) => fail(`${where}: ${m}`)),
+  }));
+}
+
+interface Used {
+  slot: number;
+  pkgidx: number;
+  blkoff: number;
+  blkcnt: number;
+  where: string;
 }
 
 function readBlob(

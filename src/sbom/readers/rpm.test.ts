@@ -382,6 +382,25 @@ describe('rpm reader: Berkeley DB and ndb forms of the same installed set', {
       await refused(short, /overflow chain holds \d+ of the \d+ bytes declared/);
     });
 
+    test('two values sharing one overflow chain', async () => {
+      const [hash] = pagesOf(good, 13);
+      const base = (hash as number) * pageSize;
+      const buf = Buffer.from(good);
+      const off: number[] = [];
+      for (let i = 1; i < buf.readUInt16LE(base + 20); i += 2) {
+        const at = base + buf.readUInt16LE(base + 26 + i * 2);
+        if (buf[at] === 3) off.push(at);
+      }
+      assert.ok(off.length >= 2);
+      const [a, b] = off as [number, number];
+      buf.writeUInt32LE(buf.readUInt32LE(a + 4), b + 4);
+      buf.writeUInt32LE(buf.readUInt32LE(a + 8), b + 8);
+      await refused(
+        buf,
+        /overflow page already holds another value \(first reached from page \d+\)/,
+      );
+    });
+
     test('bucket chains that loop or run into another bucket, in the big-endian file', async () => {
       const buf = await readFile(join(dir, 'bdb-be', 'Packages'));
       const size = buf.readUInt32BE(20);
@@ -456,6 +475,13 @@ describe('rpm reader: Berkeley DB and ndb forms of the same installed set', {
       const over = Buffer.from(good);
       over.writeUInt32LE(1, 32 + 8);
       await refused(over, /overlaps the slot pages/);
+    });
+
+    test('slots whose blobs overlap', async () => {
+      const buf = Buffer.from(good);
+      // Slot 3's blob starts inside slot 2's.
+      buf.writeUInt32LE(buf.readUInt32LE(32 + 8) + 1, 48 + 8);
+      await refused(buf, /slot 3 \(package \d+\): blob overlaps the blob of slot 2/);
     });
 
     test('blobs: wrong head magic, another package, bad checksum, bad tail', async () => {
