@@ -39,7 +39,7 @@ import { usage } from './args.ts';
 import { displayPath, type Io, printJson } from './io.ts';
 
 import { signingModeFrom } from './signing.ts';
-import { type TrustValues, trustPolicyFrom } from './trust.ts';
+import { POLICY_EXCLUDES, type TrustValues, trustPolicyFrom } from './trust.ts';
 
 /** Flags of every verb that talks to a registry. */
 export const REGISTRY_OPTIONS = {
@@ -175,16 +175,6 @@ export interface RemoteVerifyValues extends RegistryValues, TrustValues {
   'decision-out'?: string | undefined;
 }
 
-const TRUST_FLAGS = [
-  'key',
-  'certificate-identity',
-  'certificate-identity-regexp',
-  'certificate-oidc-issuer',
-  'trusted-root',
-  'tuf-mirror',
-  'type',
-] as const;
-
 /**
  * `vouch verify oci://…` (evidence attached in the registry; a tag is
  * resolved to a digest once, and the decision names that digest) and
@@ -233,7 +223,7 @@ export async function verifyRemote(
     }
     const policyFile =
       values.policy !== undefined ? resolve(io.cwd, values.policy) : material?.policyFile;
-    const trustGiven = TRUST_FLAGS.some((f) => values[f] !== undefined);
+    const trustGiven = POLICY_EXCLUDES.some((f) => values[f] !== undefined);
     if (policyFile !== undefined && !(values.policy === undefined && trustGiven)) {
       if (trustGiven)
         throw usage(

@@ -19,6 +19,20 @@ export const TRUST_OPTIONS = {
   'tuf-mirror': { type: 'string' },
 } as const;
 
+/**
+ * The flags a policy file takes the place of (it says whom to trust and which
+ * predicate types to require), so that giving one with --policy is an error.
+ */
+export const POLICY_EXCLUDES = [
+  'key',
+  'certificate-identity',
+  'certificate-identity-regexp',
+  'certificate-oidc-issuer',
+  'trusted-root',
+  'tuf-mirror',
+  'type',
+] as const;
+
 export const TRUST_HELP = `Trust (one of):
   --key FILE                          trusted public key (SPKI / PKCS#1 PEM or certificate);
                                       repeat for several

@@ -27,7 +27,13 @@ import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
 import { REMOTE_VERIFY_HELP, REMOTE_VERIFY_OPTIONS } from '../oci.ts';
 import { signAndPublish } from '../publish.ts';
 import { signingModeFrom } from '../signing.ts';
-import { TRUST_HELP, TRUST_OPTIONS, type TrustValues, trustPolicyFrom } from '../trust.ts';
+import {
+  POLICY_EXCLUDES,
+  TRUST_HELP,
+  TRUST_OPTIONS,
+  type TrustValues,
+  trustPolicyFrom,
+} from '../trust.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch verify <file | sha256:HEX> [trust] [options]
@@ -126,16 +132,7 @@ interface PolicyValues extends TrustValues {
 
 async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): Promise<number> {
   // Trust and requirements come from the policy alone: a second source would be one too many.
-  const excluded = [
-    'key',
-    'certificate-identity',
-    'certificate-identity-regexp',
-    'certificate-oidc-issuer',
-    'trusted-root',
-    'tuf-mirror',
-    'type',
-  ] as const;
-  for (const f of excluded) {
+  for (const f of POLICY_EXCLUDES) {
     if (values[f] !== undefined)
       throw usage(
         'verify',
