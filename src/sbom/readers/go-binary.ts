@@ -2,14 +2,25 @@ import { VouchError } from '../../core/errors.ts';
 import { ResultBuilder } from '../builder.ts';
 import type { ReaderResult } from '../model.ts';
 import type { ContentMatch, Reader, SourceFile } from '../reader.ts';
+import {
+  elfSegments,
+  machoSegments,
+  peSegments,
+  type ReadAt,
+  resolveAddress,
+  type Segment,
+} from './go-binary-segments.ts';
 import { goPurlParts, isLocalPath } from './go-mod.ts';
 
 /**
  * Build information the Go linker embeds in every module-mode binary
  * (`go version -m`): the `.go.buildinfo` section of ELF, `__go_buildinfo` of
- * Mach-O, the start of the writable data in PE. Only the Go 1.18+ inline
- * format (flag bit 2: varint-prefixed strings) is read; the older pointer
- * format is reported as unsupported rather than guessed at.
+ * Mach-O, the start of the writable data in PE. Both formats are read: the
+ * Go 1.18+ inline one (flag bit 2: varint-prefixed strings after the header)
+ * and the Go 1.13–1.17 pointer one (two virtual addresses of Go string
+ * headers, resolved to file offsets through the program's segments, see
+ * go-binary-segments.ts). A header with flag bits no Go release has used is
+ * reported as unsupported rather than guessed at.
  *
  * A binary's name and place say nothing about its language, so files are
  * recognised by content (Reader.content), wherever they are: an executable
@@ -30,8 +41,7 @@ export const goBinaryReader: Reader = {
   } satisfies ContentMatch,
 };
 
-/** Ranged reads over one file: fewer bytes than asked at its end. */
-export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+export type { ReadAt } from './go-binary-segments.ts';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const HEADER_SIZE = 32;
@@ -197,16 +207,24 @@ async function peRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
   return undefined;
 }
 
+/** Where the build info header is, in a file of which format (with its first bytes). */
+interface Located {
+  at: number;
+  format: ExecutableFormat;
+  head: Buffer;
+}
+
 /**
  * The file offset of the build info header, or undefined when the file is
  * not an executable with one. Reads the first bytes, the format's tables and
  * at most MAX_SEARCH bytes of data, in chunks.
  */
-async function locate(readAt: ReadAt): Promise<number | undefined> {
+async function locate(readAt: ReadAt): Promise<Located | undefined> {
   const h = await readAt(0, 64);
+  const format = executableFormat(h);
   let range: Range | undefined;
   try {
-    switch (executableFormat(h)) {
+    switch (format) {
       case 'elf':
         range = await elfRange(h, readAt);
         break;
@@ -232,7 +250,7 @@ async function locate(readAt: ReadAt): Promise<number | undefined> {
   for (let pos = start - (start % ALIGN); pos < end; pos += SEARCH_CHUNK) {
     const chunk = await readAt(pos, Math.min(SEARCH_CHUNK, end - pos));
     for (let i = chunk.indexOf(MAGIC); i >= 0; i = chunk.indexOf(MAGIC, i + 1)) {
-      if (i % ALIGN === 0 && pos + i >= start) return pos + i;
+      if (i % ALIGN === 0 && pos + i >= start) return { at: pos + i, format, head: h };
     }
     if (chunk.length < SEARCH_CHUNK) break;
   }
@@ -246,42 +264,37 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * bounded ranged reads. Undefined when the file has none (not an
  * executable, not Go).
  *
- * @throws VouchError LOCKFILE_UNSUPPORTED (pre-1.18 pointer format) | LOCKFILE_MALFORMED
- *   (a header whose strings are cut short, too long, not UTF-8)
+ * @throws VouchError LOCKFILE_UNSUPPORTED (header flags of no known format) | LOCKFILE_MALFORMED
+ *   (strings cut short, too long, not UTF-8; pointers outside every segment)
  */
 export async function readGoBuildInfo(
   data: Buffer | ReadAt,
   file: string,
 ): Promise<GoBuildInfo | undefined> {
   const readAt = ranged(typeof data === 'function' ? data : bufferReadAt(data));
-  const at = await locate(readAt);
-  if (at === undefined) return undefined;
-  const bad = (message: string, offset: number): never => {
+  const found = await locate(readAt);
+  if (found === undefined) return undefined;
+  const { at } = found;
+  const bad: Bad = (message, offset) => {
     throw new VouchError('LOCKFILE_MALFORMED', message, { file, field: `offset ${offset}` });
   };
   const header = await readAt(at, HEADER_SIZE);
   if (header.length < HEADER_SIZE) bad('Go build info header is cut short (truncated file?)', at);
   const ptrSize = header[14] as number;
   const flags = header[15] as number;
-  if (ptrSize !== 4 && ptrSize !== 8) bad(`Go build info header has pointer size ${ptrSize}`, at);
-  if ((flags & 2) === 0) {
+  if ((flags & ~(FLAG_BIG_ENDIAN | FLAG_INLINE)) !== 0) {
+    // Fail closed: a layout no Go release has written is not guessed at.
     throw new VouchError(
       'LOCKFILE_UNSUPPORTED',
-      'Go build info in the pre-1.18 pointer format (binary built with Go < 1.18)',
-      { file, field: `offset ${at}` },
+      `Go build info header flags 0x${flags.toString(16).padStart(2, '0')} are of no format this reader knows (a newer Go release?)`,
+      { file, field: `offset ${at + 15}` },
     );
   }
-  let q = at + HEADER_SIZE;
-  const str = async (what: string): Promise<Buffer> => {
-    const [len, n] = uvarint(await readAt(q, 10), q, file);
-    q += n;
-    if (len > MAX_STRING)
-      bad(`Go build info ${what} is ${len} bytes, over the limit of ${MAX_STRING}`, q);
-    const bytes = await readAt(q, len);
-    if (bytes.length < len) bad(`Go build info ${what} runs past the end of the file`, q);
-    q += len;
-    return bytes;
-  };
+  if (ptrSize !== 4 && ptrSize !== 8) bad(`Go build info header has pointer size ${ptrSize}`, at);
+  const strings =
+    (flags & FLAG_INLINE) !== 0
+      ? await inlineStrings(readAt, at, bad, file)
+      : await pointerStrings(readAt, found, header, (flags & FLAG_BIG_ENDIAN) !== 0, bad);
   const text = (bytes: Buffer, what: string, offset: number): string => {
     try {
       return UTF8.decode(bytes);
@@ -289,20 +302,133 @@ export async function readGoBuildInfo(
       return bad(`Go build info ${what} is not UTF-8 text`, offset);
     }
   };
-  const versionAt = q;
-  const goVersion = text(await str('Go version'), 'Go version', versionAt);
+  const [version, mod] = strings;
+  const goVersion = text(version.bytes, 'Go version', version.at);
   if (!/^[\x20-\x7e]{1,256}$/.test(goVersion) || !goVersion.includes('go')) {
-    bad(`Go build info has no Go version (${JSON.stringify(goVersion.slice(0, 40))})`, versionAt);
+    bad(`Go build info has no Go version (${JSON.stringify(goVersion.slice(0, 40))})`, version.at);
   }
-  const modAt = q;
-  const raw = await str('module info');
+  const raw = mod.bytes;
   // Binary sentinels, 16 bytes each side, the closing one preceded by a
   // newline; without them there is no module info (as debug/buildinfo).
   const modinfo =
     raw.length >= 33 && raw[raw.length - 17] === 0x0a
-      ? text(raw.subarray(16, -16), 'module info', modAt)
+      ? text(raw.subarray(16, -16), 'module info', mod.at)
       : '';
   return { goVersion, modinfo };
+}
+
+/** Header flag bits: byte order of the pointer format, and the 1.18+ inline format. */
+const FLAG_BIG_ENDIAN = 1;
+const FLAG_INLINE = 2;
+
+type Bad = (message: string, offset: number) => never;
+
+/** A string of the build info: its bytes and the file offset it was read from (for errors). */
+interface FoundString {
+  bytes: Buffer;
+  at: number;
+}
+
+/** Go 1.18+: the version and module info, varint-length-prefixed, right after the header. */
+async function inlineStrings(
+  readAt: ReadAt,
+  at: number,
+  bad: Bad,
+  file: string,
+): Promise<[FoundString, FoundString]> {
+  let q = at + HEADER_SIZE;
+  const str = async (what: string): Promise<FoundString> => {
+    const [len, n] = uvarint(await readAt(q, 10), q, file);
+    q += n;
+    if (len > MAX_STRING)
+      bad(`Go build info ${what} is ${len} bytes, over the limit of ${MAX_STRING}`, q);
+    const bytes = await readAt(q, len);
+    if (bytes.length < len) bad(`Go build info ${what} runs past the end of the file`, q);
+    const found = { bytes, at: q };
+    q += len;
+    return found;
+  };
+  const version = await str('Go version');
+  return [version, await str('module info')];
+}
+
+/**
+ * Go 1.13–1.17: after the 16-byte magic, flags and pointer size, two
+ * pointers (`ptrSize` bytes each, in the binary's byte order) to the Go
+ * string headers `{data *byte; len int}` of runtime.buildVersion and
+ * runtime.modinfo. Each address goes through the segment map: the pointer
+ * to a header, then the header's data pointer. Anything that does not land
+ * inside a file-backed segment, or would run past its segment or the end of
+ * the file, or is over MAX_STRING, is malformed — read no further.
+ */
+async function pointerStrings(
+  readAt: ReadAt,
+  found: Located,
+  header: Buffer,
+  bigEndian: boolean,
+  bad: Bad,
+): Promise<[FoundString, FoundString]> {
+  const { at, format, head } = found;
+  const ptrSize = header[14] === 4 ? 4 : 8;
+  let segments: Segment[];
+  try {
+    segments =
+      format === 'elf'
+        ? await elfSegments(head, readAt)
+        : format === 'macho'
+          ? await machoSegments(head, readAt)
+          : await peSegments(head, readAt);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    segments = [];
+  }
+  const ptr = (b: Buffer, o: number): bigint =>
+    ptrSize === 8
+      ? bigEndian
+        ? b.readBigUInt64BE(o)
+        : b.readBigUInt64LE(o)
+      : BigInt(bigEndian ? b.readUInt32BE(o) : b.readUInt32LE(o));
+  const hex = (n: bigint) => `0x${n.toString(16)}`;
+  /** `len` bytes at virtual address `addr`; `from`: the file offset of the pointer that named it. */
+  const bytesAt = async (what: string, addr: bigint, len: bigint, from: number) => {
+    const r = resolveAddress(segments, addr);
+    if (r.kind === 'unmapped') {
+      return bad(`Go build info ${what} address ${hex(addr)} is outside every segment`, from);
+    }
+    if (len > r.room) {
+      return bad(
+        `Go build info ${what} (${len} bytes at ${hex(addr)}) runs past the end of its segment`,
+        from,
+      );
+    }
+    const n = Number(len);
+    const bytes = await readAt(r.offset, n);
+    if (bytes.length < n) {
+      bad(`Go build info ${what} at offset ${r.offset} runs past the end of the file`, from);
+    }
+    return { bytes, at: r.offset };
+  };
+  const str = async (what: string, slot: number): Promise<FoundString> => {
+    const slotAt = 16 + slot * ptrSize;
+    const sh = await bytesAt(
+      `${what} string header`,
+      ptr(header, slotAt),
+      BigInt(2 * ptrSize),
+      at + slotAt,
+    );
+    const len = ptr(sh.bytes, ptrSize);
+    if (len > BigInt(MAX_STRING)) {
+      bad(
+        `Go build info ${what} is ${len} bytes, over the limit of ${MAX_STRING}`,
+        sh.at + ptrSize,
+      );
+    }
+    // An empty string (runtime.modinfo outside module mode) may have a nil data pointer.
+    if (len === 0n) return { bytes: Buffer.alloc(0), at: sh.at };
+    return bytesAt(what, ptr(sh.bytes, 0), len, sh.at);
+  };
+  const version = await str('Go version', 0);
+  return [version, await str('module info', 1)];
 }
 
 function uvarint(d: Buffer, at: number, file: string): [number, number] {
@@ -322,9 +448,11 @@ function uvarint(d: Buffer, at: number, file: string): [number, number] {
 }
 
 async function read(file: SourceFile): Promise<ReaderResult> {
+  // Inside an image the path alone does not say which layer's copy failed.
+  const where = file.origin ? `${file.path} in ${file.origin}` : file.path;
   const info = await readGoBuildInfo(
     file.readAt ? file.readAt.bind(file) : await file.bytes(),
-    file.path,
+    where,
   );
   if (!info)
     return new ResultBuilder(file.path, 'go-binary', 'not a Go binary (no build info)').build();
@@ -351,7 +479,7 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     if (kind !== 'mod' && kind !== 'dep') {
       if (kind === '=>') continue;
       throw new VouchError('LOCKFILE_UNSUPPORTED', `unknown build info line ${kind}`, {
-        file: file.path,
+        file: where,
         field: `modinfo line ${i + 1}`,
       });
     }
@@ -359,7 +487,7 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     const [, path, version = '', sum] = f;
     if (!path) {
       throw new VouchError('LOCKFILE_MALFORMED', `${kind} line without a module path`, {
-        file: file.path,
+        file: where,
         field: `modinfo line ${i + 1}`,
       });
     }

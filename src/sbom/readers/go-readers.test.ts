@@ -11,6 +11,7 @@ import type { SourceFile } from '../reader.ts';
 import { generateSbom } from '../sbom.ts';
 import { scanDirectory, scanFile, scanSources } from '../scan.ts';
 import { goBinaryReader, type ReadAt, readGoBuildInfo } from './go-binary.ts';
+import { buildInfoBlob, END, elfWith, MODINFO, START } from './go-binary-testkit.ts';
 import { goModReader } from './go-mod.ts';
 import { byPurl, checkResult, fileAt, fileOf, rejectsWith, VECTORS } from './polyglot-testkit.ts';
 
@@ -119,69 +120,6 @@ test('go.mod: replace (module and directory), exclude, go < 1.17, errors', async
   );
 });
 
-const START = Buffer.from('3077af0c9274080241e1c107e6d618e6', 'hex');
-const END = Buffer.from('f932433186182072008242104116d8f2', 'hex');
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-/** The Go 1.18+ inline build info blob, as the linker writes it. */
-function buildInfoBlob(goVersion: string, modinfo: string, flags = 2): Buffer {
-  const header = Buffer.alloc(32);
-  Buffer.from('\xff Go buildinf:', 'latin1').copy(header);
-  header[14] = 8;
-  header[15] = flags;
-  const mi = Buffer.concat([START, Buffer.from(modinfo), END]);
-  const v = Buffer.from(goVersion);
-  return Buffer.concat([header, varint(v.length), v, varint(mi.length), mi]);
-}
-
-/** A minimal ELF64 with a .shstrtab and a .go.buildinfo section. */
-function elfWith(blob: Buffer): Buffer {
-  const shstr = Buffer.from('\0.shstrtab\0.go.buildinfo\0');
-  const blobAt = 128;
-  const shoff = blobAt + Math.ceil(blob.length / 16) * 16;
-  const out = Buffer.alloc(shoff + 3 * 64);
-  out.write('\x7fELF', 0, 'latin1');
-  out[4] = 2;
-  out[5] = 1;
-  out[6] = 1;
-  out.writeBigUInt64LE(BigInt(shoff), 0x28);
-  out.writeUInt16LE(64, 0x3a);
-  out.writeUInt16LE(3, 0x3c);
-  out.writeUInt16LE(1, 0x3e);
-  shstr.copy(out, 64);
-  blob.copy(out, blobAt);
-  const sh = (i: number, name: number, off: number, size: number) => {
-    const o = shoff + i * 64;
-    out.writeUInt32LE(name, o);
-    out.writeBigUInt64LE(BigInt(off), o + 24);
-    out.writeBigUInt64LE(BigInt(size), o + 32);
-  };
-  sh(1, 1, 64, shstr.length);
-  sh(2, 11, blobAt, blob.length);
-  return out;
-}
-
-const MODINFO = [
-  'path\texample.com/cmd/tool',
-  'mod\texample.com/cmd\t(devel)\t',
-  'dep\tgolang.org/x/sys\tv0.20.0\th1:SYS=',
-  'dep\texample.com/old\tv1.0.0\t',
-  '=>\texample.com/new\tv1.1.0\th1:NEW=',
-  'dep\texample.com/local\tv0.0.0\t',
-  '=>\t../local\t\t',
-  'build\t-compiler=gc',
-  '',
-].join('\n');
-
 test('Go binary: ELF .go.buildinfo section, inline format, replacements', async () => {
   const r = await goBinaryReader.read(
     fileOf('usr/local/bin/tool', elfWith(buildInfoBlob('go1.22.4', MODINFO))),
@@ -202,15 +140,23 @@ test('Go binary: ELF .go.buildinfo section, inline format, replacements', async 
   assert.equal(await readGoBuildInfo(bare, 'x'), undefined);
 });
 
-test('Go binary: not Go, pre-1.18 pointer format, truncated, garbage after the marker', async () => {
+test('Go binary: not Go, unknown header flags, null pointers, truncated, garbage after the marker', async () => {
   const none = await goBinaryReader.read(fileOf('bin/sh', Buffer.from('\x7fELF not go at all')));
   assert.equal(none.accounting.declared, 0);
   assert.equal(none.accounting.format, 'not a Go binary (no build info)');
+  // Flag bits no Go release has written: unsupported (fail closed), naming the flags byte.
+  await rejectsWith(
+    goBinaryReader.read(fileOf('bin/future', elfWith(buildInfoBlob('go1.99', MODINFO, 6)))),
+    'LOCKFILE_UNSUPPORTED',
+    'bin/future',
+    /offset 143: Go build info header flags 0x06 are of no format/,
+  );
+  // Pointer format (flags 0) whose pointers are zero, in an ELF without program headers.
   await rejectsWith(
     goBinaryReader.read(fileOf('bin/old', elfWith(buildInfoBlob('go1.16', MODINFO, 0)))),
-    'LOCKFILE_UNSUPPORTED',
+    'LOCKFILE_MALFORMED',
     'bin/old',
-    /pre-1\.18/,
+    /offset 144: Go build info Go version string header address 0x0 is outside every segment/,
   );
   // The header is there; the module info string's length runs past the end of the file.
   const cut = elfWith(buildInfoBlob('go1.22.4', MODINFO).subarray(0, 60));

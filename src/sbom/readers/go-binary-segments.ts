@@ -1,0 +1,141 @@
+/**
+ * Virtual address → file offset maps of executables, for the pre-1.18 Go build
+ * info format, whose header holds pointers (virtual addresses) instead of
+ * the strings themselves. One map per format, read through the same tables
+ * the loader uses: ELF PT_LOAD program headers, Mach-O segment load commands,
+ * PE section headers (plus the image base). Every number in those tables is
+ * hostile input: addresses are kept as bigint (64-bit values past 2^53 stay
+ * exact), tables are read with a size bound, and a range that does not fit
+ * is simply not resolved.
+ */
+
+/** Ranged reads over one file: fewer bytes than asked at its end. */
+export type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+
+/** A run of file bytes the program sees at `vaddr` (file-backed part only). */
+export interface Segment {
+  vaddr: bigint;
+  offset: bigint;
+  /** Bytes present in the file (ELF p_filesz, Mach-O filesize, PE SizeOfRawData). */
+  size: bigint;
+}
+
+/** Largest table read (program headers, load commands, section headers). */
+const MAX_TABLE = 1024 * 1024;
+
+/**
+ * The file-backed segments of an ELF file whose first 64 bytes are `h`, in
+ * table order. Only PT_LOAD: those are the bytes mapped at those addresses.
+ */
+export async function elfSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+  const is64 = h[4] === 2;
+  if ((h[4] !== 1 && !is64) || h.length < (is64 ? 64 : 52)) return [];
+  const le = h[5] !== 2;
+  const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const word = (b: Buffer, o: number): bigint =>
+    is64 ? (le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : BigInt(u32(b, o));
+  const phoff = word(h, is64 ? 0x20 : 0x1c);
+  const phentsize = u16(h, is64 ? 0x36 : 0x2a);
+  const phnum = u16(h, is64 ? 0x38 : 0x2c);
+  if (phoff === 0n || phoff > BigInt(Number.MAX_SAFE_INTEGER) || phentsize < (is64 ? 56 : 32)) {
+    return [];
+  }
+  const t = await readAt(Number(phoff), Math.min(phnum * phentsize, MAX_TABLE));
+  const out: Segment[] = [];
+  for (let o = 0; o + phentsize <= t.length; o += phentsize) {
+    if (u32(t, o) !== 1) continue; // PT_LOAD
+    out.push(
+      is64
+        ? { offset: word(t, o + 8), vaddr: word(t, o + 16), size: word(t, o + 32) }
+        : { offset: word(t, o + 4), vaddr: word(t, o + 8), size: word(t, o + 16) },
+    );
+  }
+  return out;
+}
+
+/** The segments of a little-endian Mach-O file (LC_SEGMENT_64 / LC_SEGMENT), __PAGEZERO left out. */
+export async function machoSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+  if (h.length < 28) return [];
+  const is64 = h.readUInt32LE(0) === 0xfeedfacf;
+  const ncmds = h.readUInt32LE(16);
+  const cmds = await readAt(is64 ? 32 : 28, Math.min(h.readUInt32LE(20), MAX_TABLE));
+  const out: Segment[] = [];
+  let o = 0;
+  for (let c = 0; c < Math.min(ncmds, 4096) && o + 8 <= cmds.length; c++) {
+    const cmd = cmds.readUInt32LE(o);
+    const size = cmds.readUInt32LE(o + 4);
+    if (size < 8) break;
+    const segSize = is64 ? 72 : 56;
+    if (((is64 && cmd === 0x19) || (!is64 && cmd === 0x1)) && o + segSize <= cmds.length) {
+      const name = cmds.toString('latin1', o + 8, o + 24).replace(/\0.*$/s, '');
+      if (name !== '__PAGEZERO') {
+        out.push(
+          is64
+            ? {
+                vaddr: cmds.readBigUInt64LE(o + 24),
+                offset: cmds.readBigUInt64LE(o + 40),
+                size: cmds.readBigUInt64LE(o + 48),
+              }
+            : {
+                vaddr: BigInt(cmds.readUInt32LE(o + 24)),
+                offset: BigInt(cmds.readUInt32LE(o + 32)),
+                size: BigInt(cmds.readUInt32LE(o + 36)),
+              },
+        );
+      }
+    }
+    o += size;
+  }
+  return out;
+}
+
+/**
+ * The sections of a PE file at their run-time addresses: the optional
+ * header's ImageBase (PE32: 32-bit, PE32+: 64-bit) plus each section's
+ * VirtualAddress; SizeOfRawData bytes from PointerToRawData in the file.
+ */
+export async function peSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+  if (h.length < 0x40) return [];
+  const pe = h.readUInt32LE(0x3c);
+  const hdr = await readAt(pe, 24 + 32);
+  if (hdr.length < 24 + 32 || hdr.readUInt32BE(0) !== 0x50450000) return [];
+  const optSize = hdr.readUInt16LE(20);
+  const magic = hdr.readUInt16LE(24);
+  let base: bigint;
+  if (magic === 0x10b) base = BigInt(hdr.readUInt32LE(24 + 28));
+  else if (magic === 0x20b) base = hdr.readBigUInt64LE(24 + 24);
+  else return [];
+  const nsec = Math.min(hdr.readUInt16LE(6), 96);
+  const secs = await readAt(pe + 24 + optSize, nsec * 40);
+  const out: Segment[] = [];
+  for (let o = 0; o + 40 <= secs.length; o += 40) {
+    out.push({
+      vaddr: base + BigInt(secs.readUInt32LE(o + 12)),
+      size: BigInt(secs.readUInt32LE(o + 16)),
+      offset: BigInt(secs.readUInt32LE(o + 20)),
+    });
+  }
+  return out;
+}
+
+/** Where a virtual address is in the file. */
+export type Resolved =
+  /** `room`: file-backed bytes of its segment from there on. */
+  { kind: 'mapped'; offset: number; room: bigint } | { kind: 'unmapped' };
+
+/**
+ * The file offset of virtual address `addr`: the first segment holding it
+ * (as Go's debug/buildinfo picks). An address whose file offset would not be
+ * a safe integer is unmapped: no real file is that large.
+ */
+export function resolveAddress(segments: readonly Segment[], addr: bigint): Resolved {
+  for (const s of segments) {
+    if (s.size > 0n && s.vaddr <= addr && addr < s.vaddr + s.size) {
+      const offset = s.offset + (addr - s.vaddr);
+      if (offset > BigInt(Number.MAX_SAFE_INTEGER)) return { kind: 'unmapped' };
+      return { kind: 'mapped', offset: Number(offset), room: s.vaddr + s.size - addr };
+    }
+  }
+  return { kind: 'unmapped' };
+}
