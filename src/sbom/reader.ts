@@ -16,6 +16,12 @@ export interface SourceFile {
    */
   context?: SourceContext;
   /**
+   * Where the file sits inside its container, for messages about it: an
+   * image's files give `layer N (sha256:…)`, the layer (0 = bottom) and its
+   * diff_id. Absent for a directory's files.
+   */
+  origin?: string;
+  /**
    * Reads up to `length` bytes at `offset` (fewer at the end of the file),
    * for readers that find what they need through a file's own tables instead
    * of reading all of it (executables). Offered only where a ranged read is

@@ -338,6 +338,7 @@ class LoadedImage {
         return this.readFile(dir ? `${dir}/${name}` : name);
       },
       context: distro ? { distro } : {},
+      origin: `layer ${node.layer} (${this.#plan.layers[node.layer]?.diffId})`,
       treeFile: async (p, maxBytes) => {
         const found = this.#fs.lookup(p, true, this.#store.name);
         if (found?.node.kind !== 'file') return undefined;
