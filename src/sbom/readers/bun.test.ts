@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isVouchError } from '../../core/errors.ts';
 import { bunReader } from './bun.ts';
 import { npmKey } from './js-common.ts';
 import {
@@ -9,6 +8,7 @@ import {
   BENCH_LOCKFILES,
   oracle,
   packageKeys,
+  readFailure,
   SIZES,
   sameSet,
   sourceFromPath,
@@ -71,16 +71,7 @@ describe('bun reader: constructs', () => {
 });
 
 describe('bun reader: bad input', () => {
-  const failure = async (text: string) => {
-    try {
-      await bunReader.read(sourceFromText('bun.lock', text));
-    } catch (e) {
-      assert.ok(isVouchError(e), String(e));
-      assert.equal(e.file, 'bun.lock');
-      return e;
-    }
-    assert.fail('no error');
-  };
+  const failure = (text: string) => readFailure(bunReader, 'bun.lock', text, assert);
   it('truncated names the line', async () => {
     const e = await failure(
       '{\n  "lockfileVersion": 1,\n  "packages": {\n    "a": ["a@1.0.0", "",',

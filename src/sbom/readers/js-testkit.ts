@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { isVouchError, type VouchError } from '../../core/errors.ts';
 import type { ReaderResult } from '../model.ts';
-import type { SourceFile } from '../reader.ts';
+import type { Reader, SourceFile } from '../reader.ts';
 import { npmKey } from './js-common.ts';
 
 export { SHARED } from '../../../test/shared.ts';
@@ -43,6 +44,26 @@ export function sourceFromText(
     bytes: async () => Buffer.from(text),
     sibling: async (n) => (n in siblings ? Buffer.from(siblings[n] as string) : undefined),
   };
+}
+
+/**
+ * The error `reader` throws on `text` read as the file `name`; the test fails
+ * unless there is one and it is a VouchError naming that file.
+ */
+export async function readFailure(
+  reader: Reader,
+  name: string,
+  text: string,
+  assert: typeof import('node:assert/strict'),
+): Promise<VouchError> {
+  try {
+    await reader.read(sourceFromText(name, text));
+  } catch (e) {
+    assert.ok(isVouchError(e), String(e));
+    assert.equal(e.file, name);
+    return e;
+  }
+  assert.fail('no error');
 }
 
 const run = promisify(execFile);

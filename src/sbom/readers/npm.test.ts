@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isVouchError } from '../../core/errors.ts';
 import { npmKey } from './js-common.ts';
 import {
   assertAccounting,
@@ -10,6 +9,7 @@ import {
   keys,
   oracle,
   packageKeys,
+  readFailure,
   SIZES,
   sameSet,
   sourceFromPath,
@@ -184,16 +184,8 @@ describe('npm reader: workspaces, links, aliases, tarballs (fixture made by npm 
 });
 
 describe('npm reader: bad input', () => {
-  const code = async (text: string, name = 'package-lock.json') => {
-    try {
-      await npmReader.read(sourceFromText(name, text));
-    } catch (e) {
-      assert.ok(isVouchError(e), String(e));
-      assert.equal(e.file, name);
-      return { code: e.code, message: e.message };
-    }
-    assert.fail('no error');
-  };
+  const code = (text: string, name = 'package-lock.json') =>
+    readFailure(npmReader, name, text, assert);
 
   it('truncated JSON names the line', async () => {
     const text = JSON.stringify({ lockfileVersion: 3, packages: { '': {} } }, null, 2);

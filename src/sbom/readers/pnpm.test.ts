@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
-import { isVouchError } from '../../core/errors.ts';
 import { npmKey } from './js-common.ts';
 import { BAIL, fastParse } from './js-lockyaml.ts';
 import {
@@ -13,6 +12,7 @@ import {
   keys,
   oracle,
   packageKeys,
+  readFailure,
   SIZES,
   sameSet,
   sourceFromPath,
@@ -216,16 +216,7 @@ describe('pnpm YAML: the fast subset parser agrees with the yaml library', () =>
 });
 
 describe('pnpm reader: bad input', () => {
-  const failure = async (text: string) => {
-    try {
-      await pnpmReader.read(sourceFromText('pnpm-lock.yaml', text));
-    } catch (e) {
-      assert.ok(isVouchError(e), String(e));
-      assert.equal(e.file, 'pnpm-lock.yaml');
-      return e;
-    }
-    assert.fail('no error');
-  };
+  const failure = (text: string) => readFailure(pnpmReader, 'pnpm-lock.yaml', text, assert);
   it('truncated inside a flow mapping names the line', async () => {
     const e = await failure(
       "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: sha512-",

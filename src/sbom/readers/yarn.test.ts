@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { parseSyml } from '@yarnpkg/parsers';
-import { isVouchError } from '../../core/errors.ts';
 import { npmKey } from './js-common.ts';
 import {
   assertAccounting,
   BENCH_LOCKFILES,
   oracle,
   packageKeys,
+  readFailure,
   SIZES,
   sameSet,
   sourceFromPath,
@@ -127,16 +127,7 @@ describe('yarn reader: constructs', () => {
 });
 
 describe('yarn reader: bad input', () => {
-  const failure = async (text: string) => {
-    try {
-      await yarnReader.read(sourceFromText('yarn.lock', text));
-    } catch (e) {
-      assert.ok(isVouchError(e), String(e));
-      assert.equal(e.file, 'yarn.lock');
-      return e;
-    }
-    assert.fail('no error');
-  };
+  const failure = (text: string) => readFailure(yarnReader, 'yarn.lock', text, assert);
   it('truncated classic lockfile names the line', async () => {
     const e = await failure('# yarn lockfile v1\n\na@^1:\n  version "1.0.0\n');
     assert.equal(e.code, 'LOCKFILE_MALFORMED');
