@@ -245,3 +245,30 @@ test('sbomCreated: SOURCE_DATE_EPOCH in whole seconds; malformed is a usage erro
   assert.throws(() => sbomCreated({ SOURCE_DATE_EPOCH: '17e8' }), { code: 'USAGE' });
   assert.throws(() => sbomCreated({ SOURCE_DATE_EPOCH: '-1' }), { code: 'USAGE' });
 });
+
+test('scanDirectory: a root file system puts its os-release distribution in OS package purls', async (t) => {
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'vouch-scan-rootfs-')));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(join(root, 'usr/lib'), { recursive: true });
+  await mkdir(join(root, 'etc'), { recursive: true });
+  await mkdir(join(root, 'var/lib/dpkg'), { recursive: true });
+  // As on Debian: etc/os-release is a relative link into usr/lib.
+  await writeFile(join(root, 'usr/lib/os-release'), 'ID=debian\nVERSION_ID="12"\n');
+  await symlink('../usr/lib/os-release', join(root, 'etc/os-release'));
+  await writeFile(
+    join(root, 'var/lib/dpkg/status'),
+    'Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:1.2.13.dfsg-1\n\n',
+  );
+  const sbom = await scanDirectory(root);
+  assert.deepEqual(
+    sbom.components.map((c) => c.purl),
+    ['pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12'],
+  );
+
+  // An os-release link leaving the root is not followed: no distro, not the host's.
+  await rm(join(root, 'etc/os-release'));
+  await rm(join(root, 'usr/lib/os-release'));
+  await symlink('/usr/lib/os-release', join(root, 'etc/os-release'));
+  const outside = await scanDirectory(root);
+  assert.doesNotMatch(outside.components[0]?.purl ?? '', /distro=/);
+});

@@ -13,9 +13,10 @@ import {
 } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
 import { statPath } from '../core/stat.ts';
+import { parseOsRelease } from './image/os-release.ts';
 import { cmp, FAILED_PREFIX, mergeResults, sbomCreated, vouchTool } from './merge.ts';
 import type { ReaderResult, Sbom } from './model.ts';
-import type { Reader, SourceFile } from './reader.ts';
+import type { Distro, Reader, SourceContext, SourceFile } from './reader.ts';
 import { READERS } from './readers/index.ts';
 
 export interface ScanOptions {
@@ -94,7 +95,10 @@ export async function scanDirectory(root: string, options: ScanOptions = {}): Pr
   const readers = options.readers ?? READERS;
   const paths = await walk(abs, options.ignore ?? []);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const files = paths.map((p) => fsSourceFile(abs, p, maxBytes));
+  // A root file system's distribution goes into OS packages' purls, as for images.
+  const distro = await distroOf(abs);
+  const context = distro ? { distro } : undefined;
+  const files = paths.map((p) => fsSourceFile(abs, p, maxBytes, context));
   return scanSources(files, { kind: 'directory', name: basename(abs) }, { ...options, readers });
 }
 
@@ -287,10 +291,33 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
   return out.sort(cmp);
 }
 
+const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
+const OS_RELEASE_MAX_BYTES = 64 * 1024;
+
+/**
+ * The distribution of a directory that is a root file system, from its own
+ * os-release (links followed only inside the root, as in images); undefined
+ * for a project directory, which has none.
+ */
+async function distroOf(root: string): Promise<Distro | undefined> {
+  const tree = fsSourceFile(root, '.', OS_RELEASE_MAX_BYTES).treeFile;
+  for (const path of OS_RELEASE) {
+    const bytes = await tree?.(path, OS_RELEASE_MAX_BYTES).catch(() => undefined);
+    if (bytes) return parseOsRelease(bytes.toString('utf8'));
+  }
+  return undefined;
+}
+
 /** A SourceFile over a real file below `root`. */
-export function fsSourceFile(root: string, rel: string, maxBytes: number): SourceFile {
+export function fsSourceFile(
+  root: string,
+  rel: string,
+  maxBytes: number,
+  context?: SourceContext,
+): SourceFile {
   return {
     path: rel,
+    ...(context ? { context } : {}),
     bytes: async () => {
       const data = await readRegular(root, rel, maxBytes);
       if (data === undefined) throw new VouchError('FILE_NOT_FOUND', 'no such file', { file: rel });
