@@ -27,18 +27,21 @@ test('attest an image digest, verify by tag; tag moves; other digests; registry 
   const d1 = await pushImage(t, reg, 'team/app', 'prod', 'version one\n');
   const repo = `oci://${reg.host}/team/app`;
 
-  const attest = await run([
-    'attest',
-    `${repo}@${d1}`,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'pred.json',
-    '--key',
-    p.key,
-    '--insecure-registry',
-    '--json',
-  ]);
+  // A test-result about d1 signed with the project key, attached in the registry.
+  const attestD1 = (...extra: string[]) =>
+    run([
+      'attest',
+      `${repo}@${d1}`,
+      '--predicate-type',
+      'test-result',
+      '--predicate',
+      'pred.json',
+      '--key',
+      p.key,
+      '--insecure-registry',
+      ...extra,
+    ]);
+  const attest = await attestD1('--json');
   assert.equal(attest.code, 0, show(attest));
   assert.equal(jsonOf(attest).referrer.via, 'tag-schema');
   assert.match(attest.stderr, /plain HTTP/, 'insecure mode warns');
@@ -75,19 +78,7 @@ test('attest an image digest, verify by tag; tag moves; other digests; registry 
 
   // Evidence about a different digest, attached to this image: rejected.
   const bundleFile = join(p.dir, 'b.json');
-  const other1 = await run([
-    'attest',
-    `${repo}@${d1}`,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'pred.json',
-    '--key',
-    p.key,
-    '--insecure-registry',
-    '--out',
-    'b.json',
-  ]);
+  const other1 = await attestD1('--out', 'b.json');
   assert.equal(other1.code, 0, show(other1));
   const refused = await run(['attach', `${repo}@${d2}`, 'b.json', '--insecure-registry']);
   assert.equal(refused.code, 2, show(refused));
@@ -115,45 +106,20 @@ require:
     signers: [ci]
 `,
   );
-  const pol = await run([
-    'verify',
-    `${repo}@${d1}`,
-    '--policy',
-    'policy.yaml',
-    '--insecure-registry',
-    '--json',
-  ]);
+  const verifyByPolicy = (ref: string, ...extra: string[]) =>
+    run(['verify', ref, '--policy', 'policy.yaml', '--insecure-registry', ...extra]);
+  const pol = await verifyByPolicy(`${repo}@${d1}`, '--json');
   assert.equal(pol.code, 0, show(pol));
   assert.equal(jsonOf(pol).subject, d1);
-  const polMoved = await run([
-    'verify',
-    `${repo}:prod`,
-    '--policy',
-    'policy.yaml',
-    '--insecure-registry',
-  ]);
+  const polMoved = await verifyByPolicy(`${repo}:prod`);
   assert.equal(polMoved.code, 1, show(polMoved));
 
   // Offline pack of d1, verified with the registry stopped.
-  const pack = await run([
-    'pack',
-    `${repo}@${d1}`,
-    '--policy',
-    'policy.yaml',
-    '-o',
-    'ev.pack',
-    '--insecure-registry',
-  ]);
+  const packD1 = (out: string) =>
+    run(['pack', `${repo}@${d1}`, '--policy', 'policy.yaml', '-o', out, '--insecure-registry']);
+  const pack = await packD1('ev.pack');
   assert.equal(pack.code, 0, show(pack));
-  const packAgain = await run([
-    'pack',
-    `${repo}@${d1}`,
-    '--policy',
-    'policy.yaml',
-    '-o',
-    'ev2.pack',
-    '--insecure-registry',
-  ]);
+  const packAgain = await packD1('ev2.pack');
   assert.equal(packAgain.code, 0, show(packAgain));
   assert.deepEqual(
     await readFile(join(p.dir, 'ev.pack')),
