@@ -37,21 +37,25 @@ async function project(t: Parameters<typeof tempDir>[0]) {
   await writeFile(join(dir, 'prov.json'), PROVENANCE(new Date().toISOString()));
   await writeFile(join(dir, 'policy.yaml'), POLICY);
   const run = (...args: string[]) => vouch(args, { cwd: dir, env });
-  return { dir, env, run };
+  /** Signs prov.json as SLSA provenance of app.bin with `key`; `extra` flags follow. */
+  const attestProvenance = (key: string, ...extra: string[]) =>
+    run(
+      'attest',
+      'app.bin',
+      '--predicate-type',
+      'slsaprovenance',
+      '--predicate',
+      'prov.json',
+      '--key',
+      key,
+      ...extra,
+    );
+  return { dir, env, run, attestProvenance };
 }
 
 test('verify --policy allows signed fresh provenance, signs a VSA, and denies a tampered artifact', async (t) => {
-  const { dir, run } = await project(t);
-  const a = await run(
-    'attest',
-    'app.bin',
-    '--predicate-type',
-    'slsaprovenance',
-    '--predicate',
-    'prov.json',
-    '--key',
-    'ci.key',
-  );
+  const { dir, run, attestProvenance } = await project(t);
+  const a = await attestProvenance('ci.key');
   assert.equal(a.code, 0, show(a));
   const ok = await run(
     'verify',
@@ -86,17 +90,8 @@ test('verify --policy allows signed fresh provenance, signs a VSA, and denies a 
 });
 
 test('verify --policy denies evidence from a key outside the policy, with the reason', async (t) => {
-  const { run } = await project(t);
-  await run(
-    'attest',
-    'app.bin',
-    '--predicate-type',
-    'slsaprovenance',
-    '--predicate',
-    'prov.json',
-    '--key',
-    'other.key',
-  );
+  const { run, attestProvenance } = await project(t);
+  await attestProvenance('other.key');
   const r = await run('verify', 'app.bin', '--policy', 'policy.yaml');
   assert.equal(r.code, 1, show(r));
   assert.match(r.stdout, /signature does not verify with any of 1 trusted key/);
@@ -130,20 +125,8 @@ test('--policy excludes --key; a tag is refused (exit 2)', async (t) => {
 });
 
 test('policy test runs fixture cases; a wrong expectation fails (exit 1)', async (t) => {
-  const { dir, run } = await project(t);
-  const a = await run(
-    'attest',
-    'app.bin',
-    '--predicate-type',
-    'slsaprovenance',
-    '--predicate',
-    'prov.json',
-    '--key',
-    'ci.key',
-    '--no-store',
-    '--out',
-    'good.sigstore.json',
-  );
+  const { dir, run, attestProvenance } = await project(t);
+  const a = await attestProvenance('ci.key', '--no-store', '--out', 'good.sigstore.json');
   assert.equal(a.code, 0, show(a));
   const subject = `sha256:${sha256('the app\n')}`;
   const cases = join(dir, 'fixtures');
@@ -184,17 +167,8 @@ test('policy test runs fixture cases; a wrong expectation fails (exit 1)', async
 });
 
 test('policy explain prints the tree; policy init writes a starter policy that loads', async (t) => {
-  const { dir, run } = await project(t);
-  await run(
-    'attest',
-    'app.bin',
-    '--predicate-type',
-    'slsaprovenance',
-    '--predicate',
-    'prov.json',
-    '--key',
-    'ci.key',
-  );
+  const { dir, run, attestProvenance } = await project(t);
+  await attestProvenance('ci.key');
   const e = await run('policy', 'explain', 'policy.yaml', 'app.bin');
   assert.equal(e.code, 0, show(e));
   assert.match(e.stdout, /✓ provenance \[pass\]/);
