@@ -4,7 +4,7 @@ import { isObject } from '../core/json.ts';
 import { scoreVector } from './cvss.ts';
 import type { VulnDatabase } from './db/index.ts';
 import { type OsvAffected, type OsvRecord, parseOsvRecord } from './osv.ts';
-import { AliasGroups, affectedVersions, isWithdrawn } from './range.ts';
+import { AliasGroups, affectedVersions, isWithdrawn, QueriedVersion } from './range.ts';
 import { baseEcosystem, normalizeName, schemeFor } from './versions/index.ts';
 
 /** One component of the input SBOM, as matching and the outputs need it. */
@@ -253,6 +253,8 @@ export function matchComponents(
       lookups.set(lk, rows);
     }
     const hits: Array<{ rec: OsvRecord; entries: OsvAffected[]; reason: string }> = [];
+    // Parsed once per scheme for all of this component's records.
+    const version = new QueriedVersion(key.version);
     let versionProblem: string | undefined;
     for (const row of rows) {
       let rec = cache.get(row.id);
@@ -277,7 +279,7 @@ export function matchComponents(
         if (normalizeName(a.package.ecosystem, a.package.name) !== key.name) continue;
         if (!sameRelease(a.package.ecosystem, key.release)) continue;
         try {
-          const v = affectedVersions(a, key.version);
+          const v = affectedVersions(a, version);
           if (v.affected) {
             entries.push(a);
             reason ||= v.reason;

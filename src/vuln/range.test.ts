@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { SHARED } from '../../test/shared.ts';
 import { isVouchError } from '../core/errors.ts';
 import { type OsvAffected, parseOsvRecord } from './osv.ts';
-import { AliasGroups, affectedVersions, aliasesKey, isWithdrawn } from './range.ts';
-import { normalizeName } from './versions/index.ts';
+import { AliasGroups, affectedVersions, aliasesKey, isWithdrawn, QueriedVersion } from './range.ts';
+import { normalizeName, SCHEMES, type VersionScheme } from './versions/index.ts';
 
-const ORACLE = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors/osv-oracle');
+const ORACLE = join(SHARED, 'vectors/osv-oracle');
 const ECOSYSTEMS = [
   'AlmaLinux',
   'CRAN',
@@ -227,6 +227,99 @@ describe('affectedVersions', () => {
     const r = affectedVersions(b, '0.5');
     assert.equal(r.affected, false);
     assert.equal(r.unevaluable, 'malformed-event');
+  });
+});
+
+/** Runs `f` while counting the strings `scheme.parse` is called with. */
+function countingParses<T>(name: string, f: () => T): { result: T; parsed: string[] } {
+  const scheme = SCHEMES.find((s) => s.name === name) as VersionScheme;
+  const real = scheme.parse;
+  const parsed: string[] = [];
+  (scheme as { parse: VersionScheme['parse'] }).parse = (v) => {
+    parsed.push(v);
+    return real(v);
+  };
+  try {
+    return { result: f(), parsed };
+  } finally {
+    (scheme as { parse: VersionScheme['parse'] }).parse = real;
+  }
+}
+
+describe('parse once', () => {
+  const entries = [
+    entry(
+      [
+        {
+          type: 'ECOSYSTEM',
+          events: [{ introduced: '0' }, { fixed: '1.0' }, { introduced: '1.5' }, { fixed: '2.0' }],
+        },
+        { type: 'ECOSYSTEM', events: [{ introduced: '3.0' }, { last_affected: '3.2' }] },
+      ],
+      ['0.1', '0.2', '1.0.0'],
+    ),
+    entry([{ type: 'ECOSYSTEM', events: [{ introduced: '1.0' }, { limit: '1.8' }] }], ['9.0']),
+  ];
+
+  it('the queried version once per scheme across entries; each list version and event once per call', () => {
+    const { result, parsed } = countingParses('pep440', () => {
+      const q = new QueriedVersion('1.7');
+      return entries.map((a) => affectedVersions(a, q));
+    });
+    assert.deepEqual(
+      result.map((r) => r.affected),
+      [true, true],
+    );
+    assert.equal(parsed.filter((v) => v === '1.7').length, 1, parsed.join(' '));
+    // Each list version and each event (not introduced 0) of the ranges evaluated, once per
+    // entry: the first entry's second range is not reached (its first range already says yes).
+    assert.deepEqual(
+      parsed.filter((v) => v !== '1.7').sort(),
+      ['0.1', '0.2', '1.0.0', '1.0', '1.5', '2.0', '9.0', '1.0', '1.8'].sort(),
+    );
+  });
+
+  it('a string and a QueriedVersion give the same verdicts and reasons', () => {
+    for (const v of [
+      '0.1',
+      '1.0',
+      '1.0.0',
+      '1.4',
+      '1.5',
+      '1.79',
+      '1.8',
+      '2.0',
+      '3.1',
+      '3.2.1',
+      '9',
+    ]) {
+      const q = new QueriedVersion(v);
+      for (const a of entries) assert.deepEqual(affectedVersions(a, q), affectedVersions(a, v), v);
+    }
+  });
+
+  it('a malformed queried version throws the same VERSION_MALFORMED every time, parsed once', () => {
+    const a = entry(
+      [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.0' }] }],
+      ['0.5'],
+      'Debian:12',
+    );
+    const { result, parsed } = countingParses('debian', () => {
+      const q = new QueriedVersion('x:1');
+      const errors: unknown[] = [];
+      for (let i = 0; i < 3; i++) {
+        try {
+          affectedVersions(a, q);
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      return errors;
+    });
+    assert.equal(result.length, 3);
+    assert.ok(isVouchError(result[0]) && result[0].code === 'VERSION_MALFORMED');
+    assert.ok(result.every((e) => e === result[0]));
+    assert.equal(parsed.filter((v) => v === 'x:1').length, 1);
   });
 });
 

@@ -20,6 +20,42 @@ export interface AffectedResult {
 }
 
 /**
+ * A queried version, parsed at most once per scheme however many entries,
+ * list versions and range events it is checked against: match one
+ * component against all its records with one of these. The outcome of each
+ * parse (the parsed form, or the VERSION_MALFORMED error) is kept.
+ */
+export class QueriedVersion {
+  readonly text: string;
+  readonly #parsed = new Map<
+    VersionScheme,
+    { ok: true; value: unknown } | { ok: false; error: unknown }
+  >();
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /**
+   * The version in `scheme`'s parsed form.
+   * @throws VouchError VERSION_MALFORMED (the same error on every call) when the scheme cannot read it.
+   */
+  parsedBy(scheme: VersionScheme): unknown {
+    let p = this.#parsed.get(scheme);
+    if (p === undefined) {
+      try {
+        p = { ok: true, value: scheme.parse(this.text) };
+      } catch (error) {
+        p = { ok: false, error };
+      }
+      this.#parsed.set(scheme, p);
+    }
+    if (!p.ok) throw p.error;
+    return p.value;
+  }
+}
+
+/**
  * Whether `version` of the entry's package is affected, per the OSV spec's
  * evaluation: listed in `versions` (compared by the ecosystem's scheme, so
  * `1.0` matches a listed `1.0.0` in PyPI), or inside any SEMVER/ECOSYSTEM
@@ -28,13 +64,21 @@ export interface AffectedResult {
  * cap the range). GIT ranges are not evaluable here and are reported in
  * `unevaluable`. Withdrawn records are the caller's business (isWithdrawn);
  * `database_specific` is ignored.
+ *
+ * Each version is parsed once: the queried one once per scheme (across
+ * calls too, when given as a {@link QueriedVersion}), each list version and
+ * range event once per call; comparisons work on the parsed forms.
  * @throws VouchError VERSION_MALFORMED when `version` is not a version of
  *   the scheme a range needs.
  */
-export function affectedVersions(affected: OsvAffected, version: string): AffectedResult {
+export function affectedVersions(
+  affected: OsvAffected,
+  version: string | QueriedVersion,
+): AffectedResult {
+  const query = typeof version === 'string' ? new QueriedVersion(version) : version;
   const ecosystem = affected.package?.ecosystem;
   const scheme = ecosystem === undefined ? undefined : schemeFor(ecosystem);
-  const listed = inVersionsList(affected.versions, version, scheme);
+  const listed = inVersionsList(affected.versions, query, scheme);
   if (listed !== undefined)
     return { affected: true, reason: `listed in versions as ${JSON.stringify(listed)}` };
 
@@ -50,7 +94,7 @@ export function affectedVersions(affected: OsvAffected, version: string): Affect
       unevaluable ??= 'no-scheme';
       continue;
     }
-    const verdict = evaluateRange(r, version, s);
+    const verdict = evaluateRange(r, query, s);
     if (verdict === 'malformed-event') {
       unevaluable ??= 'malformed-event';
       continue;
@@ -80,26 +124,28 @@ function semverFor(ecosystem: string | undefined): VersionScheme {
 
 function inVersionsList(
   list: readonly string[],
-  version: string,
+  query: QueriedVersion,
   scheme: VersionScheme | undefined,
 ): string | undefined {
   if (list.length === 0) return undefined;
-  if (list.includes(version)) return version;
+  if (list.includes(query.text)) return query.text;
   if (scheme === undefined) return undefined;
-  let parsedOk = true;
+  let parsed: unknown;
   try {
-    scheme.parse(version);
+    parsed = query.parsedBy(scheme);
   } catch (e) {
     if (!isVouchError(e)) throw e;
-    parsedOk = false;
+    return undefined;
   }
-  if (!parsedOk) return undefined;
   for (const v of list) {
+    let p: unknown;
     try {
-      if (scheme.compare(v, version) === 0) return v;
+      p = scheme.parse(v);
     } catch (e) {
       if (!isVouchError(e)) throw e;
+      continue; // a list entry the scheme cannot read matches only by exact string
     }
+    if (scheme.compareParsed(p, parsed) === 0) return v;
   }
   return undefined;
 }
@@ -112,6 +158,8 @@ interface RangeVerdict {
 interface SortedEvent {
   kind: 'introduced' | 'fixed' | 'last_affected' | 'limit';
   version: string;
+  /** The version in the scheme's parsed form; undefined only when `zero`. */
+  parsed: unknown;
   /** True for `introduced: "0"`, which sorts below every version. */
   zero: boolean;
   index: number;
@@ -119,31 +167,34 @@ interface SortedEvent {
 
 function evaluateRange(
   r: OsvRange,
-  version: string,
+  query: QueriedVersion,
   scheme: VersionScheme,
 ): RangeVerdict | 'malformed-event' {
-  scheme.parse(version); // throws VERSION_MALFORMED: the caller's version, not the record's
+  // Throws VERSION_MALFORMED: the caller's version, not the record's.
+  const v = query.parsedBy(scheme);
+  const cmp = (a: unknown, b: unknown) => scheme.compareParsed(a, b);
   const events: SortedEvent[] = [];
   for (let i = 0; i < r.events.length; i++) {
     const e = eventOf(r.events[i] as (typeof r.events)[number]);
     const zero = e.kind === 'introduced' && e.version === '0';
+    let parsed: unknown;
     if (!zero) {
       try {
-        scheme.parse(e.version);
+        parsed = scheme.parse(e.version);
       } catch (err) {
         if (!isVouchError(err)) throw err;
         return 'malformed-event';
       }
     }
-    events.push({ ...e, zero, index: i });
+    events.push({ ...e, parsed, zero, index: i });
   }
   events.sort((a, b) => {
     if (a.zero || b.zero) return a.zero === b.zero ? a.index - b.index : a.zero ? -1 : 1;
-    return scheme.compare(a.version, b.version) || a.index - b.index;
+    return cmp(a.parsed, b.parsed) || a.index - b.index;
   });
 
   const limits = events.filter((e) => e.kind === 'limit');
-  if (limits.length > 0 && !limits.some((l) => scheme.compare(version, l.version) < 0)) {
+  if (limits.length > 0 && !limits.some((l) => cmp(v, l.parsed) < 0)) {
     return {
       affected: false,
       reason: `at or above the range's limit ${limits.map((l) => l.version).join(', ')}`,
@@ -155,18 +206,18 @@ function evaluateRange(
   let closedBy: SortedEvent | undefined;
   for (const e of events) {
     if (e.kind === 'introduced') {
-      if (e.zero || scheme.compare(version, e.version) >= 0) {
+      if (e.zero || cmp(v, e.parsed) >= 0) {
         affected = true;
         from = e;
         closedBy = undefined;
       }
     } else if (e.kind === 'fixed') {
-      if (scheme.compare(version, e.version) >= 0) {
+      if (cmp(v, e.parsed) >= 0) {
         affected = false;
         closedBy = e;
       }
     } else if (e.kind === 'last_affected') {
-      if (scheme.compare(version, e.version) > 0) {
+      if (cmp(v, e.parsed) > 0) {
         affected = false;
         closedBy = e;
       }
@@ -177,8 +228,8 @@ function evaluateRange(
     const end = events.find(
       (e) =>
         !e.zero &&
-        ((e.kind === 'fixed' && scheme.compare(e.version, version) > 0) ||
-          (e.kind === 'last_affected' && scheme.compare(e.version, version) >= 0)),
+        ((e.kind === 'fixed' && cmp(e.parsed, v) > 0) ||
+          (e.kind === 'last_affected' && cmp(e.parsed, v) >= 0)),
     );
     const upper =
       end === undefined ? '' : end.kind === 'fixed' ? `, < ${end.version}` : `, <= ${end.version}`;

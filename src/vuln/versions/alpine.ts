@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareDigits, compareStrings } from './util.ts';
 
 /**
@@ -117,8 +117,4 @@ function compareAlpine(v: AlpineVersion, w: AlpineVersion): number {
   return 0;
 }
 
-export const alpine: VersionScheme = {
-  name: 'alpine',
-  parse,
-  compare: (a, b) => compareAlpine(parse(a), parse(b)),
-};
+export const alpine: VersionScheme<AlpineVersion> = defineScheme('alpine', parse, compareAlpine);

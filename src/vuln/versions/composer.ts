@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareDigits, isAllDigits, malformed } from './util.ts';
 
 /**
@@ -62,8 +62,4 @@ export function compareComposer(a: readonly string[], b: readonly string[]): num
   return 0;
 }
 
-export const composer: VersionScheme = {
-  name: 'composer',
-  parse,
-  compare: (a, b) => compareComposer(parse(a), parse(b)),
-};
+export const composer: VersionScheme<string[]> = defineScheme('composer', parse, compareComposer);

@@ -1,5 +1,5 @@
 import { comparePvp } from './hackage.ts';
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, isAllDigits, malformed } from './util.ts';
 
 /**
@@ -14,8 +14,4 @@ function parse(version: string): string[] {
   return parts;
 }
 
-export const cran: VersionScheme = {
-  name: 'cran',
-  parse,
-  compare: (a, b) => comparePvp(parse(a), parse(b)),
-};
+export const cran: VersionScheme<string[]> = defineScheme('cran', parse, comparePvp);

@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareDigits, isAllDigits, isDigit, isLetter, malformed } from './util.ts';
 
 /**
@@ -78,8 +78,4 @@ export function compareDebian(a: DebianVersion, b: DebianVersion): number {
   );
 }
 
-export const debian: VersionScheme = {
-  name: 'debian',
-  parse,
-  compare: (a, b) => compareDebian(parse(a), parse(b)),
-};
+export const debian: VersionScheme<DebianVersion> = defineScheme('debian', parse, compareDebian);

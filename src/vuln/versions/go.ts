@@ -1,6 +1,6 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { parseSemver } from './semver.ts';
-import { compareSemverLike } from './semverlike.ts';
+import { compareSemverLike, type SemverLike } from './semverlike.ts';
 
 /**
  * Go module versions: SemVer with an optional `v` (OSV's Go data omits it),
@@ -9,8 +9,8 @@ import { compareSemverLike } from './semverlike.ts';
  * release they precede, and `+incompatible`, which is build metadata and so
  * does not take part in ordering (`v2.0.0+incompatible` = `v2.0.0`).
  */
-export const go: VersionScheme = {
-  name: 'go',
-  parse: (v) => parseSemver('go', v),
-  compare: (a, b) => compareSemverLike(parseSemver('go', a), parseSemver('go', b)),
-};
+export const go: VersionScheme<SemverLike> = defineScheme(
+  'go',
+  (v) => parseSemver('go', v),
+  (a, b) => compareSemverLike(a, b),
+);

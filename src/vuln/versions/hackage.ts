@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareComponents, isAllDigits, malformed } from './util.ts';
 
 /**
@@ -18,8 +18,4 @@ export function comparePvp(a: readonly string[], b: readonly string[]): number {
   return compareComponents(a, b) || (a.length > b.length ? 1 : a.length < b.length ? -1 : 0);
 }
 
-export const hackage: VersionScheme = {
-  name: 'hackage',
-  parse,
-  compare: (a, b) => comparePvp(parse(a), parse(b)),
-};
+export const hackage: VersionScheme<string[]> = defineScheme('hackage', parse, comparePvp);

@@ -10,20 +10,10 @@ import { pep440 } from './pep440.ts';
 import { pub } from './pub.ts';
 import { rpm } from './rpm.ts';
 import { rubygems } from './rubygems.ts';
+import type { VersionScheme } from './scheme.ts';
 import { semver } from './semver.ts';
 
-/**
- * One ecosystem's version order. `parse` throws VouchError
- * VERSION_MALFORMED (naming the version) for what the scheme cannot read;
- * `compare` parses both sides (so it throws the same) and returns a negative
- * number, 0 or a positive number. Equality is the scheme's, not the
- * string's: `1.0` = `1.0.0` in PEP 440, `2.0.0+incompatible` = `2.0.0` in Go.
- */
-export interface VersionScheme {
-  readonly name: string;
-  parse(v: string): unknown;
-  compare(a: string, b: string): number;
-}
+export { defineScheme, type VersionScheme } from './scheme.ts';
 
 /** Every scheme, one file each. */
 export const SCHEMES: readonly VersionScheme[] = [

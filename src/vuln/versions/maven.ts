@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareDigits, isAllDigits, isDigit, trimZeros } from './util.ts';
 
 /**
@@ -120,8 +120,4 @@ function compareTokens(v: readonly Token[], w: readonly Token[]): number {
   return 1;
 }
 
-export const maven: VersionScheme = {
-  name: 'maven',
-  parse,
-  compare: (a, b) => compareTokens(parse(a), parse(b)),
-};
+export const maven: VersionScheme<Token[]> = defineScheme('maven', parse, compareTokens);

@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semverlike.ts';
 import { checkCommon, isDigit, malformed } from './util.ts';
 
@@ -14,8 +14,6 @@ function parse(version: string): SemverLike {
   return parseSemverLike(version, 4);
 }
 
-export const nuget: VersionScheme = {
-  name: 'nuget',
-  parse,
-  compare: (a, b) => compareSemverLike(parse(a), parse(b), true),
-};
+export const nuget: VersionScheme<SemverLike> = defineScheme('nuget', parse, (a, b) =>
+  compareSemverLike(a, b, true),
+);

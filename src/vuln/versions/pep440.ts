@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import {
   checkCommon,
   compareComponents,
@@ -99,7 +99,7 @@ function preKey(v: Pep440Version): number {
   return v.pre === undefined ? 1 : 0;
 }
 
-function compareParsed(a: Pep440Version, b: Pep440Version): number {
+function comparePep440(a: Pep440Version, b: Pep440Version): number {
   if (a.legacy !== undefined || b.legacy !== undefined) {
     if (a.legacy === undefined) return 1;
     if (b.legacy === undefined) return -1;
@@ -142,8 +142,4 @@ function compareLocal(a: readonly string[], b: readonly string[]): number {
   return a.length > b.length ? 1 : a.length < b.length ? -1 : 0;
 }
 
-export const pep440: VersionScheme = {
-  name: 'pep440',
-  parse,
-  compare: (a, b) => compareParsed(parse(a), parse(b)),
-};
+export const pep440: VersionScheme<Pep440Version> = defineScheme('pep440', parse, comparePep440);

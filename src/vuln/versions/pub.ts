@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semverlike.ts';
 import { checkCommon, compareStrings, isDigit, malformed } from './util.ts';
 
@@ -19,12 +19,8 @@ function buildOf(tail: string): string {
   return i < 0 ? '' : tail.slice(i + 1);
 }
 
-export const pub: VersionScheme = {
-  name: 'pub',
+export const pub: VersionScheme<SemverLike> = defineScheme(
+  'pub',
   parse,
-  compare(a, b) {
-    const x = parse(a);
-    const y = parse(b);
-    return compareSemverLike(x, y) || compareStrings(buildOf(x.build), buildOf(y.build));
-  },
-};
+  (x, y) => compareSemverLike(x, y) || compareStrings(buildOf(x.build), buildOf(y.build)),
+);

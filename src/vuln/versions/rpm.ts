@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { checkCommon, compareStrings, isAllDigits, isDigit, isLetter } from './util.ts';
 
 /**
@@ -96,8 +96,4 @@ export function compareRpm(a: RpmVersion, b: RpmVersion): number {
   );
 }
 
-export const rpm: VersionScheme = {
-  name: 'rpm',
-  parse,
-  compare: (a, b) => compareRpm(parse(a), parse(b)),
-};
+export const rpm: VersionScheme<RpmVersion> = defineScheme('rpm', parse, compareRpm);

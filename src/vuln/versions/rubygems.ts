@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import {
   checkCommon,
   compareDigits,
@@ -68,8 +68,4 @@ function compareSegments(a: readonly string[], b: readonly string[]): number {
   return 0;
 }
 
-export const rubygems: VersionScheme = {
-  name: 'rubygems',
-  parse,
-  compare: (a, b) => compareSegments(parse(a), parse(b)),
-};
+export const rubygems: VersionScheme<string[]> = defineScheme('rubygems', parse, compareSegments);

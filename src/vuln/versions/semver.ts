@@ -1,4 +1,4 @@
-import type { VersionScheme } from './index.ts';
+import { defineScheme, type VersionScheme } from './scheme.ts';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semverlike.ts';
 import { checkCommon, isDigit, malformed } from './util.ts';
 
@@ -16,8 +16,8 @@ export function parseSemver(scheme: string, version: string): SemverLike {
   return parseSemverLike(version, 3);
 }
 
-export const semver: VersionScheme = {
-  name: 'semver',
-  parse: (v) => parseSemver('semver', v),
-  compare: (a, b) => compareSemverLike(parseSemver('semver', a), parseSemver('semver', b)),
-};
+export const semver: VersionScheme<SemverLike> = defineScheme(
+  'semver',
+  (v) => parseSemver('semver', v),
+  (a, b) => compareSemverLike(a, b),
+);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
-import { normalizeName, SCHEMES, schemeFor, type VersionScheme } from './index.ts';
+import { defineScheme, normalizeName, SCHEMES, schemeFor, type VersionScheme } from './index.ts';
 
-const ORDER_DIR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/vectors/osv-oracle/version-order',
-);
+const ORDER_DIR = join(SHARED, 'vectors/osv-oracle/version-order');
 
 function scheme(name: string): VersionScheme {
   const s = SCHEMES.find((x) => x.name === name);
@@ -79,6 +76,100 @@ describe('version-order fixtures (osv-scalibr, osv.dev)', () => {
       });
     }
   }
+});
+
+/** Every `a op b` line of a fixture file. */
+function fixturePairs(file: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of readFileSync(join(ORDER_DIR, file), 'utf8').split('\n')) {
+    if (line === '' || line.startsWith('#') || line.startsWith('//')) continue;
+    const [a, , b] = line.split(' ') as [string, string, string];
+    out.push([a, b]);
+  }
+  return out;
+}
+
+/** What a call returns, or the error it throws (code and message), as one comparable string. */
+function outcome(f: () => number): string {
+  try {
+    return `= ${f()}`;
+  } catch (e) {
+    return isVouchError(e) ? `! ${e.code} ${e.message}` : `!! ${String(e)}`;
+  }
+}
+
+describe('parse once: compareParsed agrees with compare', () => {
+  it('every scheme has parse, compareParsed and compare', () => {
+    assert.equal(SCHEMES.length, 13);
+    for (const s of SCHEMES) {
+      assert.equal(typeof s.parse, 'function', s.name);
+      assert.equal(typeof s.compareParsed, 'function', s.name);
+      assert.equal(typeof s.compare, 'function', s.name);
+    }
+  });
+  const files = readdirSync(ORDER_DIR)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
+  for (const f of files) {
+    for (const name of FIXTURE_SCHEMES[f.split('-')[0] as string] ?? []) {
+      it(`${f}: the same result on every pair, both ways, under ${name}`, () => {
+        const s = scheme(name);
+        const pairs = fixturePairs(f);
+        // Each distinct version parsed once and then shared by every pair it is
+        // in, so a compareParsed that changed its inputs would show here.
+        const parsed = new Map<string, { ok: true; p: unknown } | { ok: false }>();
+        const parsedOf = (v: string) => {
+          let x = parsed.get(v);
+          if (x === undefined) {
+            try {
+              x = { ok: true, p: s.parse(v) };
+            } catch (e) {
+              if (!isVouchError(e)) throw e;
+              x = { ok: false };
+            }
+            parsed.set(v, x);
+          }
+          return x;
+        };
+        const wrong: string[] = [];
+        for (const [a, b] of pairs) {
+          for (const [x, y] of [
+            [a, b],
+            [b, a],
+          ] as const) {
+            const want = outcome(() => s.compare(x, y));
+            const px = parsedOf(x);
+            const py = parsedOf(y);
+            // compare throws exactly when one side does not parse (the first failing side's error).
+            const got =
+              px.ok && py.ok
+                ? outcome(() => s.compareParsed(px.p, py.p))
+                : outcome(() => s.compareParsed(s.parse(x), s.parse(y)));
+            if (got !== want) wrong.push(`${x} vs ${y}: compare ${want}, compareParsed ${got}`);
+          }
+        }
+        assert.ok(pairs.length > 10, `${f}: only ${pairs.length} pairs`);
+        assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} of ${2 * pairs.length} differ`);
+      });
+    }
+  }
+
+  it('defineScheme: compare parses a then b, and orders by compareParsed', () => {
+    const seen: string[] = [];
+    const s = defineScheme(
+      'test',
+      (v: string) => {
+        seen.push(v);
+        if (v === 'bad') throw new Error(`cannot read ${v}`);
+        return Number(v);
+      },
+      (a, b) => a - b,
+    );
+    assert.equal(s.compare('2', '10'), -8);
+    assert.deepEqual(seen, ['2', '10']);
+    assert.throws(() => s.compare('bad', '1'), /cannot read bad/);
+    assert.equal(s.compareParsed(s.parse('3'), s.parse('3')), 0);
+  });
 });
 
 describe("schemes, from each ecosystem's own specification", () => {
