@@ -48,6 +48,8 @@ export {
   type RescanResult,
   rescanStore,
   type VerifiedSbom,
+  type VerifiedVex,
+  verifiedEvidence,
   verifiedSboms,
 } from './rescan.ts';
 export { applyVex, readVex, VEX_READERS, type VexStatement } from './vex/index.ts';

@@ -24,7 +24,7 @@ import {
   totalsOf,
   type VexStatement,
   VulnDatabase,
-  verifiedSboms,
+  verifiedEvidence,
   vulnsStatement,
 } from '../../vuln/index.ts';
 import { parse, usage } from '../args.ts';
@@ -43,7 +43,8 @@ Matches components against the offline OSV database (see vouch db) by purl,
 with each ecosystem's version rules. Input: a CycloneDX or SPDX JSON SBOM, a
 directory or lockfile (scanned as vouch sbom does), or sha256:HEX: the SBOM
 attestation about that artifact in the evidence store, verified first
-(trust flags below). Withdrawn records are skipped; records that are aliases
+(trust flags below), with the VEX attestations about it that verify too.
+Withdrawn records are skipped; records that are aliases
 of each other (CVE, GHSA, PYSEC…) give one finding. Components that cannot
 be matched (no purl, generic purl, no version) are counted with the reason.
 
@@ -51,7 +52,11 @@ Options:
   --db DIR             database directory (default: $XDG_CACHE_HOME/vouch/osv)
   --vex FILE           OpenVEX v0.2 or CycloneDX VEX: not_affected, false_positive
                        (and OpenVEX fixed) statements suppress findings; suppressed
-                       findings are still listed, with the justification (repeatable)
+                       findings are still listed, with the justification (repeatable).
+                       With sha256:HEX, the OpenVEX / CycloneDX VEX attestations in
+                       the store about that artifact apply too, when they verify
+                       against the trust flags (one that does not suppresses nothing
+                       and is listed as rejected)
   --format F           ${OUTPUTS.map((o) => o.name).join(', ')} (default ${OUTPUTS[0]?.name})
   -o, --output FILE    write the report to FILE (atomically) instead of stdout
   --fail-on SEV        exit 1 when an open finding is at or above SEV: any, low,
@@ -162,7 +167,10 @@ export const vulnsCommand: Command = {
       digest = `sha256:${d.hex}`;
       const trust = await trustPolicyFrom('vulns', values, tufCache(io));
       const store = new DirectoryStore(resolve(io.cwd, values.store));
-      const { sboms, rejected } = await verifiedSboms(store, trust, digest);
+      // One pass, as rescan does: the SBOM and the VEX attestations about the artifact,
+      // all verified against the same trust flags (what does not verify is never read).
+      const evidence = await verifiedEvidence(store, trust, { only: digest, vex: true });
+      const { sboms, rejected } = evidence;
       for (const r of rejected)
         io.stderr(`vouch vulns: rejected bundle ${r.bundle}: ${r.reason}\n`);
       const sbom = sboms[0];
@@ -174,6 +182,13 @@ export const vulnsCommand: Command = {
         return 1;
       }
       io.stderr(`vouch vulns: verified SBOM ${sbom.bundle} about ${sbom.name} ${digest}\n`);
+      const attested = evidence.vex.get(digest);
+      if (attested) {
+        for (const b of attested.bundles)
+          io.stderr(`vouch vulns: verified VEX ${b} about ${digest}\n`);
+        // Before the --vex files, as rescan orders them: at equal timestamps a file decides.
+        vex.unshift(...attested.statements);
+      }
       input = sbom.input;
       kind = 'attestation';
     } else {
