@@ -173,7 +173,7 @@ test('evidence usage errors', async (t) => {
   const dir = await tempDir(t);
   const bare = await vouch(['evidence'], { cwd: dir });
   assert.equal(bare.code, 2, show(bare));
-  assert.match(bare.stderr, /error USAGE: .*missing subcommand: ls/);
+  assert.match(bare.stderr, /error USAGE: .*missing subcommand: use ls/);
   const cases: Array<[string[], RegExp]> = [
     [['evidence', 'rm'], /unknown subcommand "rm"/],
     [['evidence', 'ls', 'a', 'b'], /at most one/],
@@ -183,5 +183,37 @@ test('evidence usage errors', async (t) => {
     assert.equal(r.code, 2, show(r));
     assert.equal(jsonOf(r).error.code, 'USAGE');
     assert.match(jsonOf(r).error.message, message);
+  }
+});
+
+test('verbs with subcommands: none or an unknown one is exit 2 naming the choices; help is exit 0', async (t) => {
+  const dir = await tempDir(t);
+  const verbs: Array<[string, string]> = [
+    ['evidence', 'use ls'],
+    ['keys', 'use generate'],
+    ['db', 'use import, update or status'],
+    ['tee', 'use verify'],
+    ['policy', 'use test, explain or init'],
+    ['repro', 'use check, diff or normalize'],
+  ];
+  for (const [verb, choices] of verbs) {
+    const bare = await vouch([verb, '--json'], { cwd: dir });
+    assert.equal(bare.code, 2, show(bare));
+    assert.equal(jsonOf(bare).error.code, 'USAGE');
+    assert.equal(
+      jsonOf(bare).error.message,
+      `vouch ${verb}: missing subcommand: ${choices} (see vouch ${verb} --help)`,
+    );
+    const unknown = await vouch([verb, 'frobnicate', '--json'], { cwd: dir });
+    assert.equal(unknown.code, 2, show(unknown));
+    assert.match(
+      jsonOf(unknown).error.message,
+      new RegExp(`unknown subcommand "frobnicate": ${choices}`),
+    );
+    for (const h of ['help', '--help', '-h']) {
+      const r = await vouch([verb, h], { cwd: dir });
+      assert.equal(r.code, 0, `${verb} ${h}: ${show(r)}`);
+      assert.match(r.stdout, new RegExp(`^Usage: vouch ${verb}`), `${verb} ${h}`);
+    }
   }
 });

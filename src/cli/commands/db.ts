@@ -9,7 +9,7 @@ import {
   updateDatabase,
   VulnDatabase,
 } from '../../vuln/db/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { displayPath, type Io, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 
@@ -52,12 +52,12 @@ export const dbCommand: Command = {
   name: 'db',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      if (sub === undefined) throw usage('db', 'missing subcommand: import, update or status');
+    const s = subcommand('db', argv, ['import', 'update', 'status']);
+    if (s === 'help') {
       io.stdout(`${HELP}\n`);
       return 0;
     }
+    const { sub, rest } = s;
     const { values, positionals } = parse(`db ${sub}`, rest, {
       db: { type: 'string' },
       source: { type: 'string', multiple: true },
@@ -123,8 +123,6 @@ export const dbCommand: Command = {
           db.close();
         }
       }
-      default:
-        throw usage('db', `unknown subcommand ${JSON.stringify(sub)}`);
     }
   },
 };

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
 import { DirectoryStore } from '../../store/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { displayPath, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 
@@ -14,16 +14,12 @@ export const evidenceCommand: Command = {
   name: 'evidence',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === '--help' || sub === '-h') {
+    const s = subcommand('evidence', argv, ['ls']);
+    if (s === 'help') {
       io.stdout(`${HELP}\n`);
       return 0;
     }
-    if (sub !== 'ls')
-      throw usage(
-        'evidence',
-        sub ? `unknown subcommand ${JSON.stringify(sub)}` : 'missing subcommand: ls',
-      );
+    const { rest } = s;
     const { values, positionals } = parse('evidence ls', rest, {
       store: { type: 'string', default: '.vouch' },
     });

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
 import { type GeneratedKeyAlgorithm, generateKeyPair } from '../../sign/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { type Io, printJson } from '../io.ts';
 import { passphraseFor } from '../signing.ts';
 import type { Command } from './command.ts';
@@ -26,16 +26,12 @@ export const keysCommand: Command = {
   name: 'keys',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === '--help' || sub === '-h') {
+    const s = subcommand('keys', argv, ['generate']);
+    if (s === 'help') {
       io.stdout(`${HELP}\n`);
       return 0;
     }
-    if (sub !== 'generate')
-      throw usage(
-        'keys',
-        sub ? `unknown subcommand ${JSON.stringify(sub)}` : 'missing subcommand: generate',
-      );
+    const { rest } = s;
     const { values } = parse('keys generate', rest, {
       algorithm: { type: 'string', default: 'ecdsa-p256' },
       out: { type: 'string', default: 'vouch' },

@@ -13,7 +13,7 @@ import {
 } from '../../policy/index.ts';
 import { loadVerificationKey } from '../../sign/index.ts';
 import { DirectoryStore } from '../../store/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { displayPath, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 import { gatherCandidates, reportPolicyProblems, resolveTarget } from './verify.ts';
@@ -41,11 +41,12 @@ export const policyCommand: Command = {
   name: 'policy',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.stderr : io.stdout)(`${HELP}\n`);
-      return sub === undefined ? 2 : 0;
+    const s = subcommand('policy', argv, ['test', 'explain', 'init']);
+    if (s === 'help') {
+      io.stdout(`${HELP}\n`);
+      return 0;
     }
+    const { sub, rest } = s;
     switch (sub) {
       case 'test': {
         const { values, positionals } = parse('policy test', rest, {
@@ -140,11 +141,6 @@ export const policyCommand: Command = {
         else io.stdout(text);
         return 0;
       }
-      default:
-        throw usage(
-          'policy',
-          `unknown subcommand ${JSON.stringify(sub)}: use test, explain or init`,
-        );
     }
   },
 };

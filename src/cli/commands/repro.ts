@@ -20,7 +20,7 @@ import {
   type VariationName,
 } from '../../repro/index.ts';
 import { loadVerificationKey, verifyBundle } from '../../sign/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { type Io, printJson } from '../io.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
@@ -67,11 +67,12 @@ export const reproCommand: Command = {
   name: 'repro',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      (sub === undefined ? io.stderr : io.stdout)(`${HELP}\n`);
-      return sub === undefined ? 2 : 0;
+    const s = subcommand('repro', argv, ['check', 'diff', 'normalize']);
+    if (s === 'help') {
+      io.stdout(`${HELP}\n`);
+      return 0;
     }
+    const { sub, rest } = s;
     switch (sub) {
       case 'check':
         return check(rest, io);
@@ -79,11 +80,6 @@ export const reproCommand: Command = {
         return diff(rest, io);
       case 'normalize':
         return normalize(rest, io);
-      default:
-        throw usage(
-          'repro',
-          `unknown subcommand ${JSON.stringify(sub)}: use check, diff or normalize`,
-        );
     }
   },
 };

@@ -23,7 +23,7 @@ import {
   teeVerifiers,
   verifierFor,
 } from '../../tee/index.ts';
-import { parse, usage } from '../args.ts';
+import { parse, subcommand, usage } from '../args.ts';
 import { type Io, packageVersion, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 
@@ -68,14 +68,12 @@ export const teeCommand: Command = {
   name: 'tee',
   help: HELP,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      if (sub === undefined) throw usage('tee', 'missing subcommand (verify)');
+    const s = subcommand('tee', argv, ['verify']);
+    if (s === 'help') {
       io.stdout(`${HELP}\n`);
       return 0;
     }
-    if (sub !== 'verify') throw usage('tee', `unknown subcommand ${JSON.stringify(sub)} (verify)`);
-    return verify(rest, io);
+    return verify(s.rest, io);
   },
 };
 
