@@ -3,48 +3,24 @@
  * file, the shared bench oracles run as child processes, and set comparison.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isVouchError, type VouchError } from '../../core/errors.ts';
 import type { ReaderResult } from '../model.ts';
-import type { Reader, SourceFile } from '../reader.ts';
+import type { Reader } from '../reader.ts';
 import { npmKey } from './js-common.ts';
 
 export { SHARED } from '../../../test/shared.ts';
 
 import { SHARED } from '../../../test/shared.ts';
 export const BENCH_LOCKFILES = join(SHARED, 'bench', 'lockfiles');
-export const VECTORS = join(SHARED, 'vectors', 'sbom');
+export { VECTORS } from './polyglot-testkit.ts';
 export const SIZES = ['small', 'medium', 'large', 'huge'] as const;
 
-/** A SourceFile over an absolute path, named by its base name (as if scanned from its folder). */
-export function sourceFromPath(abs: string, name = basename(abs)): SourceFile {
-  return {
-    path: name,
-    bytes: () => readFile(abs),
-    sibling: async (n) => {
-      try {
-        return await readFile(join(dirname(abs), n));
-      } catch {
-        return undefined;
-      }
-    },
-  };
-}
+// SourceFiles over a real file or over bytes: the same as every reader test uses.
+import { fileOf } from './polyglot-testkit.ts';
 
-/** A SourceFile over bytes in memory. */
-export function sourceFromText(
-  name: string,
-  text: string,
-  siblings: Record<string, string> = {},
-): SourceFile {
-  return {
-    path: name,
-    bytes: async () => Buffer.from(text),
-    sibling: async (n) => (n in siblings ? Buffer.from(siblings[n] as string) : undefined),
-  };
-}
+export { fileAt as sourceFromPath, fileOf as sourceFromText } from './polyglot-testkit.ts';
 
 /**
  * The error `reader` throws on `text` read as the file `name`; the test fails
@@ -57,7 +33,7 @@ export async function readFailure(
   assert: typeof import('node:assert/strict'),
 ): Promise<VouchError> {
   try {
-    await reader.read(sourceFromText(name, text));
+    await reader.read(fileOf(name, text));
   } catch (e) {
     assert.ok(isVouchError(e), String(e));
     assert.equal(e.file, name);
