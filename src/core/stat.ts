@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { errorMessage, VouchError } from './errors.ts';
 
 /**
@@ -9,9 +9,27 @@ import { errorMessage, VouchError } from './errors.ts';
  *
  * @throws VouchError FILE_NOT_FOUND (no such file or directory) | FILE_READ
  */
-export async function statPath(path: string, name = path): Promise<Stats> {
+export function statPath(path: string, name = path): Promise<Stats> {
+  return statOrThrow(stat, path, name);
+}
+
+/**
+ * lstat(2) of a path the user named: as statPath, but a symbolic link is not
+ * followed (the Stats are the link's own).
+ *
+ * @throws VouchError FILE_NOT_FOUND (no such file or directory) | FILE_READ
+ */
+export function lstatPath(path: string, name = path): Promise<Stats> {
+  return statOrThrow(lstat, path, name);
+}
+
+async function statOrThrow(
+  call: (path: string) => Promise<Stats>,
+  path: string,
+  name: string,
+): Promise<Stats> {
   try {
-    return await stat(path);
+    return await call(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: name });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { errorMessage, VouchError } from '../../core/errors.ts';
+import { VouchError } from '../../core/errors.ts';
 import { isObject, parseJson } from '../../core/json.ts';
+import { statPath } from '../../core/stat.ts';
 import type { ContentMatch, Distro, SourceFile } from '../reader.ts';
 import { READERS } from '../readers/index.ts';
 import { readTar, type TarItem } from '../tar.ts';
@@ -157,22 +157,14 @@ interface Plan {
  * order, in memory, with whiteouts, hard links and symlinks resolved inside
  * the image root. Fails closed: any mismatch is an error, never a warning.
  *
- * @throws VouchError FILE_NOT_FOUND | IMAGE_MALFORMED | IMAGE_UNSUPPORTED |
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ | IMAGE_MALFORMED | IMAGE_UNSUPPORTED |
  *   IMAGE_DIGEST_MISMATCH | IMAGE_PLATFORM_NOT_FOUND | ARCHIVE_MALFORMED |
  *   ARCHIVE_UNSAFE | ARCHIVE_TOO_LARGE | JSON_*
  */
 export async function openImage(path: string, options: ImageOptions = {}): Promise<Image> {
   const limits = { ...DEFAULT_IMAGE_LIMITS, ...options.limits };
   const abs = resolve(path);
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
-    }
-    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
-  }
+  const st = await statPath(abs, path);
   const store: BlobStore = st.isDirectory()
     ? new DirStore(abs, path)
     : await TarStore.index(abs, path, { maxPathLength: limits.maxPathLength });

@@ -3,6 +3,7 @@ import { extname, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json.ts';
+import { lstatPath } from '../../core/stat.ts';
 import { parseOsvRecord } from '../osv.ts';
 import { DEFAULT_ZIP_LIMITS, readZipEntry, type ZipLimits, zipEntries } from './zip.ts';
 
@@ -151,11 +152,7 @@ export async function* recordsOfPath(
   skipped: SkippedRecord[],
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): AsyncGenerator<RawRecord> {
-  const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT')
-      throw new VouchError('FILE_NOT_FOUND', 'no such file or directory', { file: path });
-    throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: path, cause: e });
-  });
+  const st = await lstatPath(path);
   if (!st.isDirectory()) {
     if (st.size > MAX_FILE_BYTES) {
       throw new VouchError('VULN_DB_CORRUPT', 'export larger than 2 GiB', { file: path });
