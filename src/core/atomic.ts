@@ -53,7 +53,12 @@ export async function writeFileAtomic(
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/**
+ * fsync(2) of a directory, so that a rename into it survives a crash. Never
+ * throws: some file systems refuse fsync on directories, and the rename is
+ * atomic all the same.
+ */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const fh = await open(dir, 'r');
     try {

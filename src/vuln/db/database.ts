@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { syncDir } from '../../core/atomic.ts';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { normalizeName } from '../versions/index.ts';
 import { TEMP_PREFIX } from './lock.ts';
@@ -375,18 +376,5 @@ export async function replaceSources(
       file: path,
       cause: e,
     });
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
   }
 }
