@@ -133,7 +133,8 @@ export async function scanFile(path: string, options: ScanOptions = {}): Promise
 /**
  * The scanner over any set of files (a directory walk, an image's merged
  * layers): first matching reader per file, reader errors handled as
- * `allowPartial` says, results merged and sorted.
+ * `allowPartial` says, results merged and sorted. A reader error about a file
+ * with an origin (an image layer) names that origin, thrown or counted.
  *
  * @throws VouchError the first reader error in path order (unless allowPartial).
  */
@@ -174,8 +175,10 @@ export async function scanSources(
       continue;
     }
     // Anything but a VouchError is a bug in a reader: never turned into a warning.
-    if (!isVouchError(outcome.error) || !options.allowPartial) throw outcome.error;
-    results.push(failedResult(file.path, reader.name, outcome.error));
+    if (!isVouchError(outcome.error)) throw outcome.error;
+    const error = withOrigin(outcome.error, file);
+    if (!options.allowPartial) throw error;
+    results.push(failedResult(file.path, reader.name, error));
   }
   return mergeResults(results, {
     subject,
@@ -202,6 +205,32 @@ async function readerByContent(
     if (await c.matches({ ...file, readAt })) return r;
   }
   return undefined;
+}
+
+/**
+ * A reader's error about a file that has an origin (an image's file: which
+ * layer), with that origin added: the path alone does not say which layer's
+ * copy is broken. An error about the file itself gets `<path> in <origin>` as
+ * its file; one about another file (a sibling, an image archive) keeps its own
+ * file and says in its message which file was being read. Readers never add
+ * the origin themselves, so it is added once, here.
+ */
+function withOrigin(error: VouchError, file: SourceFile): VouchError {
+  if (!file.origin) return error;
+  const where = `${file.path} in ${file.origin}`;
+  const prefix = [error.file, error.field].filter(Boolean).join(': ');
+  const raw =
+    prefix && error.message.startsWith(`${prefix}: `)
+      ? error.message.slice(prefix.length + 2)
+      : error.message;
+  if (error.file === undefined || error.file === file.path) {
+    return new VouchError(error.code, raw, { file: where, field: error.field, cause: error });
+  }
+  return new VouchError(error.code, `${raw} (reading ${where})`, {
+    file: error.file,
+    field: error.field,
+    cause: error,
+  });
 }
 
 function failedResult(path: string, reader: string, error: VouchError): ReaderResult {

@@ -448,11 +448,10 @@ function uvarint(d: Buffer, at: number, file: string): [number, number] {
 }
 
 async function read(file: SourceFile): Promise<ReaderResult> {
-  // Inside an image the path alone does not say which layer's copy failed.
-  const where = file.origin ? `${file.path} in ${file.origin}` : file.path;
+  // Errors name the path only: inside an image the scanner adds the layer (scan.ts withOrigin).
   const info = await readGoBuildInfo(
     file.readAt ? file.readAt.bind(file) : await file.bytes(),
-    where,
+    file.path,
   );
   if (!info)
     return new ResultBuilder(file.path, 'go-binary', 'not a Go binary (no build info)').build();
@@ -479,7 +478,7 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     if (kind !== 'mod' && kind !== 'dep') {
       if (kind === '=>') continue;
       throw new VouchError('LOCKFILE_UNSUPPORTED', `unknown build info line ${kind}`, {
-        file: where,
+        file: file.path,
         field: `modinfo line ${i + 1}`,
       });
     }
@@ -487,7 +486,7 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     const [, path, version = '', sum] = f;
     if (!path) {
       throw new VouchError('LOCKFILE_MALFORMED', `${kind} line without a module path`, {
-        file: where,
+        file: file.path,
         field: `modinfo line ${i + 1}`,
       });
     }
