@@ -110,6 +110,22 @@ test('images: every reader error names its layer; directory scans keep the bare 
   assert.ok(loose.stderr.includes(statusWhere), loose.stderr);
 });
 
+test('images: an error about another file than the one read keeps that file and names the layer read', async (t) => {
+  const dir = await tempDir(t);
+  const { layout } = await brokenImage(dir);
+  // Over the per-file limit: the image (not the lockfile) is what refuses the read.
+  const image = await openImage(layout.dir, { limits: { maxFileBytes: 16 } });
+  const layer1 = image.layers[1]?.diffId as string;
+  const e = await caught(scanSources(image.files(), image.subject, { readers: [npmReader] }));
+  assert.equal(e.code, 'ARCHIVE_TOO_LARGE');
+  assert.notEqual(e.file, 'app/package-lock.json');
+  assert.ok(e.message.startsWith(`${e.file}: app/package-lock.json is ${LOCK.length} bytes`));
+  assert.ok(
+    e.message.endsWith(`(reading app/package-lock.json in layer 1 (${layer1}))`),
+    e.message,
+  );
+});
+
 test('docker archive: the layer named is the diff_id skopeo kept', {
   skip: have('skopeo') ? false : 'skopeo is not installed (apt-get install skopeo)',
 }, async (t) => {
