@@ -160,3 +160,16 @@ export function readEntryBytes(
   if (out.length !== e.size) fail(`inflated to ${out.length} bytes, directory says ${e.size}`);
   return out;
 }
+
+/**
+ * The zip-bomb rule every bounded reader applies before inflating an entry:
+ * one over 1 MiB that claims more than `maxRatio` times its compressed size.
+ * Returns the message to report (each caller throws its own code), or
+ * undefined when the entry passes.
+ */
+export function zipBombMessage(e: ZipDirectoryEntry, maxRatio: number): string | undefined {
+  if (e.size > 1024 * 1024 && e.size > e.compressedSize * maxRatio) {
+    return `compression ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1 looks like a zip bomb`;
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@ import {
   readEntryBytes,
   type ZipDirectoryEntry,
   type ZipErrors,
+  zipBombMessage,
 } from '../../core/zip.ts';
 
 /**
@@ -79,13 +80,8 @@ export class ZipArchive {
         },
       );
     }
-    if (e.size > 1024 * 1024 && e.size > e.compressedSize * this.#limits.maxRatio) {
-      throw new VouchError(
-        'ARCHIVE_TOO_LARGE',
-        `compression ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1 looks like a zip bomb`,
-        { file: where },
-      );
-    }
+    const bomb = zipBombMessage(e, this.#limits.maxRatio);
+    if (bomb) throw new VouchError('ARCHIVE_TOO_LARGE', bomb, { file: where });
     const out = readEntryBytes(this.#d, e, where, ERRORS);
     this.#limits.budget.remaining -= out.length;
     return out;

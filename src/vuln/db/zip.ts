@@ -5,6 +5,7 @@ import {
   readEntryBytes,
   type ZipDirectoryEntry,
   type ZipErrors,
+  zipBombMessage,
 } from '../../core/zip.ts';
 
 /**
@@ -81,12 +82,8 @@ export function readZipEntry(
   if (e.size > limits.maxEntryBytes) {
     fail(where, `entry of ${e.size} bytes, more than the limit of ${limits.maxEntryBytes}`);
   }
-  if (e.size > 1024 * 1024 && e.size > e.compressedSize * limits.maxRatio) {
-    fail(
-      where,
-      `compression ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1 looks like a zip bomb`,
-    );
-  }
+  const bomb = zipBombMessage(e, limits.maxRatio);
+  if (bomb) fail(where, bomb);
   const out = readEntryBytes(d, e, where, ERRORS);
   if (crc32(out) >>> 0 !== e.crc >>> 0) fail(where, 'CRC-32 mismatch: the entry is corrupt');
   return out;
