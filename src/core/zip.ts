@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { type ErrorCode, VouchError } from './errors.ts';
 
 /**
  * The zip format itself, shared by every bounded zip reader (JAR/WAR/EAR in
@@ -34,6 +35,24 @@ export interface ZipErrors {
   tooManyEntries(message: string, file: string): never;
   /** An entry name that climbs out of the archive. */
   pathEscape(message: string, file: string): never;
+}
+
+/**
+ * The ZipErrors of a reader that throws VouchErrors: `malformed` and
+ * `tooManyEntries` with the reader's codes, a climbing name always PATH_ESCAPE.
+ */
+export function zipErrors(malformed: ErrorCode, tooManyEntries: ErrorCode): ZipErrors {
+  return {
+    malformed(message, file) {
+      throw new VouchError(malformed, message, { file });
+    },
+    tooManyEntries(message, file) {
+      throw new VouchError(tooManyEntries, message, { file });
+    },
+    pathEscape(message, file) {
+      throw new VouchError('PATH_ESCAPE', message, { file });
+    },
+  };
 }
 
 /** Reads the central directory of `d`, refusing more than `maxEntries` entries. */

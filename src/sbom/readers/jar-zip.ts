@@ -3,8 +3,8 @@ import {
   readCentralDirectory,
   readEntryBytes,
   type ZipDirectoryEntry,
-  type ZipErrors,
   zipBombMessage,
+  zipErrors,
 } from '../../core/zip.ts';
 
 /**
@@ -37,17 +37,7 @@ export function defaultLimits(): ZipLimits {
 export type ZipEntry = ZipDirectoryEntry;
 
 /** How this reader reports zip problems: ARCHIVE_* codes, PATH_ESCAPE for climbing names. */
-const ERRORS: ZipErrors = {
-  malformed(message, file) {
-    throw new VouchError('ARCHIVE_MALFORMED', message, { file });
-  },
-  tooManyEntries(message, file) {
-    throw new VouchError('ARCHIVE_TOO_LARGE', message, { file });
-  },
-  pathEscape(message, file) {
-    throw new VouchError('PATH_ESCAPE', message, { file });
-  },
-};
+const ERRORS = zipErrors('ARCHIVE_MALFORMED', 'ARCHIVE_TOO_LARGE');
 
 export class ZipArchive {
   readonly entries: ZipEntry[];

@@ -1,11 +1,10 @@
 import { crc32 } from 'node:zlib';
-import { VouchError } from '../../core/errors.ts';
 import {
   readCentralDirectory,
   readEntryBytes,
   type ZipDirectoryEntry,
-  type ZipErrors,
   zipBombMessage,
+  zipErrors,
 } from '../../core/zip.ts';
 
 /**
@@ -35,17 +34,7 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = {
 export type ZipEntry = ZipDirectoryEntry;
 
 /** An export is one trust boundary: every problem in it is VULN_DB_CORRUPT, climbing names PATH_ESCAPE. */
-const ERRORS: ZipErrors = {
-  malformed(message, file) {
-    throw new VouchError('VULN_DB_CORRUPT', message, { file });
-  },
-  tooManyEntries(message, file) {
-    throw new VouchError('VULN_DB_CORRUPT', message, { file });
-  },
-  pathEscape(message, file) {
-    throw new VouchError('PATH_ESCAPE', message, { file });
-  },
-};
+const ERRORS = zipErrors('VULN_DB_CORRUPT', 'VULN_DB_CORRUPT');
 
 const fail = (file: string, message: string): never => ERRORS.malformed(message, file);
 
