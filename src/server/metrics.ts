@@ -40,36 +40,38 @@ export class Counter implements Metric {
   }
 }
 
+/** One unlabelled series whose value is read at scrape time, from a total kept elsewhere. */
+class ReadAtScrape implements Metric {
+  readonly name: string;
+  readonly help: string;
+  readonly #type: 'counter' | 'gauge';
+  readonly #read: () => number;
+  constructor(name: string, help: string, type: 'counter' | 'gauge', read: () => number) {
+    this.name = name;
+    this.help = help;
+    this.#type = type;
+    this.#read = read;
+  }
+  render(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.#type}\n${this.name} ${this.#read()}`;
+  }
+}
+
 /**
  * A counter read at scrape time from a total kept elsewhere (Prometheus'
  * "CounterFunc"): for components outside the server that count on their own,
  * such as the verification cache. `read` must never decrease.
  */
-export class CounterFunc implements Metric {
-  readonly name: string;
-  readonly help: string;
-  readonly #read: () => number;
+export class CounterFunc extends ReadAtScrape {
   constructor(name: string, help: string, read: () => number) {
-    this.name = name;
-    this.help = help;
-    this.#read = read;
-  }
-  render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n${this.name} ${this.#read()}`;
+    super(name, help, 'counter', read);
   }
 }
 
-export class Gauge implements Metric {
-  readonly name: string;
-  readonly help: string;
-  readonly #read: () => number;
+/** A gauge: its value is read at scrape time. */
+export class Gauge extends ReadAtScrape {
   constructor(name: string, help: string, read: () => number) {
-    this.name = name;
-    this.help = help;
-    this.#read = read;
-  }
-  render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${this.#read()}`;
+    super(name, help, 'gauge', read);
   }
 }
 
