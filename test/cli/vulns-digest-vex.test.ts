@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DirectoryStore } from '../../src/store/index.ts';
 import {
   generateKey,
   isolatedEnv,
@@ -121,6 +122,7 @@ function reportOf(r: VouchResult) {
     findings: Listed[];
     suppressed: Listed[];
     totals: { findings: number; suppressed: number };
+    rejected?: Array<{ bundle: string; digest: string; reason: string }>;
   };
 }
 
@@ -146,6 +148,7 @@ test('vulns sha256: a VEX attestation by a trusted key suppresses the finding, w
   assert.match(sup.source, /^bundle [0-9a-f]{64}$/);
   assert.match(r.stderr, new RegExp(`verified VEX ${sup.source.slice(7)} about ${s.digest}`));
   assert.doesNotMatch(r.stderr, /rejected/);
+  assert.deepEqual(rep.rejected, [], 'every bundle verified: an empty list, not a missing one');
 
   // The table shows the justification; --fail-on no longer fails on this finding alone.
   const table = await s.run(['vulns', s.digest, '--db', 'db', '--store', store, '--key', s.ci.pub]);
@@ -173,6 +176,31 @@ test('vulns sha256: the same VEX signed by an untrusted key suppresses nothing a
   assert.deepEqual(rep.suppressed, []);
   assert.match(r.stderr, /rejected bundle [0-9a-f]{64}: /);
   assert.doesNotMatch(r.stderr, /verified VEX/);
+  // The JSON report lists it too, as rescan does: the VEX bundle (the SBOM verified).
+  const stored = await new DirectoryStore(join(s.dir, store)).find(s.digest);
+  const vexBundle = stored.find((b) => b.predicateType.startsWith('https://openvex.dev/ns'));
+  assert.ok(vexBundle, JSON.stringify(stored));
+  assert.equal(rep.rejected?.length, 1, JSON.stringify(rep.rejected));
+  const rejected = rep.rejected?.[0];
+  assert.deepEqual(Object.keys(rejected ?? {}).sort(), ['bundle', 'digest', 'reason']);
+  assert.equal(rejected?.bundle, vexBundle.id);
+  assert.equal(rejected?.digest, s.digest);
+  assert.match(rejected?.reason ?? '', /does not verify with any of 1 trusted key/);
+  assert.ok(r.stderr.includes(`rejected bundle ${vexBundle.id}: ${rejected?.reason}`), r.stderr);
+  // The same with rescan: one list, one shape.
+  const rescan = await s.run([
+    'vulns',
+    'rescan',
+    '--db',
+    'db',
+    '--store',
+    store,
+    '--key',
+    s.ci.pub,
+    '--json',
+  ]);
+  assert.equal(rescan.code, 0, show(rescan));
+  assert.deepEqual(jsonOf(rescan).rejected, rep.rejected);
 
   // Fail closed: a gate still fails on the finding.
   const gate = await s.run([

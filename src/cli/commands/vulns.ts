@@ -161,6 +161,7 @@ export const vulnsCommand: Command = {
     let input: ScanInput;
     let kind: ScanReport['target']['kind'];
     let digest: string | undefined;
+    let rejected: ScanReport['rejected'];
     if (fromStore) {
       const d = parseDigest(target);
       if (d.algorithm !== 'sha256') throw usage('vulns', 'the store is searched by sha256:HEX');
@@ -170,7 +171,8 @@ export const vulnsCommand: Command = {
       // One pass, as rescan does: the SBOM and the VEX attestations about the artifact,
       // all verified against the same trust flags (what does not verify is never read).
       const evidence = await verifiedEvidence(store, trust, { only: digest, vex: true });
-      const { sboms, rejected } = evidence;
+      const { sboms } = evidence;
+      rejected = evidence.rejected;
       for (const r of rejected)
         io.stderr(`vouch vulns: rejected bundle ${r.bundle}: ${r.reason}\n`);
       const sbom = sboms[0];
@@ -236,6 +238,7 @@ export const vulnsCommand: Command = {
         vex: values.vex ?? [],
         scanner: { name: 'vouch', version: packageVersion(), uri: SCANNER_URI },
         time: sbomCreated(io.env),
+        ...(rejected ? { rejected } : {}),
       };
     } finally {
       db.close();

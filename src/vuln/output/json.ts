@@ -1,6 +1,9 @@
 import { findingJson, type OutputFormat, open, suppressed, totalsOf } from './report.ts';
 
-/** vouch's own JSON: totals, open findings, suppressed findings with their VEX, and what was not matchable. */
+/**
+ * vouch's own JSON: totals, open findings, suppressed findings with their VEX,
+ * what was not matchable, and (attestation input) the bundles rejected by verification.
+ */
 export const jsonOutput: OutputFormat = {
   name: 'json',
   render(r) {
@@ -16,6 +19,7 @@ export const jsonOutput: OutputFormat = {
       notMatchable: r.result.notMatchable,
       withdrawn: r.result.withdrawn,
       unevaluable: r.result.unevaluable,
+      ...(r.rejected ? { rejected: r.rejected } : {}),
     };
     return `${JSON.stringify(doc, null, 2)}\n`;
   },

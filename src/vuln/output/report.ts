@@ -1,5 +1,6 @@
 import type { Finding, MatchResult, ScanInput, Severity } from '../match.ts';
 import { SEVERITIES } from '../match.ts';
+import type { RejectedBundle } from '../rescan.ts';
 
 /** Everything an output format renders: what was scanned, against what, and what was found. */
 export interface ScanReport {
@@ -17,6 +18,11 @@ export interface ScanReport {
   scanner: { name: string; version: string; uri: string };
   /** RFC 3339; from SOURCE_DATE_EPOCH when set, so outputs are reproducible. */
   time: string;
+  /**
+   * Attestation input only: the bundles about the artifact (SBOM or VEX) that
+   * did not verify and were never read, as rescan lists them.
+   */
+  rejected?: RejectedBundle[];
 }
 
 export interface ReportTotals {
