@@ -16,6 +16,7 @@ import { type Crl, checkRevocation, crlSignedBy, parseCrls, readCrlDir } from '.
 import { intelSgxRootCa } from './roots/index.ts';
 import { parseTdxQuote } from './tdx/quote.ts';
 import { issue, makeCrl, makeRoot, revoke } from './testing-crl.ts';
+import { flip } from './testing-verdict.ts';
 import { parseCertificates, verifyChain } from './x509.ts';
 
 const V = `${SHARED}/vectors/tee/tdx`;
@@ -39,11 +40,6 @@ const realCrls = (): Crl[] => [
   ...parseCrls(ROOT_CRL, 'rootcrl.der'),
   ...parseCrls(PCK_CRL, 'pckcrl'),
 ];
-function flip(buf: Buffer, offset: number): Buffer {
-  const b = Buffer.from(buf);
-  b[offset] = (b[offset] as number) ^ 0x01;
-  return b;
-}
 function malformedNaming(fn: () => unknown, file: string, why: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(isVouchError(e), String(e));

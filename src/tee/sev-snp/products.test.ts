@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
 import { AMD_PRODUCTS, amdRootFileName, amdRoots, pinnedRootFile } from '../roots/index.ts';
-import type { TeeVerdict } from '../verifier.ts';
+import { check, failed, flip } from '../testing-verdict.ts';
 import { sha256Hex, verifyChain } from '../x509.ts';
 import { verifyAmdChain } from './chain.ts';
 import { parseSnpReport, productFromCpuid } from './report.ts';
@@ -45,18 +45,7 @@ const TURIN_AT = new Date('2025-06-01T00:00:00Z');
 const MILAN_AT = new Date('2022-09-24T01:00:00Z');
 const TURIN_HWID = Buffer.from('1e550a8ee5cf9f4d', 'hex');
 
-const failed = (v: TeeVerdict) =>
-  v.checks
-    .filter((c) => !c.ok && c.level !== 'warning')
-    .map((c) => c.name)
-    .sort();
-const check = (v: TeeVerdict, name: string) => v.checks.find((c) => c.name === name);
 const fill = (n: number, b: number) => Buffer.alloc(n, b);
-function flip(buf: Buffer, offset: number): Buffer {
-  const b = Buffer.from(buf);
-  b[offset] = (b[offset] as number) ^ 0x01;
-  return b;
-}
 function malformed(fn: () => unknown, field: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(isVouchError(e), String(e));

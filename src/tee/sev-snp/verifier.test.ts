@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
-import type { TeeVerdict, TeeVerifyOptions } from '../verifier.ts';
+import { check, failed, flip } from '../testing-verdict.ts';
+import type { TeeVerifyOptions } from '../verifier.ts';
 import { ChainCache } from '../x509.ts';
 import { parseSnpReport, REPORT_SIZE } from './report.ts';
 import { sevSnpVerifier } from './verifier.ts';
@@ -24,17 +25,6 @@ const base = (extra: Partial<TeeVerifyOptions> = {}): TeeVerifyOptions => ({
   certChain: [VCEK],
   ...extra,
 });
-const failed = (v: TeeVerdict) =>
-  v.checks
-    .filter((c) => !c.ok && c.level !== 'warning')
-    .map((c) => c.name)
-    .sort();
-const check = (v: TeeVerdict, name: string) => v.checks.find((c) => c.name === name);
-function flip(buf: Buffer, offset: number): Buffer {
-  const b = Buffer.from(buf);
-  b[offset] = (b[offset] as number) ^ 0x01;
-  return b;
-}
 function malformed(fn: () => unknown, field: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(isVouchError(e), String(e));

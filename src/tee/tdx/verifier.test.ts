@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SHARED } from '../../../test/shared.ts';
 import { isVouchError } from '../../core/errors.ts';
-import type { TeeVerdict, TeeVerifyOptions } from '../verifier.ts';
+import { check, failed, flip } from '../testing-verdict.ts';
+import type { TeeVerifyOptions } from '../verifier.ts';
 import { ChainCache } from '../x509.ts';
 import { parseTdxQuote } from './quote.ts';
 import { tdxVerifier } from './verifier.ts';
@@ -84,17 +85,6 @@ const COL4 = collateral('col4', ['sample_tcbInfo_response', 'sample_qeIdentity_r
 const COL5 = collateral('col5', ['sample_tcbinfo_response_v5', 'sample_qeIdentity_response']);
 const skip = { insecureSkipCollateral: true };
 
-const failed = (v: TeeVerdict) =>
-  v.checks
-    .filter((c) => !c.ok && c.level !== 'warning')
-    .map((c) => c.name)
-    .sort();
-const check = (v: TeeVerdict, name: string) => v.checks.find((c) => c.name === name);
-function flip(buf: Buffer, offset: number): Buffer {
-  const b = Buffer.from(buf);
-  b[offset] = (b[offset] as number) ^ 0x01;
-  return b;
-}
 const v4 = (extra: Partial<TeeVerifyOptions> = {}): TeeVerifyOptions => ({
   at: AT4,
   policy: skip,
