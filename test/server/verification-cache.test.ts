@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { VerificationCache } from '../../src/policy/index.ts';
+import { parsePolicy, VerificationCache } from '../../src/policy/index.ts';
 import { AdmissionGate, StoreEvidenceSource } from '../../src/server/index.ts';
 import { DirectoryStore } from '../../src/store/index.ts';
 import {
   admit,
+  alice,
   hexOf,
   https,
   makePolicy,
@@ -90,7 +91,7 @@ async function scrape(
 const VC = 'vouch_verification_cache';
 
 describe('admission server: verification cache on /metrics', () => {
-  test('hits, misses and evictions are counters, entries and bytes gauges, as the cache counts them', async (t) => {
+  test('hits, misses, uncacheable checks and evictions are counters, entries and bytes gauges, as the cache counts them', async (t) => {
     const dir = await tempDir(t);
     const store = join(dir, 'store');
     const a = hexOf('metrics image a');
@@ -109,43 +110,84 @@ describe('admission server: verification cache on /metrics', () => {
     });
     const pod = (hex: string) =>
       review(workload('Pod', { containers: [`r.example/app@sha256:${hex}`] }));
-    const allowed = async (hex: string) =>
+    const allowed = async (hex: string, via: RunningWebhook = hook) =>
       // biome-ignore lint/suspicious/noExplicitAny: AdmissionReview JSON
-      assert.equal(((await admit(hook, pod(hex))).json as any).response.allowed, true);
+      assert.equal(((await admit(via, pod(hex))).json as any).response.allowed, true);
     const series = async () => {
       const { values } = await scrape(hook);
-      return ['hits_total', 'misses_total', 'evictions_total', 'entries', 'bytes'].map((n) =>
-        values.get(`${VC}_${n}`),
-      );
+      return [
+        'hits_total',
+        'misses_total',
+        'uncacheable_total',
+        'evictions_total',
+        'entries',
+        'bytes',
+      ].map((n) => values.get(`${VC}_${n}`));
     };
 
     const first = await scrape(hook);
-    for (const n of ['hits_total', 'misses_total', 'evictions_total'])
+    for (const n of ['hits_total', 'misses_total', 'uncacheable_total', 'evictions_total'])
       assert.equal(first.types.get(`${VC}_${n}`), 'counter', n);
     for (const n of ['entries', 'bytes']) assert.equal(first.types.get(`${VC}_${n}`), 'gauge', n);
     for (const n of first.types.keys()) assert.ok(first.help.has(n), `# HELP ${n}`);
-    assert.deepEqual(await series(), [0, 0, 0, 0, 0]);
+    assert.deepEqual(await series(), [0, 0, 0, 0, 0, 0]);
 
     await allowed(a);
     const bytesA = verificationCache.stats.bytes;
     assert.ok(bytesA > 1000, `one bundle's bytes, got ${bytesA}`);
-    assert.deepEqual(await series(), [0, 1, 0, 1, bytesA]);
+    assert.deepEqual(await series(), [0, 1, 0, 0, 1, bytesA]);
 
     await allowed(a);
-    assert.deepEqual(await series(), [1, 1, 0, 1, bytesA]);
+    assert.deepEqual(await series(), [1, 1, 0, 0, 1, bytesA]);
 
     await allowed(b);
     const bytesB = verificationCache.stats.bytes;
     assert.ok(bytesB > 1000, `one bundle's bytes, got ${bytesB}`);
-    assert.deepEqual(await series(), [1, 2, 1, 1, bytesB]);
+    assert.deepEqual(await series(), [1, 2, 0, 1, 1, bytesB]);
 
     // a was evicted: verified again (a miss), evicting b.
     await allowed(a);
-    assert.deepEqual(await series(), [1, 3, 2, 1, bytesA]);
+    assert.deepEqual(await series(), [1, 3, 0, 2, 1, bytesA]);
+
+    // A policy whose trust the cache cannot fingerprint exactly (a keyless
+    // issuer that is not well-formed text, which YAML's \u escapes can give):
+    // each of its checks runs without a lookup. Another webhook over the same
+    // cache, so the first one's /metrics counts them: one per review.
+    const odd = await parsePolicy(
+      `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: odd
+trust:
+  signers:
+    - name: alice
+      key: |
+        ${alice.publicKeyPem.trimEnd().split('\n').join('\n        ')}
+    - name: ci
+      keyless:
+        issuer: "https://issuer.example/\\uD800"
+        subject: build
+require:
+  - name: provenance
+    predicateType: slsaprovenance
+`,
+      { source: 'odd.yaml' },
+    );
+    assert.ok(odd.ok, JSON.stringify(odd));
+    const oddHook = await startWebhook(t, await makeTls(dir), {
+      policy: odd.policy,
+      source: new StoreEvidenceSource(store),
+      verificationCache,
+      cacheTtlMs: 0,
+      denyCacheTtlMs: 0,
+    });
+    await allowed(a, oddHook);
+    await allowed(b, oddHook);
+    assert.deepEqual(await series(), [1, 3, 2, 2, 1, bytesA]);
     assert.deepEqual(verificationCache.stats, {
       hits: 1,
       misses: 3,
-      uncacheable: 0,
+      uncacheable: 2,
       evictions: 2,
       entries: 1,
       bytes: bytesA,

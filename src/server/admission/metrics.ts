@@ -64,6 +64,13 @@ export class AdmissionMetrics {
     );
     this.registry.add(
       new CounterFunc(
+        'vouch_verification_cache_uncacheable_total',
+        'Bundle verifications run without a cache lookup: input the cache cannot key exactly.',
+        () => verification().uncacheable,
+      ),
+    );
+    this.registry.add(
+      new CounterFunc(
         'vouch_verification_cache_evictions_total',
         'Verification cache entries dropped to stay within its entry and byte limits.',
         () => verification().evictions,
