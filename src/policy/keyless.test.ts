@@ -14,7 +14,7 @@ import { identityToken, type MockSigstore, startMockSigstore } from '../sign/tes
 import type { CandidateBundle } from '../verify/index.ts';
 import { evaluatePolicy, type PolicyVerdict } from './evaluate.ts';
 import type { Policy } from './model.ts';
-import { parsePolicy } from './parse.ts';
+import { indentPem, keylessPolicyText, parsedPolicy } from './testing.ts';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const SUBJECT = 'https://github.com/example/repo/.github/workflows/release.yml@refs/heads/main';
@@ -24,8 +24,6 @@ const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const alice = generateKeyPair('ecdsa-p256', undefined);
-const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
-
 const STATEMENT = makeStatement(
   [{ name: 'artifact', digest: { sha256: HEX } }],
   PREDICATE_TYPES.slsaprovenance,
@@ -98,18 +96,10 @@ describe('policy: keyless signers end to end', () => {
 
   /** A policy trusting the mock's root, with `signers` (YAML list items) and `require`. */
   async function policy(signers: string, require = RULE): Promise<Policy> {
-    const text = `apiVersion: vouch.dev/policy/v1
-kind: Policy
-metadata:
-  name: keyless
-trust:
-  trustedRoot: trusted_root.json
-  signers:
-${signers}${require}`;
-    const r = await parsePolicy(text, { source: 'keyless.yaml', baseDir: dir });
-    if (!r.ok)
-      throw new Error(`policy does not parse: ${JSON.stringify(r.problems, null, 2)}\n${text}`);
-    return r.policy;
+    return parsedPolicy(keylessPolicyText(signers, require), {
+      source: 'keyless.yaml',
+      baseDir: dir,
+    });
   }
 
   const ci = (keyless: string, extra = '') =>
@@ -121,7 +111,7 @@ ${keyless}${extra}`;
   const aliceSigner = (extra = '') =>
     `    - name: alice
       key: |
-        ${indent(alice.publicKeyPem)}
+        ${indentPem(alice.publicKeyPem)}
 ${extra}`;
 
   const evaluate = (p: Policy, json: string[], now: Date = NOW): PolicyVerdict =>

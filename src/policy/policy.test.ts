@@ -9,6 +9,7 @@ import { compileWhere } from './cel.ts';
 import { evaluatePolicy, type PolicyVerdict, type RuleResult } from './evaluate.ts';
 import type { Policy } from './model.ts';
 import { parsePolicy } from './parse.ts';
+import { indentPem, parsedPolicy } from './testing.ts';
 import { verificationSummary } from './vsa.ts';
 
 const ARTIFACT = Buffer.from('the artifact\n');
@@ -19,8 +20,6 @@ const NOW = new Date('2025-06-01T12:00:00Z');
 const alice = generateKeyPair('ecdsa-p256', undefined);
 const bob = generateKeyPair('ed25519', undefined);
 const mallory = generateKeyPair('ecdsa-p256', undefined);
-
-const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
 
 function provenance(finishedOn = '2025-06-01T11:00:00Z', builder = 'https://ci.example/builder') {
   return {
@@ -56,16 +55,13 @@ trust:
   signers:
     - name: alice
       key: |
-        ${indent(alice.publicKeyPem)}
+        ${indentPem(alice.publicKeyPem)}
 ${signerExtra.alice}    - name: bob
       key: |
-        ${indent(bob.publicKeyPem)}
+        ${indentPem(bob.publicKeyPem)}
 ${signerExtra.bob}require:
 ${require}${extra}`;
-  const r = await parsePolicy(text, { source: 'test.yaml' });
-  if (!r.ok)
-    throw new Error(`policy does not parse: ${JSON.stringify(r.problems, null, 2)}\n${text}`);
-  return r.policy;
+  return parsedPolicy(text, { source: 'test.yaml' });
 }
 
 const PROVENANCE_RULE = `  - name: provenance
@@ -258,10 +254,10 @@ trust:
   signers:
     - name: alice
       key: |
-        ${indent(alice.publicKeyPem)}
+        ${indentPem(alice.publicKeyPem)}
     - name: alice-again
       key: |
-        ${indent(alice.publicKeyPem)}
+        ${indentPem(alice.publicKeyPem)}
 require:
   - name: provenance
     predicateType: slsaprovenance

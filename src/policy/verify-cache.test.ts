@@ -21,7 +21,7 @@ import { identityToken, type MockSigstore, startMockSigstore } from '../sign/tes
 import type { CandidateBundle } from '../verify/index.ts';
 import { evaluatePolicy, type PolicyVerdict } from './evaluate.ts';
 import type { Policy } from './model.ts';
-import { parsePolicy } from './parse.ts';
+import { indentPem, keylessPolicyText, parsedPolicy } from './testing.ts';
 import { type BundleVerifier, VerificationCache } from './verify-cache.ts';
 
 const HEX = createHash('sha256').update('cached artifact\n').digest('hex');
@@ -31,8 +31,6 @@ const DAY = 86_400_000;
 
 const alice = generateKeyPair('ecdsa-p256', undefined);
 const bob = generateKeyPair('ed25519', undefined);
-const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
-
 async function signed(
   key: { privateKeyPem: string },
   options: { hex?: string; finishedOn?: string; builder?: string } = {},
@@ -61,7 +59,7 @@ async function policy(
     .map(
       (k, i) => `    - name: ci${i === 0 ? '' : i}
       key: |
-        ${indent(k.publicKeyPem)}
+        ${indentPem(k.publicKeyPem)}
 ${i === 0 ? (options.signerExtra ?? '') : ''}`,
     )
     .join('');
@@ -75,9 +73,7 @@ ${signers}require:
   - name: provenance
     predicateType: slsaprovenance
 ${options.maxAge ? `    maxAge: ${options.maxAge}\n` : ''}`;
-  const r = await parsePolicy(text, { source: 'cache.yaml' });
-  if (!r.ok) throw new Error(`policy does not parse: ${JSON.stringify(r.problems)}\n${text}`);
-  return r.policy;
+  return parsedPolicy(text, { source: 'cache.yaml' });
 }
 
 /** A cache over the real verifier, counting how often it really verifies. */
@@ -427,24 +423,19 @@ describe('verification cache: keyless bundles (mock Fulcio, Rekor, TSA)', () => 
   });
 
   async function keylessPolicy(subject: string, extra = ''): Promise<Policy> {
-    const text = `apiVersion: vouch.dev/policy/v1
-kind: Policy
-metadata:
-  name: keyless
-trust:
-  trustedRoot: trusted_root.json
-  signers:
-    - name: ci
+    const signers = `    - name: ci
       keyless:
         issuer: ${ISSUER}
         subject: ${subject}
-${extra}require:
+`;
+    const require = `${extra}require:
   - name: provenance
     predicateType: slsaprovenance
 `;
-    const r = await parsePolicy(text, { source: 'keyless.yaml', baseDir: dir });
-    if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    return r.policy;
+    return parsedPolicy(keylessPolicyText(signers, require), {
+      source: 'keyless.yaml',
+      baseDir: dir,
+    });
   }
 
   test('the cached verified signing time is judged against revocation on every call', async () => {
