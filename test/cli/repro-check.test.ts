@@ -111,38 +111,28 @@ test('repro check: with SOURCE_DATE_EPOCH used the build is reproducible; --atte
   assert.ok(st.predicate.variations.varied.includes('clock'));
 
   // The bundle verifies against the rebuilder's key, and a tampered copy does not.
-  const ok = await vouch(
-    [
-      'verify',
-      `sha256:${digest}`,
-      '--key',
-      pub,
-      '--type',
-      'https://vouch.dev/attestation/rebuild/v1',
-      '--bundle',
-      join(dir, 'rebuild.json'),
-    ],
-    { cwd: dir, env },
-  );
+  const verifyRebuild = (bundle: string) =>
+    vouch(
+      [
+        'verify',
+        `sha256:${digest}`,
+        '--key',
+        pub,
+        '--type',
+        'https://vouch.dev/attestation/rebuild/v1',
+        '--bundle',
+        join(dir, bundle),
+      ],
+      { cwd: dir, env },
+    );
+  const ok = await verifyRebuild('rebuild.json');
   assert.equal(ok.code, 0, show(ok));
   const bundle = JSON.parse(await readFile(join(dir, 'rebuild.json'), 'utf8'));
   const stmt = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
   stmt.predicate.agreement.reproducible = false;
   bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(stmt)).toString('base64');
   await writeFile(join(dir, 'tampered.json'), JSON.stringify(bundle));
-  const bad = await vouch(
-    [
-      'verify',
-      `sha256:${digest}`,
-      '--key',
-      pub,
-      '--type',
-      'https://vouch.dev/attestation/rebuild/v1',
-      '--bundle',
-      join(dir, 'tampered.json'),
-    ],
-    { cwd: dir, env },
-  );
+  const bad = await verifyRebuild('tampered.json');
   assert.equal(bad.code, 1, show(bad));
 });
 
