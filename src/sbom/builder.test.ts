@@ -5,10 +5,12 @@ import { describe, it } from 'node:test';
 import {
   type ComponentInput,
   libraryPurl,
+  originsOf,
   plainNpmPurl,
   purlOf,
   ResultBuilder,
 } from './builder.ts';
+import type { Component } from './model.ts';
 import { READERS } from './readers/index.ts';
 import { BENCH_LOCKFILES, SIZES, sourceFromPath } from './readers/js-testkit.ts';
 
@@ -128,6 +130,8 @@ describe('ResultBuilder: the same package twice in one source', () => {
       { algorithm: 'SHA-512', value: 'bb' },
     ]);
     assert.deepEqual(x?.source, { kind: 'tarball', url: 'https://example.com/x.tgz' });
+    // The copy that recorded no source came from the public registry: kept beside the tarball.
+    assert.deepEqual(x?.otherSources, [{ kind: 'registry' }]);
     assert.deepEqual(x?.properties, { 'npm:alias': 'y', 'npm:bundled': 'true', shared: 'from-a' });
     assert.deepEqual(x?.foundIn, ['lock']);
     // The other order: the same union; only the first value of a shared key differs.
@@ -135,5 +139,46 @@ describe('ResultBuilder: the same package twice in one source', () => {
     assert.deepEqual(y?.hashes, x?.hashes);
     assert.deepEqual(y?.licenses, x?.licenses);
     assert.deepEqual(y?.properties, { ...x?.properties, shared: 'from-c' });
+    assert.deepEqual(y?.source, x?.source);
+    assert.deepEqual(y?.otherSources, x?.otherSources);
+  });
+
+  it('keeps every distinct origin: the first recorded as source, the rest sorted in otherSources', () => {
+    const copies: Array<ComponentInput['source']> = [
+      undefined, // the public registry
+      { kind: 'registry', url: 'http://registry.npmjs.org' },
+      { kind: 'git', url: 'git+ssh://git@github.com/x/x.git#0123456' },
+      { kind: 'registry', url: 'https://npm.acme.example' },
+      { kind: 'registry', url: 'http://registry.npmjs.org' },
+      undefined,
+    ];
+    const build = (sources: Array<ComponentInput['source']>) => {
+      const b = new ResultBuilder('lock', 'test', 'test v1');
+      for (const source of sources) {
+        b.declare();
+        b.add({ ...npm('x', '1.0.0'), ...(source ? { source } : {}) });
+      }
+      return b.build();
+    };
+    const r = build(copies);
+    assert.equal(r.accounting.merged, 5);
+    const x = r.components[0];
+    assert.deepEqual(x?.source, { kind: 'registry', url: 'http://registry.npmjs.org' });
+    assert.deepEqual(x?.otherSources, [
+      { kind: 'git', url: 'git+ssh://git@github.com/x/x.git#0123456' },
+      { kind: 'registry' },
+      { kind: 'registry', url: 'https://npm.acme.example' },
+    ]);
+    assert.deepEqual(originsOf(x as Component), [x?.source, ...(x?.otherSources ?? [])]);
+    // Any order of the later copies gives the same component.
+    const [first, second, ...rest] = copies;
+    for (const perm of [[...rest].reverse(), [rest[2], rest[0], rest[3], rest[1]]]) {
+      assert.deepEqual(build([first, second, ...perm]).components, r.components);
+    }
+    // Copies that all agree record no otherSources, with or without a source.
+    assert.equal(build([undefined, undefined]).components[0]?.otherSources, undefined);
+    const same = build([copies[2], copies[2]]).components[0];
+    assert.deepEqual(same?.source, copies[2]);
+    assert.equal(same?.otherSources, undefined);
   });
 });

@@ -8,6 +8,7 @@ import type {
   Hash,
   ReaderResult,
   Scope,
+  Source,
 } from './model.ts';
 
 export interface ComponentInput {
@@ -18,7 +19,7 @@ export interface ComponentInput {
   scope?: Scope;
   licenses?: readonly string[];
   hashes?: readonly Hash[];
-  source?: Component['source'];
+  source?: Source;
   properties?: Record<string, string>;
   /** purl qualifiers (e.g. { distro: 'debian-12', arch: 'amd64' }). */
   qualifiers?: Record<string, string>;
@@ -75,7 +76,8 @@ export class ResultBuilder {
         if (!existing.hashes.some((x) => x.algorithm === h.algorithm && x.value === h.value))
           existing.hashes.push({ ...h });
       }
-      if (!existing.source && input.source) existing.source = { ...input.source };
+      // Every distinct origin is kept: a plain-HTTP or git copy must not hide behind another.
+      mergeOrigins(existing, input);
       // Properties of every entry are kept; on the same key the first entry's value stays.
       for (const [k, v] of Object.entries(input.properties ?? {})) {
         existing.properties ??= {};
@@ -95,7 +97,7 @@ export class ResultBuilder {
       foundIn: [this.#file],
     };
     if (input.namespace) c.namespace = input.namespace;
-    if (input.source) c.source = input.source;
+    if (input.source) c.source = { ...input.source };
     if (input.properties && Object.keys(input.properties).length > 0)
       c.properties = { ...input.properties };
     this.#byRef.set(purl, c);
@@ -154,6 +156,48 @@ export class ResultBuilder {
     }
     return { components, dependencies, roots: [...this.#roots].sort(cmp), accounting };
   }
+}
+
+/** The public registry of a component's ecosystem: what a copy with no recorded source came from. */
+const PUBLIC_REGISTRY: Source = { kind: 'registry' };
+
+/** Every origin of a component: its source (absent: the public registry), then its other sources. */
+export function originsOf(c: Pick<Component, 'source' | 'otherSources'>): Source[] {
+  return [c.source ?? PUBLIC_REGISTRY, ...(c.otherSources ?? [])];
+}
+
+/**
+ * Adds the origins of `from` (another copy of the same package) to `into`:
+ * `into.source` stays the first non-public origin seen, every other distinct
+ * origin goes to `otherSources`, sorted. The outcome depends only on which
+ * copy is first with a source, never on the order of the others.
+ */
+export function mergeOrigins(
+  into: Pick<Component, 'source' | 'otherSources'>,
+  from: Pick<Component, 'source' | 'otherSources'>,
+): void {
+  // The usual case: the same origin again, nothing else.
+  if (from.otherSources === undefined && sameSource(from.source, into.source)) return;
+  const all = new Map<string, Source>();
+  for (const s of originsOf(into)) all.set(sourceKey(s), s);
+  for (const s of originsOf(from)) if (!all.has(sourceKey(s))) all.set(sourceKey(s), { ...s });
+  if (!into.source && from.source) into.source = { ...from.source };
+  all.delete(sourceKey(into.source ?? PUBLIC_REGISTRY));
+  if (all.size === 0) delete into.otherSources;
+  else into.otherSources = [...all.values()].sort(compareSources);
+}
+
+/** Sources in (kind, url) order; no url sorts first. */
+export function compareSources(a: Source, b: Source): number {
+  return cmp(a.kind, b.kind) || cmp(a.url ?? '', b.url ?? '');
+}
+
+function sourceKey(s: Source): string {
+  return `${s.kind}\0${s.url ?? ''}`;
+}
+
+function sameSource(a: Source | undefined, b: Source | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.kind === b.kind && a.url === b.url);
 }
 
 /**

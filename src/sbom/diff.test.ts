@@ -83,6 +83,47 @@ test('added, removed, version and licence changes', () => {
   assert.equal(d.unchanged, 0);
 });
 
+test('a changed set of origins is a change, in either format and across formats', () => {
+  const a = everyFeatureSbom();
+  const b = everyFeatureSbom();
+  const pad = b.components.find((c) => c.name === 'left-pad') as Component;
+  // One copy now comes over plain HTTP from another host; nothing else changed.
+  pad.otherSources = [...(pad.otherSources ?? []), { kind: 'registry', url: 'http://npm.evil' }];
+  for (const [x, y] of [
+    [toCycloneDx(a), toCycloneDx(b)],
+    [toSpdx(a), toSpdx(b)],
+    [toCycloneDx(a), toSpdx(b)],
+  ]) {
+    const d = diffSboms(x, y);
+    assert.equal(d.identical, false);
+    assert.deepEqual(
+      d.changed.map((c) => [c.key, c.version, c.licenses, c.sources]),
+      [['pkg:npm/left-pad', false, false, true]],
+    );
+    assert.deepEqual(d.changed[0]?.from.sources, [
+      'file:vendor/left-pad',
+      'git:https://github.com/left-pad/left-pad.git#0123456',
+      'registry',
+      'registry:http://registry.npmjs.org',
+      'tarball:https://example.com/left-pad-1.3.0.tgz',
+    ]);
+    assert.ok(d.changed[0]?.to.sources.includes('registry:http://npm.evil'));
+    assert.equal(d.unchanged, 4);
+  }
+  // Another tool's documents: their download and VCS URLs are the origins.
+  const foreign = (url: string) => ({
+    bomFormat: 'CycloneDX',
+    components: [
+      { name: 'x', version: '1', purl: 'pkg:npm/x@1', externalReferences: [{ type: 'vcs', url }] },
+    ],
+  });
+  assert.equal(diffSboms(foreign('https://a/x.git'), foreign('https://a/x.git')).identical, true);
+  assert.deepEqual(
+    diffSboms(foreign('https://a/x.git'), foreign('https://b/x.git')).changed[0]?.to.sources,
+    ['https://b/x.git'],
+  );
+});
+
 test('several versions of one package: common ones match, the rest pair in version order', () => {
   const a = toCycloneDx(sbomOf([npm('x', '1.0.0'), npm('x', '2.0.0'), npm('x', '3.0.0')]));
   const b = toCycloneDx(sbomOf([npm('x', '2.0.0'), npm('x', '10.0.0')]));

@@ -12,6 +12,12 @@ export interface DiffComponent {
   version: string;
   /** Licences, each top-level AND operand separately, sorted: `MIT AND ISC` equals [MIT, ISC]. */
   licenses: string[];
+  /**
+   * Every origin the document records, sorted: vouch's `kind:url` (its
+   * `vouch:source` and `vouch:otherSource`), else the document's own
+   * download / VCS URLs. Empty: the default registry, or nothing recorded.
+   */
+  sources: string[];
 }
 
 /** A CycloneDX or SPDX JSON document read back into the light model a diff works on. */
@@ -26,6 +32,8 @@ export interface ComponentChange {
   to: DiffComponent;
   version: boolean;
   licenses: boolean;
+  /** The set of origins changed (e.g. a copy now comes from git or over plain HTTP). */
+  sources: boolean;
 }
 
 export interface SbomDiff {
@@ -67,8 +75,10 @@ export function diffSboms(
         onlyA.push(from);
         continue;
       }
-      if (sameList(from.licenses, to.licenses)) out.unchanged++;
-      else out.changed.push({ key, from, to, version: false, licenses: true });
+      const licenses = !sameList(from.licenses, to.licenses);
+      const sources = !sameList(from.sources, to.sources);
+      if (!licenses && !sources) out.unchanged++;
+      else out.changed.push({ key, from, to, version: false, licenses, sources });
     }
     for (const [version, to] of vb) if (!va.has(version)) onlyB.push(to);
     onlyA.sort(byVersion);
@@ -83,6 +93,7 @@ export function diffSboms(
         to,
         version: true,
         licenses: !sameList(from.licenses, to.licenses),
+        sources: !sameList(from.sources, to.sources),
       });
     }
     out.removed.push(...onlyA.slice(pairs));
@@ -161,7 +172,31 @@ function cyclonedxComponent(c: Record<string, unknown>): DiffComponent {
     }
   }
   const group = typeof c.group === 'string' && c.group !== '' ? `${c.group}/` : '';
-  return component(str(c.purl), `${group}${str(c.name) ?? ''}`, str(c.version), licenses);
+  const sources: string[] = [];
+  for (const p of Array.isArray(c.properties) ? c.properties : []) {
+    if (isObject(p) && SOURCE_PROPERTIES.has(p.name as string) && typeof p.value === 'string')
+      sources.push(p.value);
+  }
+  if (sources.length === 0) {
+    // Another tool's document: its VCS and download references.
+    for (const r of Array.isArray(c.externalReferences) ? c.externalReferences : []) {
+      if (
+        isObject(r) &&
+        (r.type === 'vcs' || r.type === 'distribution') &&
+        typeof r.url === 'string'
+      )
+        sources.push(foreignUrl(r.url));
+    }
+  }
+  return component(str(c.purl), `${group}${str(c.name) ?? ''}`, str(c.version), licenses, sources);
+}
+
+/** vouch's origin properties (CycloneDX property names, SPDX comment keys). */
+const SOURCE_PROPERTIES = new Set(['vouch:source', 'vouch:otherSource']);
+
+/** A URL of another tool's document, comparable across formats (SPDX writes git as `git+…`). */
+function foreignUrl(url: string): string {
+  return url.replace(/^git\+/, '');
 }
 
 function spdxPackage(p: Record<string, unknown>, extracted: Map<string, string>): DiffComponent {
@@ -182,7 +217,15 @@ function spdxPackage(p: Record<string, unknown>, extracted: Map<string, string>)
   const known = (s: string | undefined) => s !== undefined && s !== 'NOASSERTION' && s !== 'NONE';
   const expression = known(declared) ? declared : known(concluded) ? concluded : undefined;
   const licenses = expression ? andOperands(expression).map((op) => extracted.get(op) ?? op) : [];
-  return component(purl, str(p.name) ?? '', str(p.versionInfo), licenses);
+  const sources: string[] = [];
+  for (const line of (str(p.comment) ?? '').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && SOURCE_PROPERTIES.has(line.slice(0, eq))) sources.push(line.slice(eq + 1));
+  }
+  const download = str(p.downloadLocation);
+  if (sources.length === 0 && download && download !== 'NOASSERTION' && download !== 'NONE')
+    sources.push(foreignUrl(download));
+  return component(purl, str(p.name) ?? '', str(p.versionInfo), licenses, sources);
 }
 
 function component(
@@ -190,6 +233,7 @@ function component(
   name: string,
   version: string | undefined,
   licenses: string[],
+  sources: string[],
 ): DiffComponent {
   let key = `name:${name}`;
   let v = version;
@@ -216,6 +260,7 @@ function component(
     name,
     version: v ?? '',
     licenses: [...new Set(licenses.flatMap(andOperands))].sort(cmp),
+    sources: [...new Set(sources)].sort(cmp),
   };
   if (purl) out.purl = purl;
   return out;
@@ -273,8 +318,10 @@ function group(doc: SbomDocument): Map<string, Map<string, DiffComponent>> {
     const existing = versions.get(c.version);
     if (existing) {
       existing.licenses = [...new Set([...existing.licenses, ...c.licenses])].sort(cmp);
+      existing.sources = [...new Set([...existing.sources, ...(c.sources ?? [])])].sort(cmp);
     } else {
-      versions.set(c.version, { ...c, licenses: [...c.licenses] });
+      // A document built by a caller before `sources` existed has none.
+      versions.set(c.version, { ...c, licenses: [...c.licenses], sources: [...(c.sources ?? [])] });
     }
   }
   return out;

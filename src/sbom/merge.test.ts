@@ -101,6 +101,48 @@ test('mergeResults: one component per ref; unions; strongest scope; first file i
   assert.equal(isComplete(sbom), true);
 });
 
+test('mergeResults: every origin of a package across files, the same whatever the read order', () => {
+  const files = [
+    result('a/lock', [comp('a/lock')]), // the public registry
+    result('b/lock', [
+      comp('b/lock', {
+        source: { kind: 'registry', url: 'http://registry.npmjs.org' },
+        otherSources: [{ kind: 'registry' }],
+      }),
+    ]),
+    result('c/lock', [
+      comp('c/lock', {
+        source: { kind: 'git', url: 'https://example.com/a.git' },
+        otherSources: [{ kind: 'registry', url: 'http://registry.npmjs.org' }],
+      }),
+    ]),
+  ];
+  const orders = [
+    [0, 1, 2],
+    [2, 1, 0],
+    [1, 2, 0],
+    [2, 0, 1],
+  ];
+  const [first, ...others] = orders.map((o) =>
+    mergeResults(
+      o.map((i) => files[i] as ReaderResult),
+      meta,
+    ),
+  );
+  for (const other of others) assert.deepEqual(other, first);
+  const c = first?.components[0] as Component;
+  // b/lock is the first file in path order that records a source.
+  assert.deepEqual(c.source, { kind: 'registry', url: 'http://registry.npmjs.org' });
+  assert.deepEqual(c.otherSources, [
+    { kind: 'git', url: 'https://example.com/a.git' },
+    { kind: 'registry' },
+  ]);
+  // Inputs untouched.
+  assert.deepEqual(files[2]?.components[0]?.otherSources, [
+    { kind: 'registry', url: 'http://registry.npmjs.org' },
+  ]);
+});
+
 test('isComplete: false with a skipped entry or an incomplete source', () => {
   const skipped = result('a', []);
   skipped.accounting.skipped.push({ entry: 'x', reason: 'y' });

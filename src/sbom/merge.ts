@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { VouchError } from '../core/errors.ts';
+import { mergeOrigins } from './builder.ts';
 import type { Accounting, Component, Dependency, ReaderResult, Sbom } from './model.ts';
 
 const SCOPE_RANK: Record<Component['scope'], number> = {
@@ -15,9 +16,10 @@ const SCOPE_RANK: Record<Component['scope'], number> = {
  * - Components with the same ref (the purl) are one component: `foundIn`
  *   accumulates, the strongest scope wins (required over peer over optional
  *   over dev: a package some file needs at run time is needed at run time),
- *   licences and hashes are unioned; source and properties keep the value of
- *   the first file in path order, so the outcome does not depend on the order
- *   files were read in.
+ *   licences and hashes are unioned; every distinct origin is kept (source
+ *   is the first file's in path order that records one, the rest go to
+ *   otherSources, sorted); properties keep the value of the first file in
+ *   path order, so the outcome does not depend on the order files were read in.
  * - Dependency edges and roots are unioned.
  * - Accounting stays per file: it describes each source, and merging across
  *   files does not change what any one file declared or emitted.
@@ -52,7 +54,7 @@ export function mergeResults(
           existing.hashes.push({ ...h });
         }
       }
-      if (!existing.source && c.source) existing.source = { ...c.source };
+      mergeOrigins(existing, c);
       if (c.properties) {
         existing.properties ??= {};
         for (const [k, v] of Object.entries(c.properties)) {
@@ -150,6 +152,7 @@ function cloneComponent(c: Component): Component {
     foundIn: [...c.foundIn],
   };
   if (c.source) out.source = { ...c.source };
+  if (c.otherSources) out.otherSources = c.otherSources.map((s) => ({ ...s }));
   if (c.properties) out.properties = { ...c.properties };
   return out;
 }

@@ -29,6 +29,13 @@ export interface Hash {
   value: string;
 }
 
+/** Where one copy of a package was resolved from. */
+export interface Source {
+  kind: 'registry' | 'git' | 'tarball' | 'file' | 'link' | 'workspace';
+  /** Registry base URL, git URL, tarball URL or path; a `registry` without one is the public registry. */
+  url?: string;
+}
+
 export interface Component {
   /**
    * Stable reference, unique within one SBOM: the purl, plus `#<n>` only when
@@ -48,8 +55,21 @@ export interface Component {
   hashes: Hash[];
   /** Where this came from: the lockfile path relative to the scanned root (and `!/inner` for archives). */
   foundIn: string[];
-  /** Where the package itself comes from when not the default registry: git URL, tarball URL, file path. */
-  source?: { kind: 'registry' | 'git' | 'tarball' | 'file' | 'link' | 'workspace'; url?: string };
+  /**
+   * Where the package itself comes from when not the default registry: the
+   * first such origin among its copies (in source order; across files, in
+   * path order). Absent: the ecosystem's public registry.
+   */
+  source?: Source;
+  /**
+   * Every other distinct origin a copy of the same package was resolved from,
+   * when copies disagree (npm v1 nests copies: one may come over plain HTTP,
+   * another from git). Sorted (kind, then url), without duplicates and without
+   * `source`; `{ kind: 'registry' }` with no url stands for the public
+   * registry (a copy that recorded no source). Absent when every copy agrees.
+   * A policy about origins must look at `source` and each of these.
+   */
+  otherSources?: Source[];
   /** Free-form extra facts worth keeping (e.g. 'npm:alias' => 'string-width-cjs'), sorted by key on output. */
   properties?: Record<string, string>;
 }

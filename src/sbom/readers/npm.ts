@@ -6,6 +6,7 @@ import {
   isObject,
   malformed,
   npmInput,
+  type Origin,
   originOf,
   parseLockJson,
   siblingManifest,
@@ -21,7 +22,9 @@ import {
  * components with source `workspace` and are the result's roots; a `link`
  * entry is the same package as its target and merges into it. Aliases
  * (`node_modules/foo` holding package `bar`) are emitted under the real name
- * with the property `npm:alias`. Dependencies are resolved the way Node does:
+ * with the property `npm:alias`. A registry tarball from another registry
+ * than https://registry.npmjs.org (or from it over http) gets the source
+ * `registry` with that registry's URL. Dependencies are resolved the way Node does:
  * from the dependent's folder up through every enclosing `node_modules`.
  */
 export const npmReader: Reader = {
@@ -229,11 +232,13 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
     if (e.devOptional) properties['npm:devOptional'] = 'true';
     if (e.hasInstallScript) properties['npm:hasInstallScript'] = 'true';
     const registry = isProject ? undefined : registryOf(e.resolved, name);
-    if (registry !== undefined && registry !== DEFAULT_REGISTRY)
-      properties['npm:registry'] = registry;
-    const origin = isProject
-      ? { source: { kind: 'workspace' as const, url: e.key || '.' } }
-      : originOf(e.resolved);
+    // Another registry than the public one (or the public one over http) is
+    // the copy's source, so the builder keeps it beside every other copy's.
+    const origin: Origin = isProject
+      ? { source: { kind: 'workspace', url: e.key || '.' } }
+      : registry !== undefined && registry !== DEFAULT_REGISTRY
+        ? { source: { kind: 'registry', url: registry } }
+        : originOf(e.resolved);
     const input = npmInput(name, version ?? '', {
       scope: isProject ? 'required' : scopeOf(e),
       licenses: e.license ?? [],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 // The SPDX table alone: the library's index loads its models, serialisers and validators too.
 import * as SPDX from '@cyclonedx/cyclonedx-library/SPDX';
 import { cmp } from '../merge.ts';
-import type { Component, Sbom } from '../model.ts';
+import type { Component, Sbom, Source } from '../model.ts';
 
 /**
  * A name-based UUID (RFC 9562 version 8, "custom") from the SHA-256 of a
@@ -168,4 +168,13 @@ export function asOperand(expression: string): string {
     }
   }
   return `(${expression})`;
+}
+
+/**
+ * An origin as the `vouch:source` / `vouch:otherSource` properties (and the
+ * SPDX comment lines of the same names) write it: `kind:url`, or the kind
+ * alone (`registry` alone is the public registry).
+ */
+export function sourceText(s: Source): string {
+  return s.url ? `${s.kind}:${s.url}` : s.kind;
 }

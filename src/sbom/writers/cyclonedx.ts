@@ -1,6 +1,6 @@
 import { canonicalize } from '../../core/canonical.ts';
 import { isComplete, totalsOf } from '../merge.ts';
-import type { Component, Sbom, Scope } from '../model.ts';
+import type { Component, Sbom, Scope, Source } from '../model.ts';
 import {
   asOperand,
   contentUuid,
@@ -9,6 +9,7 @@ import {
   knownEdges,
   type LicenseForm,
   licenseForm,
+  sourceText,
   topLevel,
 } from './common.ts';
 
@@ -179,19 +180,34 @@ function disjunctive(f: LicenseForm): Json {
   }
 }
 
+/**
+ * One reference per origin with a URL (the source first, then the other
+ * sources in their order): git as `vcs`, registry and tarball URLs as
+ * `distribution`. Paths are not URLs and get none.
+ */
 function externalReferencesOf(c: Component): Json[] {
-  const url = c.source?.url;
-  if (!c.source || !url || !URL.canParse(url)) return [];
-  switch (c.source.kind) {
+  const out: Json[] = [];
+  const seen = new Set<string>();
+  for (const s of c.source ? [c.source, ...(c.otherSources ?? [])] : (c.otherSources ?? [])) {
+    const type = referenceType(s);
+    if (!type || !s.url || !URL.canParse(s.url) || seen.has(`${type} ${s.url}`)) continue;
+    seen.add(`${type} ${s.url}`);
+    out.push({ type, url: s.url });
+  }
+  return out;
+}
+
+function referenceType(s: Source): 'vcs' | 'distribution' | undefined {
+  switch (s.kind) {
     case 'git':
-      return [{ type: 'vcs', url }];
+      return 'vcs';
     case 'tarball':
     case 'registry':
-      return [{ type: 'distribution', url }];
+      return 'distribution';
     case 'file':
     case 'link':
     case 'workspace':
-      return [];
+      return undefined;
   }
 }
 
@@ -203,12 +219,9 @@ function propertiesOf(c: Component): Json[] {
   }
   for (const f of c.foundIn) props.push({ name: 'vouch:foundIn', value: f });
   props.push({ name: 'vouch:scope', value: c.scope });
-  if (c.source) {
-    props.push({
-      name: 'vouch:source',
-      value: c.source.url ? `${c.source.kind}:${c.source.url}` : c.source.kind,
-    });
-  }
+  if (c.source) props.push({ name: 'vouch:source', value: sourceText(c.source) });
+  for (const s of c.otherSources ?? [])
+    props.push({ name: 'vouch:otherSource', value: sourceText(s) });
   for (const key of Object.keys(c.properties ?? {}).sort()) {
     props.push({
       name: `vouch:${key}`,

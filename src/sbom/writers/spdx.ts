@@ -10,6 +10,7 @@ import {
   jsonText,
   knownEdges,
   licenseForm,
+  sourceText,
   topLevel,
 } from './common.ts';
 
@@ -142,8 +143,9 @@ function packageOf(c: Component, spdxId: string, extracted: Map<string, string>)
   out.licenseDeclared = licenseDeclaredOf(c.licenses, extracted);
   out.copyrightText = 'NOASSERTION';
   const notes = [`vouch:scope=${c.scope}`];
-  if (c.source)
-    notes.push(`vouch:source=${c.source.url ? `${c.source.kind}:${c.source.url}` : c.source.kind}`);
+  // downloadLocation holds the source alone; every other origin is a line here.
+  if (c.source) notes.push(`vouch:source=${sourceText(c.source)}`);
+  for (const s of c.otherSources ?? []) notes.push(`vouch:otherSource=${sourceText(s)}`);
   for (const key of Object.keys(c.properties ?? {}).sort()) {
     notes.push(`vouch:${key}=${(c.properties as Record<string, string>)[key]}`);
   }

@@ -64,7 +64,8 @@ export function schemaErrors(validate: ValidateFunction, doc: unknown): string |
  * A model with every feature the writers map: scoped npm with a git source,
  * maven with a group, deb with qualifiers, a tarball source, licences as id,
  * as expression, as a name and as several, hashes, a graph, a root, dev and
- * optional and peer scopes, properties, a component found in two files, and
+ * optional and peer scopes, properties, a component found in two files, one
+ * whose copies come from several origins, and
  * accounting with a skipped entry and an incomplete source.
  */
 export function everyFeatureSbom(): Sbom {
@@ -126,6 +127,13 @@ export function everyFeatureSbom(): Sbom {
         ],
         foundIn: ['package-lock.json'],
         source: { kind: 'tarball', url: 'https://example.com/left-pad-1.3.0.tgz' },
+        // Other copies of the same package, resolved elsewhere.
+        otherSources: [
+          { kind: 'file', url: 'vendor/left-pad' },
+          { kind: 'git', url: 'https://github.com/left-pad/left-pad.git#0123456' },
+          { kind: 'registry' },
+          { kind: 'registry', url: 'http://registry.npmjs.org' },
+        ],
       },
       {
         ref: 'pkg:npm/my-app@1.0.0',

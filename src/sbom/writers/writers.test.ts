@@ -143,9 +143,24 @@ test('cyclonedx: mapping of subject, scopes, licences, hashes, sources, graph, a
 
   assert.equal(by('pkg:npm/left-pad@1.3.0').scope, 'required'); // peer
   assert.deepEqual(by('pkg:npm/left-pad@1.3.0').licenses, [{ license: { id: 'WTFPL' } }]);
+  // Every origin with a URL, the source first: the git copy and the plain-HTTP registry copy too.
   assert.deepEqual(by('pkg:npm/left-pad@1.3.0').externalReferences, [
     { type: 'distribution', url: 'https://example.com/left-pad-1.3.0.tgz' },
+    { type: 'vcs', url: 'https://github.com/left-pad/left-pad.git#0123456' },
+    { type: 'distribution', url: 'http://registry.npmjs.org' },
   ]);
+  assert.deepEqual(
+    by('pkg:npm/left-pad@1.3.0')
+      .properties.filter((p: Any) => /^vouch:(other)?[sS]ource$/.test(p.name))
+      .map((p: Any) => `${p.name}=${p.value}`),
+    [
+      'vouch:source=tarball:https://example.com/left-pad-1.3.0.tgz',
+      'vouch:otherSource=file:vendor/left-pad',
+      'vouch:otherSource=git:https://github.com/left-pad/left-pad.git#0123456',
+      'vouch:otherSource=registry',
+      'vouch:otherSource=registry:http://registry.npmjs.org',
+    ],
+  );
   const maven = by('pkg:maven/org.apache.commons/commons-lang3@3.14.0');
   assert.equal(maven.group, 'org.apache.commons');
   assert.equal(maven.scope, 'optional');
@@ -260,10 +275,19 @@ test('spdx: ids, namespace, licences, download locations, relationships, account
   assert.deepEqual(lib.checksums, [{ algorithm: 'SHA512', checksumValue: 'ab'.repeat(64) }]);
   assert.equal(lib.sourceInfo, 'found in: package-lock.json, packages/a/package-lock.json');
   assert.equal(byPurl('pkg:npm/my-app@1.0.0').downloadLocation, 'NOASSERTION');
+  // downloadLocation is the source; every other origin is a comment line.
   assert.equal(
     byPurl('pkg:npm/left-pad@1.3.0').downloadLocation,
     'https://example.com/left-pad-1.3.0.tgz',
   );
+  assert.deepEqual(byPurl('pkg:npm/left-pad@1.3.0').comment.split('\n'), [
+    'vouch:scope=peer',
+    'vouch:source=tarball:https://example.com/left-pad-1.3.0.tgz',
+    'vouch:otherSource=file:vendor/left-pad',
+    'vouch:otherSource=git:https://github.com/left-pad/left-pad.git#0123456',
+    'vouch:otherSource=registry',
+    'vouch:otherSource=registry:http://registry.npmjs.org',
+  ]);
   assert.equal(
     byPurl('pkg:maven/org.apache.commons/commons-lang3@3.14.0').name,
     'org.apache.commons:commons-lang3',

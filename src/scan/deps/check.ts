@@ -5,7 +5,7 @@ import { type Component, generateSbom, isFailed, type Sbom } from '../../sbom/in
 import { matchComponents, type VulnDatabase } from '../../vuln/index.ts';
 import type { Finding, Severity } from '../finding.ts';
 import { type DepsPolicy, globMatches } from './policy.ts';
-import { type DepContext, packageName } from './rule.ts';
+import { type DepContext, originsOf, packageName, shownUrl } from './rule.ts';
 import { DEP_RULE_UNITS } from './rules/index.ts';
 import { parseLicenseExpression, satisfiable } from './spdx.ts';
 
@@ -49,7 +49,7 @@ export const DEP_RULES: readonly {
     severity: 'high',
     title: 'Dependency from outside a registry',
     description:
-      'The package comes from a git repository, a tarball URL or a local path instead of a registry: it bypasses the registry’s immutability and provenance, and a branch or URL can change under the same lockfile. Publish it to a registry (or pin it by content hash) or allow the source kind or package in sources.',
+      'The package (or one of its copies) comes from a git repository, a tarball URL or a local path instead of a registry: it bypasses the registry’s immutability and provenance, and a branch or URL can change under the same lockfile. Publish it to a registry (or pin it by content hash) or allow the source kind or package in sources.',
   },
   ...DEP_RULE_UNITS.map(({ id, severity, title, description }) => ({
     id,
@@ -223,16 +223,22 @@ export async function checkDependencies(
         );
       }
     }
-    const kind = c.source?.kind;
-    if (kind !== undefined && kind !== 'registry' && !policy.sources.allow.includes(kind)) {
-      if (!policy.sources.exceptions.some((g) => globMatches(g, c.purl))) {
-        await add(
-          c,
-          'dep/non-registry-source',
-          `${id} comes from a ${kind} source${c.source?.url ? ` (${c.source.url.replace(/\/\/[^/@\s]*@/, '//')})` : ''}, not a registry`,
-          `publish ${name} to a registry, or allow "${kind}" in sources.allow or the package in sources.exceptions`,
-        );
-      }
+    // Every origin is judged (copies of one package can come from a registry
+    // and from git); one finding names every origin outside sources.allow.
+    const outside = originsOf(c).filter(
+      (o) => o.kind !== 'registry' && !policy.sources.allow.includes(o.kind),
+    );
+    if (outside.length > 0 && !policy.sources.exceptions.some((g) => globMatches(g, c.purl))) {
+      const kinds = [...new Set(outside.map((o) => o.kind))];
+      const where = outside
+        .map((o) => `a ${o.kind} source${o.url ? ` (${shownUrl(o.url)})` : ''}`)
+        .join(' and ');
+      await add(
+        c,
+        'dep/non-registry-source',
+        `${id} comes from ${where}, not a registry`,
+        `publish ${name} to a registry, or allow ${kinds.map((k) => `"${k}"`).join(' and ')} in sources.allow or the package in sources.exceptions`,
+      );
     }
     for (const rule of DEP_RULE_UNITS) {
       const hit = rule.check(c, ctx);

@@ -11,6 +11,15 @@ export {
   SOURCE_KINDS,
   type SourceKind,
 } from './policy.ts';
-export { type DepContext, type DepHit, type DepRule, registryOf } from './rule.ts';
+export {
+  type DepContext,
+  type DepHit,
+  type DepRule,
+  type Origin,
+  originsOf,
+  registriesOf,
+  registryOf,
+  registryOfOrigin,
+} from './rule.ts';
 export { DEP_RULE_UNITS } from './rules/index.ts';
 export { type LicenseExpr, parseLicenseExpression, satisfiable } from './spdx.ts';

@@ -46,20 +46,57 @@ const PUBLIC_REGISTRIES: Partial<Record<Component['ecosystem'], string>> = {
   maven: 'https://repo.maven.apache.org/maven2',
 };
 
+/** Where one copy of a component was resolved from. */
+export type Origin = NonNullable<Component['source']>;
+
 /**
- * The registry a component was resolved from: its recorded registry source,
- * the npm reader's `npm:registry` (set only when not the public one), else
- * the ecosystem's public registry. Undefined for non-registry sources (git,
- * tarball, file…: the `dep/non-registry-source` rule's domain) and for
- * ecosystems without a known public registry.
+ * Every origin of a component, each once: its source (absent: the public
+ * registry) and its other sources. Copies of one package can come from
+ * different places (npm v1 nests copies); a rule about origins judges each.
+ */
+export function originsOf(c: Component): Origin[] {
+  return [c.source ?? { kind: 'registry' }, ...(c.otherSources ?? [])];
+}
+
+/** A source URL as findings may show it: credentials removed. */
+export function shownUrl(url: string): string {
+  return url.replace(/\/\/[^/@\s]*@/, '//');
+}
+
+/**
+ * The registry one origin of a component stands for: a `registry` origin's
+ * URL (credentials and trailing slashes removed), else (no URL: the copy
+ * recorded none) the ecosystem's public registry. Undefined for git,
+ * tarball, file… origins (the `dep/non-registry-source` rule's domain) and
+ * for ecosystems without a known public registry.
+ */
+export function registryOfOrigin(
+  c: Pick<Component, 'ecosystem'>,
+  o: Origin,
+): { url: string; public: boolean } | undefined {
+  if (o.kind !== 'registry') return undefined;
+  const pub = PUBLIC_REGISTRIES[c.ecosystem];
+  const raw = o.url ?? pub;
+  if (raw === undefined) return undefined;
+  const url = shownUrl(raw).replace(/\/+$/, '');
+  return { url, public: pub !== undefined && url.toLowerCase() === pub.toLowerCase() };
+}
+
+/** The registries of every origin of a component, one per distinct URL, in origin order. */
+export function registriesOf(c: Component): { url: string; public: boolean }[] {
+  const out: { url: string; public: boolean }[] = [];
+  for (const o of originsOf(c)) {
+    const r = registryOfOrigin(c, o);
+    if (r && !out.some((x) => x.url === r.url)) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * The registry of a component's primary origin (its `source`, absent: the
+ * public registry); undefined when that origin is not a registry. Rules use
+ * `registriesOf`, which sees every copy.
  */
 export function registryOf(c: Component): { url: string; public: boolean } | undefined {
-  const kind = c.source?.kind;
-  if (kind !== undefined && kind !== 'registry') return undefined;
-  const pub = PUBLIC_REGISTRIES[c.ecosystem];
-  const recorded =
-    kind === 'registry' && c.source?.url ? c.source.url : c.properties?.['npm:registry'];
-  const url = (recorded ?? pub)?.replace(/\/\/[^/@\s]*@/, '//').replace(/\/+$/, '');
-  if (url === undefined) return undefined;
-  return { url, public: pub !== undefined && url.toLowerCase() === pub.toLowerCase() };
+  return registryOfOrigin(c, c.source ?? { kind: 'registry' });
 }
