@@ -65,6 +65,37 @@ function task(report: J, id: string): J {
   return t;
 }
 
+/** Both artifacts of the fixture, judged by its policy under the `policy` profile. */
+const BOTH = ['dist/app.bin', 'dist/lib.bin', '--policy', 'policy.yaml', '--profile', 'policy'];
+
+/** Sign the fixture's passing test result (tests.json) for `artifact` with the ci key. */
+function attestTests(artifact: string): string[] {
+  return [
+    'attest',
+    artifact,
+    '--predicate-type',
+    'test-result',
+    '--predicate',
+    'tests.json',
+    '--key',
+    'ci.key',
+  ];
+}
+
+/** A release manifest (outside the fixture) judged by the fixture's policy and store. */
+function judgeRelease(manifestPath: string): string[] {
+  return [
+    '--release',
+    manifestPath,
+    '--policy',
+    join(fx.root, 'policy.yaml'),
+    '--profile',
+    'policy',
+    '--store',
+    join(fx.root, '.vouch'),
+  ];
+}
+
 function manifest(artifacts: string): string {
   return `apiVersion: vouch.dev/release/v1\nkind: Release\nname: app\nversion: "2.0.0"\nartifacts:\n${artifacts}`;
 }
@@ -98,16 +129,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
       JSON.stringify({ result: 'PASSED', passedTests: ['unit'], failedTests: [] }),
     );
     // Only app.bin has a test result.
-    await ok([
-      'attest',
-      'dist/app.bin',
-      '--predicate-type',
-      'test-result',
-      '--predicate',
-      'tests.json',
-      '--key',
-      'ci.key',
-    ]);
+    await ok(attestTests('dist/app.bin'));
     await writeFile(join(root, 'policy.yaml'), POLICY);
     fx = {
       root,
@@ -121,16 +143,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
   });
 
   test('two artifacts: a task one lacks is not satisfied for the release, naming it; the rest is satisfied; exit 1', async () => {
-    const r = await comply([
-      'dist/app.bin',
-      'dist/lib.bin',
-      '--policy',
-      'policy.yaml',
-      '--profile',
-      'policy',
-      '--format',
-      'json',
-    ]);
+    const r = await comply([...BOTH, '--format', 'json']);
     assert.equal(r.code, 1, show(r));
     const rep = jsonOf(r);
     assert.ok(valid(rep), JSON.stringify(validateRelease.errors));
@@ -188,34 +201,11 @@ describe('vouch comply for a release', { concurrency: false }, () => {
     );
     // The missing test result for lib.bin, signed by ci, given as a file.
     const attest = await vouch(
-      [
-        'attest',
-        'dist/lib.bin',
-        '--predicate-type',
-        'test-result',
-        '--predicate',
-        'tests.json',
-        '--key',
-        'ci.key',
-        '--no-store',
-        '--out',
-        join(dir, 'lib-tests.sigstore.json'),
-      ],
+      [...attestTests('dist/lib.bin'), '--no-store', '--out', join(dir, 'lib-tests.sigstore.json')],
       { cwd: fx.root, env: fx.env },
     );
     assert.equal(attest.code, 0, show(attest));
-    const base = [
-      '--release',
-      join(dir, 'release.yaml'),
-      '--policy',
-      join(fx.root, 'policy.yaml'),
-      '--profile',
-      'policy',
-      '--store',
-      join(fx.root, '.vouch'),
-      '--format',
-      'json',
-    ];
+    const base = [...judgeRelease(join(dir, 'release.yaml')), '--format', 'json'];
     const without = jsonOf(await comply(base, dir));
     assert.deepEqual(task(without, 'PW.8.2').lacking, [
       { digest: `sha256:${fx.lib}`, name: 'lib', rules: ['tests'] },
@@ -254,20 +244,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
       join(dir, 'release.yaml'),
       manifest('  - path: dist/app.bin\n  - path: dist/lib.bin\n'),
     );
-    const r = await comply(
-      [
-        '--release',
-        'release.yaml',
-        '--policy',
-        join(fx.root, 'policy.yaml'),
-        '--profile',
-        'policy',
-        '--store',
-        join(fx.root, '.vouch'),
-        '--json',
-      ],
-      dir,
-    );
+    const r = await comply([...judgeRelease('release.yaml'), '--json'], dir);
     assert.equal(r.code, 1, show(r));
     const rep = jsonOf(r);
     const tampered = `sha256:${await sha256File(join(dir, 'dist', 'app.bin'))}`;
@@ -341,8 +318,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
   });
 
   test('Markdown, HTML and OSCAL carry the release matrix and every artifact', async () => {
-    const args = ['dist/app.bin', 'dist/lib.bin', '--policy', 'policy.yaml', '--profile', 'policy'];
-    const md = await comply(args);
+    const md = await comply(BOTH);
     assert.equal(md.code, 1, show(md));
     assert.match(md.stdout, /^# NIST SP 800-218 .*: release compliance report/);
     assert.match(md.stdout, /\| PS\.2\.1 \| ✅ satisfied \| ✅ \| ✅ \| {2}\|/);
@@ -354,7 +330,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
     assert.match(md.stdout, /^## Artifact 2: dist\/lib\.bin$/m);
     assert.match(md.stdout, /^#### PW\.8\.2: not satisfied$/m);
 
-    const html = await comply([...args, '--format', 'html', '-o', 'release.html']);
+    const html = await comply([...BOTH, '--format', 'html', '-o', 'release.html']);
     assert.equal(html.code, 1, show(html));
     const page = await readFile(join(fx.root, 'release.html'), 'utf8');
     assert.match(page, /^<!DOCTYPE html>/);
@@ -368,7 +344,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
     for (const href of page.matchAll(/href="#([^"]+)"/g))
       assert.ok(ids.includes(href[1]), `#${href[1]} resolves`);
 
-    const o = await comply([...args, '--format', 'oscal', '-o', 'release-ar.json', '--json']);
+    const o = await comply([...BOTH, '--format', 'oscal', '-o', 'release-ar.json', '--json']);
     assert.equal(o.code, 1, show(o));
     assert.equal(jsonOf(o).written, 'release-ar.json');
     const ar = JSON.parse(await readFile(join(fx.root, 'release-ar.json'), 'utf8'))[
@@ -430,12 +406,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
 
   test('--attest signs one Statement whose subjects are every artifact; vouch verify accepts it for each', async () => {
     const r = await comply([
-      'dist/app.bin',
-      'dist/lib.bin',
-      '--policy',
-      'policy.yaml',
-      '--profile',
-      'policy',
+      ...BOTH,
       '--json',
       '--attest',
       '--key',
