@@ -10,7 +10,7 @@ import {
   resolveAddress,
   type Segment,
 } from './go-binary-segments.ts';
-import { goPurlParts, isLocalPath } from './go-mod.ts';
+import { checkGoModule, goPurlParts, isLocalPath } from './go-mod.ts';
 
 /**
  * Build information the Go linker embeds in every module-mode binary
@@ -495,6 +495,14 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     const properties: Record<string, string> = {};
     let ref: string;
     const clean = (v: string) => (v === '(devel)' ? '' : v);
+    const fail = (msg: string): never => {
+      throw new VouchError('LOCKFILE_MALFORMED', msg, {
+        file: file.path,
+        field: `modinfo line ${i + 1}`,
+      });
+    };
+    checkGoModule(path, clean(version), fail);
+    if (rep && !isLocalPath(rep[1] ?? '')) checkGoModule(rep[1] ?? '', clean(rep[2] ?? ''), fail);
     if (version === '(devel)') properties['go:version'] = '(devel)';
     if (rep && isLocalPath(rep[1] ?? '')) {
       properties['go:replacedBy'] = rep[1] as string;

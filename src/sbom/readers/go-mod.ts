@@ -105,12 +105,14 @@ export function parseGoMod(text: string, file: string): GoMod {
     switch (verb) {
       case 'module':
         mod.module = args[0] ?? fail('module without a path');
+        checkGoModule(mod.module, '', fail);
         break;
       case 'go':
         mod.go = args[0] ?? fail('go without a version');
         break;
       case 'require':
         if (args.length !== 2) fail('require needs a module path and a version');
+        checkGoModule(args[0] as string, args[1] as string, fail);
         mod.requires.push({
           path: args[0] as string,
           version: args[1] as string,
@@ -129,6 +131,7 @@ export function parseGoMod(text: string, file: string): GoMod {
         const r: Replace = { from: args[0] as string, to: args[arrow + 1] as string };
         if (arrow === 2) r.fromVersion = args[1] as string;
         if (args.length - arrow - 1 === 2) r.toVersion = args[arrow + 2] as string;
+        if (!isLocalPath(r.to)) checkGoModule(r.to, r.toVersion ?? '', fail);
         mod.replaces.push(r);
         break;
       }
@@ -186,6 +189,21 @@ export function parseGoSum(
     out.set(key, e);
   }
   return out;
+}
+
+/** Go's module version form, `v` + a semantic version: what a golang purl's `v…` version must be. */
+const GO_SEMVER =
+  /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$/;
+
+/**
+ * Refuses (through `fail`) a module path with an empty element, or a
+ * `v`-version that is not semver: neither names a module, and neither can
+ * be written as a purl.
+ */
+export function checkGoModule(path: string, version: string, fail: (msg: string) => never): void {
+  if (!/^[^/\s]+(?:\/[^/\s]+)*$/.test(path)) fail(`${JSON.stringify(path)} is not a module path`);
+  if (version.startsWith('v') && !GO_SEMVER.test(version))
+    fail(`version ${JSON.stringify(version)} of ${path} is not a semantic version`);
 }
 
 /** Splits a module path into purl namespace and name at the last `/`. */
@@ -274,6 +292,9 @@ async function read(file: SourceFile): Promise<ReaderResult> {
       );
       continue;
     }
+    checkGoModule(s.path, s.version, (msg) => {
+      throw new VouchError('LOCKFILE_MALFORMED', msg, { file: sumFile, field: key });
+    });
     const properties: Record<string, string> = { 'go:h1': s.zip, 'go:inGoMod': 'false' };
     const input = {
       ecosystem: 'golang' as const,
