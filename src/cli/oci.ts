@@ -47,11 +47,22 @@ export const REGISTRY_OPTIONS = {
   'registry-ca': { type: 'string' },
 } as const;
 
-export const REGISTRY_HELP = `Registry (for oci://HOST[:PORT]/REPO[:TAG|@sha256:HEX] targets):
-  --insecure-registry  plain HTTP, only to a localhost registry (prints a warning)
+const REGISTRY_FLAGS_HELP = `  --insecure-registry  plain HTTP, only to a localhost registry (prints a warning)
   --registry-ca FILE   extra CA certificates (PEM) to trust for the registry's TLS
 Credentials come from the docker config's "auths" ($DOCKER_CONFIG/config.json or
 ~/.docker/config.json); credential helpers run only with VOUCH_REGISTRY_CREDENTIAL_HELPERS=1.`;
+
+/** The registry flags' help; `target` is the oci:// form the verb accepts. */
+export function registryHelp(target: string): string {
+  return `Registry (for ${target} targets):
+${REGISTRY_FLAGS_HELP}`;
+}
+
+/** For verbs that take a tag (resolved to its digest) or a digest. */
+export const REGISTRY_HELP = registryHelp('oci://HOST[:PORT]/REPO[:TAG|@sha256:HEX]');
+
+/** For verbs that sign or attach: a digest only, since a tag can move under the signature. */
+export const REGISTRY_DIGEST_HELP = registryHelp('oci://HOST[:PORT]/REPO@sha256:HEX');
 
 export interface RegistryValues {
   'insecure-registry'?: boolean | undefined;

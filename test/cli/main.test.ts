@@ -1,6 +1,7 @@
 // The CLI's top level (help, version, unknown verbs, JSON errors) and `evidence ls`.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -216,4 +217,15 @@ test('verbs with subcommands: none or an unknown one is exit 2 naming the choice
       assert.match(r.stdout, new RegExp(`^Usage: vouch ${verb}`), `${verb} ${h}`);
     }
   }
+});
+
+test('bin/vouch runs through a chain of symbolic links (a user puts it on PATH that way)', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'a'));
+  await symlink(join(REPO_ROOT, 'bin', 'vouch'), join(dir, 'a', 'vouch'));
+  await symlink(join('a', 'vouch'), join(dir, 'vouch'));
+  const r = spawnSync(join(dir, 'vouch'), ['--version'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
+  assert.equal(r.stdout.trim(), pkg.version);
 });

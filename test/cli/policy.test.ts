@@ -81,6 +81,20 @@ test('verify --policy allows signed fresh provenance, signs a VSA, and denies a 
   // The VSA is stored and verifies with the decision key.
   const check = await run('verify', 'app.bin', '--key', 'rel.pub', '--type', 'vsa');
   assert.equal(check.code, 0, show(check));
+  // A decision signed with --no-store and nowhere to write it would be lost: refused.
+  const lost = await run(
+    'verify',
+    'app.bin',
+    '--policy',
+    'policy.yaml',
+    '--no-store',
+    '--bundle',
+    'vsa.json',
+    '--sign-decision-key',
+    'rel.key',
+  );
+  assert.equal(lost.code, 2, show(lost));
+  assert.match(lost.stderr, /signed decision with --no-store needs --decision-out/);
 
   await writeFile(join(dir, 'app.bin'), 'the app, tampered\n');
   const bad = await run('verify', 'app.bin', '--policy', 'policy.yaml');

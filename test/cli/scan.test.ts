@@ -38,6 +38,9 @@ test('vouch scan: table, JSON and SARIF; --fail-on; never the secret', async (t)
   assert.equal(failing.code, 1, show(failing));
   const passing = await vouch(['scan', '.', '--fail-on', 'critical'], { cwd: dir, env });
   assert.equal(passing.code, 0, show(passing));
+  // `any` (as vulns spells it) is the lowest threshold, not the highest.
+  const any = await vouch(['scan', '.', '--fail-on', 'any'], { cwd: dir, env });
+  assert.equal(any.code, 1, show(any));
   const json = await vouch(['scan', '.', '--json'], { cwd: dir, env });
   const report = jsonOf(json);
   assert.deepEqual(report.totals.bySeverity, { critical: 0, high: 1, medium: 0, low: 0, info: 0 });

@@ -1,5 +1,5 @@
 import { parse, usage } from '../args.ts';
-import { attachBundle, REGISTRY_HELP, REGISTRY_OPTIONS } from '../oci.ts';
+import { attachBundle, REGISTRY_DIGEST_HELP, REGISTRY_OPTIONS } from '../oci.ts';
 import type { Command } from './command.ts';
 
 const HELP = `Usage: vouch attach oci://HOST[:PORT]/REPO@sha256:HEX BUNDLE [options]
@@ -12,7 +12,7 @@ Statement does not name the image digest is refused. The image must be given
 by digest: a tag can move.
 
   --json               print a JSON summary on stdout
-${REGISTRY_HELP}
+${REGISTRY_DIGEST_HELP}
 
 Exit codes: 0 attached, 2 bad input or registry error.`;
 

@@ -7,7 +7,7 @@ import { resolvePredicateType } from '../../core/predicates.ts';
 import { makeStatement, type Subject } from '../../core/statement.ts';
 import { parse, usage } from '../args.ts';
 import { printJson } from '../io.ts';
-import { REGISTRY_HELP, REGISTRY_OPTIONS } from '../oci.ts';
+import { REGISTRY_DIGEST_HELP, REGISTRY_OPTIONS } from '../oci.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
 import type { Command } from './command.ts';
@@ -17,8 +17,8 @@ const HELP = `Usage: vouch attest <file | sha256:HEX> --predicate-type T --predi
 
 Signs an in-toto Statement v1 with any predicate about a file (or a digest).
 
-  --predicate-type T   a URI, or one of: slsaprovenance, vsa, cyclonedx, spdx, vuln,
-                       openvex, test-result, link, custom
+  --predicate-type T   a URI, or one of: slsaprovenance, slsaprovenance02, vsa, cyclonedx,
+                       spdx, vuln, openvex, test-result, link, custom
   --predicate FILE     the predicate, a JSON object
   --name NAME          subject name (default: the file's base name)
 ${SIGNING_HELP}
@@ -30,7 +30,7 @@ ${SIGNING_HELP}
 
 An oci:// target: the Statement's subject is the image digest and the bundle is
 pushed to the registry as a referrer of the image (see docs/oci.md).
-${REGISTRY_HELP}`;
+${REGISTRY_DIGEST_HELP}`;
 
 export const attestCommand: Command = {
   name: 'attest',

@@ -45,7 +45,7 @@ on; binary files and files over the size limit are counted.
 Options:
   --format F           table (default), json or sarif (SARIF 2.1.0)
   -o, --output FILE    write the report to FILE (atomically) instead of stdout
-  --fail-on SEV        exit 1 when an unsuppressed finding is at SEV or above
+  --fail-on SEV        exit 1 when an unsuppressed finding is at SEV or above (any: every finding)
                        (${SEVERITIES.join(', ')}), or a file could not be parsed
   --only KINDS         comma-separated: ${SCAN_KINDS.join(',')} (default: all)
   --deps-policy FILE   dependency policy (default: .vouch-deps.yaml in the
@@ -128,9 +128,10 @@ export const scanCommand: Command = {
     const format = SCAN_FORMATS.find((f) => f.name === values.format);
     if (!format)
       throw usage('scan', `--format must be one of ${SCAN_FORMATS.map((f) => f.name).join(', ')}`);
-    const failOn = values['fail-on'];
+    // `any` as in `vouch vulns --fail-on any`: the lowest severity there is.
+    const failOn = values['fail-on'] === 'any' ? 'info' : values['fail-on'];
     if (failOn !== undefined && !isSeverity(failOn)) {
-      throw usage('scan', `--fail-on must be one of ${SEVERITIES.join(', ')}`);
+      throw usage('scan', `--fail-on must be any or one of ${SEVERITIES.join(', ')}`);
     }
     let only: ScanKind[] | undefined;
     if (values.only !== undefined) {

@@ -54,7 +54,7 @@ Options:
   --type T            require verified evidence of this predicate type (repeatable;
                       URI or short name, e.g. slsaprovenance)
   --store DIR         evidence store to search (default: .vouch)
-  --no-store          do not search the store
+  --no-store          do not search the store (nor store a signed decision)
   --json              machine-readable verdict on stdout
 
 ${REMOTE_VERIFY_HELP}
@@ -141,6 +141,11 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
   }
   if (values['sign-decision-key'] !== undefined && values['sign-decision-keyless'])
     throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
+  const signing = values['sign-decision-key'] !== undefined || values['sign-decision-keyless'];
+  if (signing && values['no-store'] && values['decision-out'] === undefined) {
+    // Signing a decision nobody keeps would look like success and leave nothing.
+    throw usage('verify', 'a signed decision with --no-store needs --decision-out FILE');
+  }
   const policyFile = resolve(io.cwd, values.policy as string);
   const parsed = await loadPolicy(policyFile);
   if (!parsed.ok)
