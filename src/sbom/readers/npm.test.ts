@@ -71,6 +71,53 @@ describe('npm reader: real lockfiles vs `npm ls --all --package-lock-only` (orac
     const allowed = new Set(r.components.filter((c) => under.has(c.ref)).map(npmKey));
     assert.deepEqual(difference(new Set(difference(mine, expected)), allowed), []);
     assert.ok(git.every((c) => c.properties?.['npm:spec']?.startsWith('github:')));
+    // minimist@1.2.0: nested copies over https and one (line 107) over plain HTTP — both kept.
+    const m = r.components.find((c) => npmKey(c) === 'minimist@1.2.0');
+    assert.deepEqual(
+      [m?.source, ...(m?.otherSources ?? [])],
+      [{ kind: 'registry', url: 'http://registry.npmjs.org' }, { kind: 'registry' }],
+    );
+    assert.equal(m?.properties?.['npm:registry'], undefined);
+  });
+});
+
+describe('npm reader: registries are sources', () => {
+  it('another registry, or the public one over http, is a registry source; the public one is none', async () => {
+    const tgz = (registry: string, name: string) =>
+      `${registry}/${name}/-/${name.replace(/^@[^/]+\//, '')}-1.0.0.tgz`;
+    const lock = {
+      name: 'x',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'x', version: '1.0.0' },
+        'node_modules/pub': {
+          version: '1.0.0',
+          resolved: tgz('https://registry.npmjs.org', 'pub'),
+        },
+        'node_modules/http': {
+          version: '1.0.0',
+          resolved: tgz('http://registry.npmjs.org', 'http'),
+        },
+        'node_modules/@acme/a': {
+          version: '1.0.0',
+          resolved: tgz('https://npm.acme.example/api/npm', '@acme/a'),
+        },
+      },
+    };
+    const r = await npmReader.read(sourceFromText('package-lock.json', JSON.stringify(lock)));
+    const by = new Map(r.components.map((c) => [npmKey(c), c]));
+    assert.equal(by.get('pub@1.0.0')?.source, undefined);
+    assert.deepEqual(by.get('http@1.0.0')?.source, {
+      kind: 'registry',
+      url: 'http://registry.npmjs.org',
+    });
+    assert.deepEqual(by.get('@acme/a@1.0.0')?.source, {
+      kind: 'registry',
+      url: 'https://npm.acme.example/api/npm',
+    });
+    // A registry is no qualifier: copies from different registries stay one component.
+    assert.equal(by.get('http@1.0.0')?.purl, 'pkg:npm/http@1.0.0');
   });
 });
 

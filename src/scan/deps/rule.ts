@@ -79,7 +79,9 @@ export function registryOfOrigin(
   const raw = o.url ?? pub;
   if (raw === undefined) return undefined;
   const url = shownUrl(raw).replace(/\/+$/, '');
-  return { url, public: pub !== undefined && url.toLowerCase() === pub.toLowerCase() };
+  // The public registry over plain http is still the public registry.
+  const bare = (u: string) => u.toLowerCase().replace(/^https?:\/\//, '');
+  return { url, public: pub !== undefined && bare(url) === bare(pub) };
 }
 
 /** The registries of every origin of a component, one per distinct URL, in origin order. */

@@ -3,11 +3,13 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SHARED } from '../../../../test/shared.ts';
+import { generateSbom, toCycloneDx } from '../../../sbom/index.ts';
 import { importExports, VulnDatabase } from '../../../vuln/index.ts';
 import { checkDependencies, DEP_RULES, parseDepsPolicy } from '../index.ts';
 
-// Real lockfiles (see /work/shared/vectors/MANIFEST.md).
-const SBOM = '/work/shared/vectors/sbom';
+// Real lockfiles (see ../shared/vectors/MANIFEST.md).
+const SBOM = `${SHARED}/vectors/sbom`;
 const policy = (yaml: string) => parseDepsPolicy(`version: 1\n${yaml}`, 'p.yaml');
 const hits = async (dir: string, yaml: string, rule: string) =>
   (await checkDependencies(dir, policy(yaml))).findings
@@ -66,10 +68,15 @@ test('dep/registry-not-allowed: plain-HTTP registry URLs in the real mocha v1 lo
   const yaml = 'allowedRegistries: [https://registry.npmjs.org]\n';
   const mocha = await checkDependencies(`${SBOM}/npm-v1_mocha`, policy(yaml));
   const bad = mocha.findings.filter((f) => f.ruleId === 'dep/registry-not-allowed');
-  // 29 packages: minimist@1.2.0 is listed several times and one copy (nested,
-  // line 107) is resolved over plain HTTP; the SBOM builder keeps every
-  // copy's source since duplicates are merged instead of first-wins.
+  // 29 packages, one finding each. minimist@1.2.0 is listed several times:
+  // most copies come over https from the public registry, one (nested, line
+  // 107) over plain HTTP. The component keeps every copy's origin (source and
+  // otherSources) and the rule judges each, so the HTTP copy is found
+  // whichever copy the reader meets first. (It used to be found only because
+  // the first copy met recorded no registry and the HTTP copy's npm:registry
+  // property filled the gap: a first copy from another registry hid it.)
   assert.equal(bad.length, 29);
+  assert.equal(new Set(bad.map((f) => f.snippet)).size, 29);
   assert.ok(bad.some((f) => f.snippet === 'minimist@1.2.0'));
   assert.ok(
     bad.every((f) => /from http:\/\/registry\.npmjs\.org, .*\(plain HTTP\)$/.test(f.message)),
@@ -144,6 +151,189 @@ test('dep/registry-not-allowed: a private registry, credentials never shown, git
     ),
   );
   assert.equal(ok.findings.filter((f) => f.ruleId === 'dep/registry-not-allowed').length, 0);
+});
+
+/**
+ * Hand-written lockfileVersion 1 (real lockfiles with this shape are made by
+ * npm 5-6, e.g. ../shared/vectors/sbom/npm-v1_mocha): minimist@1.2.0 twice,
+ * the top-level copy over https, the copy nested under mkdirp over plain
+ * HTTP. `nestedFirst` swaps the two URLs.
+ */
+async function twoOriginsV1Lock(dir: string, first: string, nested: string): Promise<void> {
+  const tgz = (registry: string, name: string, v: string) =>
+    `${registry}/${name}/-/${name}-${v}.tgz`;
+  const lock = {
+    name: 'app',
+    version: '1.0.0',
+    lockfileVersion: 1,
+    requires: true,
+    dependencies: {
+      minimist: { version: '1.2.0', resolved: tgz(first, 'minimist', '1.2.0') },
+      mkdirp: {
+        version: '0.5.1',
+        resolved: tgz('https://registry.npmjs.org', 'mkdirp', '0.5.1'),
+        requires: { minimist: '1.2.0' },
+        dependencies: {
+          minimist: { version: '1.2.0', resolved: tgz(nested, 'minimist', '1.2.0') },
+        },
+      },
+    },
+  };
+  await writeFile(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+}
+
+test('dep/registry-not-allowed: every copy is judged — first copy https, a later copy plain HTTP', async (t) => {
+  const allowed = 'allowedRegistries: [https://registry.npmjs.org, https://npm.acme.example]\n';
+  for (const [first, nested] of [
+    // An allowed private registry first: before every origin was kept, this hid the HTTP copy.
+    ['https://npm.acme.example', 'http://registry.npmjs.org'],
+    ['http://registry.npmjs.org', 'https://npm.acme.example'],
+    ['https://registry.npmjs.org', 'http://registry.npmjs.org'],
+    ['http://registry.npmjs.org', 'https://registry.npmjs.org'],
+  ]) {
+    const dir = await tempDir(t);
+    await twoOriginsV1Lock(dir, first as string, nested as string);
+    const r = await checkDependencies(dir, policy(allowed));
+    const bad = r.findings.filter((f) => f.ruleId === 'dep/registry-not-allowed');
+    assert.deepEqual(
+      bad.map((f) => [f.snippet, f.message]),
+      [
+        [
+          'minimist@1.2.0',
+          'minimist@1.2.0 is resolved from http://registry.npmjs.org, not an allowed registry (plain HTTP)',
+        ],
+      ],
+      `${first} then ${nested}`,
+    );
+    // The SBOM lists both origins of the one component.
+    const sbom = await generateSbom(dir, { created: '1970-01-01T00:00:00Z' });
+    const m = sbom.components.filter((c) => c.name === 'minimist');
+    assert.equal(m.length, 1);
+    const origins = [m[0]?.source, ...(m[0]?.otherSources ?? [])].map((o) =>
+      o?.url ? `${o.kind}:${o.url}` : o?.kind,
+    );
+    const expected = [first, nested].map((u) =>
+      u === 'https://registry.npmjs.org' ? 'registry' : `registry:${u}`,
+    );
+    assert.deepEqual([...origins].sort(), [...expected].sort());
+    const cdx = toCycloneDx(sbom) as {
+      components: { name: string; externalReferences?: { url: string }[] }[];
+    };
+    const refs = cdx.components.find((c) => c.name === 'minimist')?.externalReferences ?? [];
+    assert.ok(
+      refs.some((x) => x.url === 'http://registry.npmjs.org'),
+      JSON.stringify(refs),
+    );
+  }
+  // Both copies outside the list: one finding naming both.
+  const dir = await tempDir(t);
+  await twoOriginsV1Lock(dir, 'https://npm.other.example', 'http://registry.npmjs.org');
+  assert.deepEqual(
+    (
+      await checkDependencies(dir, policy('allowedRegistries: [https://registry.npmjs.org]\n'))
+    ).findings
+      .filter((f) => f.ruleId === 'dep/registry-not-allowed')
+      .map((f) => f.message),
+    [
+      'minimist@1.2.0 is resolved from https://npm.other.example and http://registry.npmjs.org (plain HTTP), none of them an allowed registry',
+    ],
+  );
+});
+
+test('dep/dependency-confusion: a public copy of an internal package beside the internal one', async (t) => {
+  const dir = await tempDir(t);
+  await twoOriginsV1Lock(dir, 'https://npm.acme.example', 'http://registry.npmjs.org');
+  const rule = 'dep/dependency-confusion';
+  const yaml = 'internalPackages: [minimist]\n';
+  assert.deepEqual(await hits(dir, yaml, rule), ['minimist@1.2.0 package-lock.json:7']);
+  const internal = await checkDependencies(
+    dir,
+    policy(`${yaml}internalRegistries: [https://npm.acme.example]\n`),
+  );
+  assert.deepEqual(
+    internal.findings.filter((f) => f.ruleId === rule).map((f) => f.message),
+    ['internal package minimist@1.2.0 is resolved from http://registry.npmjs.org'],
+  );
+});
+
+test('dep/non-registry-source: first copy from a registry, a later copy from git', async (t) => {
+  // npm: a git copy gets its vcs_url in the purl, so it is its own component and found as such.
+  const npmDir = await tempDir(t);
+  const lock = {
+    name: 'app',
+    version: '1.0.0',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'app', version: '1.0.0' },
+      'node_modules/x': {
+        version: '1.0.0',
+        resolved: 'https://npm.acme.example/x/-/x-1.0.0.tgz',
+      },
+      'node_modules/y': { version: '2.0.0', dependencies: { x: 'github:acme/x#0123456' } },
+      'node_modules/y/node_modules/x': {
+        version: '1.0.0',
+        resolved: 'git+ssh://git@github.com/acme/x.git#0123456789abcdef0123456789abcdef01234567',
+      },
+    },
+  };
+  await writeFile(join(npmDir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  assert.deepEqual(
+    (await checkDependencies(npmDir, policy(''))).findings
+      .filter((f) => f.ruleId === 'dep/non-registry-source')
+      .map((f) => f.message),
+    [
+      // User info is never shown (it may be a token); `git@` goes with it.
+      'x@1.0.0 comes from a git source (git+ssh://github.com/acme/x.git#0123456789abcdef0123456789abcdef01234567), not a registry',
+    ],
+  );
+  // Cargo: the same name and version from a private registry and from git are one component
+  // (no qualifier tells them apart), so the git origin is an otherSource of the registry one.
+  const dir = await tempDir(t);
+  await writeFile(
+    join(dir, 'Cargo.lock'),
+    [
+      '# Hand-written in the shape cargo writes (version 3): one crate from two sources.',
+      'version = 3',
+      '',
+      '[[package]]',
+      'name = "app"',
+      'version = "0.1.0"',
+      'dependencies = [',
+      ' "serde 1.0.0 (registry+https://cargo.acme.example/index)",',
+      ' "serde 1.0.0 (git+https://github.com/serde-rs/serde?rev=abc#0123456789abcdef0123456789abcdef01234567)",',
+      ']',
+      '',
+      '[[package]]',
+      'name = "serde"',
+      'version = "1.0.0"',
+      'source = "registry+https://cargo.acme.example/index"',
+      '',
+      '[[package]]',
+      'name = "serde"',
+      'version = "1.0.0"',
+      'source = "git+https://github.com/serde-rs/serde?rev=abc#0123456789abcdef0123456789abcdef01234567"',
+      '',
+    ].join('\n'),
+  );
+  const r = await checkDependencies(
+    dir,
+    policy('allowedRegistries: [https://cargo.acme.example]\n'),
+  );
+  assert.deepEqual(
+    r.findings.map((f) => [f.ruleId, f.message]),
+    [
+      [
+        'dep/non-registry-source',
+        'serde@1.0.0 comes from a git source (https://github.com/serde-rs/serde?rev=abc), not a registry',
+      ],
+    ],
+  );
+  // Allowing git clears it; the registry copy was never the problem.
+  assert.deepEqual(
+    (await checkDependencies(dir, policy('sources:\n  allow: [workspace, git]\n'))).findings,
+    [],
+  );
 });
 
 test('dep/dependency-confusion: internal names from the public registry', async (t) => {
