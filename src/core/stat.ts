@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { errorMessage, VouchError } from './errors.ts';
 
 /**
@@ -11,16 +11,6 @@ import { errorMessage, VouchError } from './errors.ts';
  */
 export function statPath(path: string, name = path): Promise<Stats> {
   return statOrThrow(stat, path, name);
-}
-
-/**
- * lstat(2) of a path the user named: as statPath, but a symbolic link is not
- * followed (the Stats are the link's own).
- *
- * @throws VouchError FILE_NOT_FOUND (no such file or directory) | FILE_READ
- */
-export function lstatPath(path: string, name = path): Promise<Stats> {
-  return statOrThrow(lstat, path, name);
 }
 
 async function statOrThrow(

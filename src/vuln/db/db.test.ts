@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -90,6 +91,25 @@ test('import: the PyPI YAML records directory and the Go JSON records, with name
     db.lookup('PyPI', 'Apache_Airflow').map((r) => r.id),
     db.lookup('PyPI', 'apache-airflow').map((r) => r.id),
   );
+});
+
+test('import: the named path may be a link (followed); links inside a record tree are not', async (t) => {
+  const dir = await temp(t);
+  await mkdir(join(dir, 'recs'));
+  const golang = (await readdir(`${OSV_VECTORS}/golang`)).filter((f) => f.endsWith('.json'));
+  for (const f of golang.slice(0, 3)) {
+    await writeFile(join(dir, 'recs', f), await readFile(join(`${OSV_VECTORS}/golang`, f)));
+  }
+  // A link below the named directory, to records outside it: never read.
+  await symlink(`${OSV_VECTORS}/pypa`, join(dir, 'recs', 'outside'));
+  await symlink('recs', join(dir, 'link'));
+  const report = await importExports(join(dir, 'db'), [join(dir, 'link')], { now, cwd: dir });
+  assert.equal(report.sources[0]?.records, 3);
+  // Neither a file nor a directory: a clear error, not a crash.
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  await assert.rejects(importExports(join(dir, 'db'), [join(dir, 'fifo')], { now, cwd: dir }), {
+    code: 'FILE_READ',
+  });
 });
 
 test('import: malformed records are skipped and counted, never silently; the rest is imported', async (t) => {

@@ -3,7 +3,7 @@ import { extname, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json.ts';
-import { lstatPath } from '../../core/stat.ts';
+import { statPath } from '../../core/stat.ts';
 import { parseOsvRecord } from '../osv.ts';
 import { DEFAULT_ZIP_LIMITS, readZipEntry, type ZipLimits, zipEntries } from './zip.ts';
 
@@ -142,8 +142,8 @@ function* recordsOfText(
 
 /**
  * The raw records under a local path: a file (zip, JSONL, JSON, YAML) or a
- * directory of `.json`/`.yaml` records (walked in name order; symlinks are not
- * followed, so a record tree cannot point outside itself).
+ * directory of `.json`/`.yaml` records (walked in name order; symlinks below the
+ * named path are not followed, so a record tree cannot point outside itself).
  *
  * @throws VouchError FILE_NOT_FOUND | FILE_READ | VULN_DB_CORRUPT | PATH_ESCAPE
  */
@@ -152,7 +152,12 @@ export async function* recordsOfPath(
   skipped: SkippedRecord[],
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): AsyncGenerator<RawRecord> {
-  const st = await lstatPath(path);
+  // The path the user named may be a link (followed, as `vouch sbom` does);
+  // links below it are not.
+  const st = await statPath(path);
+  if (!st.isDirectory() && !st.isFile()) {
+    throw new VouchError('FILE_READ', 'not a file or directory', { file: path });
+  }
   if (!st.isDirectory()) {
     if (st.size > MAX_FILE_BYTES) {
       throw new VouchError('VULN_DB_CORRUPT', 'export larger than 2 GiB', { file: path });
