@@ -293,6 +293,12 @@ test('vouch sbom diff: identical across formats (0), different (1), bad input (2
   lock.packages[bumped].version = '999.0.0';
   delete lock.packages[dropped];
   lock.packages['node_modules/brand-new-pkg'] = { version: '1.2.3', license: 'MIT' };
+  // Same version, fetched from elsewhere: a change of origin is a change.
+  const moved = names[2] as string;
+  const movedName = moved.slice('node_modules/'.length);
+  const movedVersion = lock.packages[moved].version;
+  lock.packages[moved].resolved =
+    `https://npm.mirror.example/${movedName}/-/${movedName.split('/').at(-1)}-${movedVersion}.tgz`;
   await mkdir(join(dir, 'b'));
   await writeFile(join(dir, 'b', 'package-lock.json'), JSON.stringify(lock));
   assert.equal((await vouch(['sbom', 'b', '-o', 'b.cdx.json'], { cwd: dir, env })).code, 0);
@@ -301,6 +307,14 @@ test('vouch sbom diff: identical across formats (0), different (1), bad input (2
   assert.match(d.stdout, /^\+ pkg:npm\/brand-new-pkg@1\.2\.3 {2}\(MIT\)$/m);
   assert.match(d.stdout, / -> 999\.0\.0/);
   assert.match(d.stdout, /^- pkg:npm\//m);
+  assert.match(
+    d.stdout,
+    new RegExp(
+      `^~ \\S+${movedName.split('/').at(-1)}@\\S+ {2}sources \\S+ -> \\S*npm\\.mirror\\.example`,
+      'm',
+    ),
+    d.stdout,
+  );
   const j = await vouch(['sbom', 'diff', 'a.cdx.json', 'b.cdx.json', '--json'], { cwd: dir, env });
   assert.equal(j.code, 1);
   const jd = jsonOf(j);

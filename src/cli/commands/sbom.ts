@@ -234,6 +234,10 @@ function renderDiff(d: SbomDiff): string {
     const parts: string[] = [];
     if (c.version) parts.push(`${c.from.version} -> ${c.to.version}`);
     if (c.licenses) parts.push(`licence ${lic(c.from)} -> ${lic(c.to)}`);
+    if (c.sources) {
+      const src = (x: DiffComponent) => (x.sources.length > 0 ? x.sources.join(' ') : 'none');
+      parts.push(`sources ${src(c.from)} -> ${src(c.to)}`);
+    }
     lines.push(`~ ${c.key}${c.version ? '' : `@${c.to.version}`}  ${parts.join(', ')}`);
   }
   // One list in package order, whatever the kind of change.
