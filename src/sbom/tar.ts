@@ -443,6 +443,8 @@ class ByteQueue {
   async take(n: number, eofOk: true): Promise<Buffer | undefined>;
   async take(n: number): Promise<Buffer>;
   async take(n: number, eofOk = false): Promise<Buffer | undefined> {
+    // Nothing to take (an empty pax or long-name body) even when no chunk is left.
+    if (n === 0) return Buffer.alloc(0);
     while (this.#have < n) {
       if (!(await this.#pull())) {
         if (eofOk && this.#have === 0) return undefined;
