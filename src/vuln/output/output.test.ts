@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
+import { sarifValidator } from '../../../test/sarif.ts';
 import { cyclonedxValidator, schemaErrors } from '../../sbom/writers/testing.ts';
 import { importExports, VulnDatabase } from '../db/index.ts';
 import { ORACLE } from '../fixtures/testkit.ts';
@@ -195,8 +196,8 @@ test('cyclonedx-json: a CycloneDX 1.6 VDR valid against the official schema; aff
 });
 
 /**
- * The SARIF 2.1.0 rules GitHub code scanning enforces on upload, written as a
- * JSON Schema here: the OASIS schema is not among the shared vectors.
+ * The rules GitHub code scanning enforces on upload beyond the SARIF 2.1.0
+ * schema (which is checked too, test/sarif.ts), written as a JSON Schema.
  */
 const SARIF_RULES = {
   type: 'object',
@@ -300,6 +301,14 @@ test('sarif: structure GitHub accepts; ruleIndex points at the rule; suppressed 
   };
   const validate = new Ajv({ strict: false, allErrors: true }).compile(SARIF_RULES);
   assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5)));
+  const schema = sarifValidator();
+  assert.ok(schema(sarif), JSON.stringify(schema.errors?.slice(0, 5)));
+  // Tamper: an unknown level is not SARIF 2.1.0.
+  const bad = structuredClone(sarif) as {
+    runs: Array<{ results: Array<Record<string, unknown>> }>;
+  };
+  (bad.runs[0]?.results[0] as Record<string, unknown>).level = 'fatal';
+  assert.equal(schema(bad), false);
   const run = sarif.runs[0] as (typeof sarif.runs)[number];
   for (const res of run.results)
     assert.equal(run.tool.driver.rules[res.ruleIndex as number]?.id, res.ruleId);
