@@ -51,7 +51,8 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   const fail = (i: number, msg: string): VouchError =>
     new VouchError('LOCKFILE_MALFORMED', msg, { file: file.path, field: `line ${i + 1}` });
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).replace(/\s+$/, '');
+    // trimEnd, not replace(/\s+$/): that regex is quadratic on a long run of spaces inside a line.
+    const line = (lines[i] as string).trimEnd();
     if (line === '') continue;
     if (!line.startsWith(' ')) {
       if (!SOURCE_SECTIONS.has(line) && !OTHER_SECTIONS.has(line)) {
