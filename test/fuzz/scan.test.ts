@@ -93,8 +93,8 @@ describe('fuzz: scan parsers', () => {
       corpus('google-cloud-sdk/platform/ext-runtime/go/data/Dockerfile'),
     ];
     seeds.push(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's own ${ARG} syntax
       Buffer.from(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's own ${ARG} syntax
         '# syntax=docker/dockerfile:1\nARG BASE=alpine\nFROM ${BASE} AS b\nRUN <<EOF\napk add curl\nEOF\nCOPY --from=b /a /b\nENV A=1 B="2 3"\nUSER root\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\n',
       ),
     );
