@@ -1,10 +1,11 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SLSA_PROVENANCE_V1, validateProvenance } from '../../attest/index.ts';
-import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
+import { isDigestString, parseDigest } from '../../core/digest.ts';
 import { VouchError } from '../../core/errors.ts';
 import { isObject, readJsonFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
 import { makeStatement, type Subject } from '../../core/statement.ts';
+import { fileSubject } from '../../core/subject-name.ts';
 import { parse, usage } from '../args.ts';
 import { printJson } from '../io.ts';
 import { REGISTRY_DIGEST_HELP, REGISTRY_OPTIONS } from '../oci.ts';
@@ -20,7 +21,8 @@ Signs an in-toto Statement v1 with any predicate about a file (or a digest).
   --predicate-type T   a URI, or one of: slsaprovenance, slsaprovenance02, vsa, cyclonedx,
                        spdx, vuln, openvex, test-result, link, custom
   --predicate FILE     the predicate, a JSON object
-  --name NAME          subject name (default: the file's base name)
+  --name NAME          subject name (default: the file's path relative to the
+                       current directory, or its base name when outside it)
 ${SIGNING_HELP}
 
   --store DIR          evidence store (default: .vouch)
@@ -89,6 +91,5 @@ async function subjectOf(target: string, name: string | undefined, cwd: string):
     const { algorithm, hex } = parseDigest(target);
     return { name: name ?? target, digest: { [algorithm]: hex } };
   }
-  const digest = await digestFile(resolve(cwd, target), ['sha256']);
-  return { name: name ?? basename(target), digest };
+  return fileSubject(target, cwd, name);
 }

@@ -1,8 +1,8 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
-import { digestFile } from '../../core/digest.ts';
 import { readJsonFile } from '../../core/json.ts';
 import type { Subject } from '../../core/statement.ts';
+import { fileSubject } from '../../core/subject-name.ts';
 import {
   type Accounting,
   type DiffComponent,
@@ -105,9 +105,7 @@ export const sbomCommand: Command = {
     }
     // Load the key (and ask for its passphrase) before the scan, not after it.
     const mode = values.attest ? await signingModeFrom('sbom', values, io) : undefined;
-    const subjectFile = values.subject
-      ? await subjectOf(resolve(io.cwd, values.subject), values.subject)
-      : undefined;
+    const subjectFile = values.subject ? await fileSubject(values.subject, io.cwd) : undefined;
 
     const sbom = await generateSbom(target.path, {
       allowPartial: values['allow-partial'] ?? false,
@@ -194,11 +192,6 @@ function report(accounting: readonly Accounting[], io: Io): void {
       io.stderr(`vouch sbom: note: ${a.file} is incomplete by nature: ${a.incompleteReason}\n`);
     }
   }
-}
-
-async function subjectOf(path: string, given: string): Promise<Subject> {
-  const digest = await digestFile(path, ['sha256']);
-  return { name: basename(given), digest };
 }
 
 function imageSubject(s: { name: string; digest?: { sha256: string } }): Subject {

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../core/atomic.ts';
-import { digestFile } from '../../core/digest.ts';
 import { isVouchError } from '../../core/errors.ts';
 import type { Subject } from '../../core/statement.ts';
+import { fileSubject } from '../../core/subject-name.ts';
 import { sbomCreated } from '../../sbom/index.ts';
 import {
   DEFAULT_SKIP_DIRECTORIES,
@@ -270,9 +270,8 @@ async function attestTarget(
   const abs = target === '-' ? io.cwd : resolve(io.cwd, target);
   const name = target === '-' ? '-' : basename(abs);
   if (values.subject !== undefined) {
-    const digest = await digestFile(resolve(io.cwd, values.subject), ['sha256']);
     return {
-      subject: { name: basename(values.subject), digest },
+      subject: await fileSubject(values.subject, io.cwd),
       scanned: { kind: target === '-' ? 'stdin' : 'artifact', name },
     };
   }

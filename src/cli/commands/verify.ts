@@ -5,6 +5,7 @@ import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { readTextFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
+import { fileSubjectName } from '../../core/subject-name.ts';
 import {
   evaluatePolicy,
   explainVerdict,
@@ -170,7 +171,9 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
       io,
     );
     const statement = verificationSummary(verdict, {
-      resourceUri: file ? `file:${basename(file)}` : `urn:vouch:sha256:${sha256}`,
+      resourceUri: file
+        ? `file:${await fileSubjectName(file, io.cwd)}`
+        : `urn:vouch:sha256:${sha256}`,
       policyUri: `file:${basename(policyFile)}`,
       verifierVersion: packageVersion(),
     });

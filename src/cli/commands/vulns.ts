@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
-import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
+import { isDigestString, parseDigest } from '../../core/digest.ts';
 import { readJsonFile } from '../../core/json.ts';
 import type { Subject } from '../../core/statement.ts';
+import { fileSubject } from '../../core/subject-name.ts';
 import { generateSbom, renderSbom, sbomCreated } from '../../sbom/index.ts';
 import { DirectoryStore } from '../../store/index.ts';
 import {
@@ -209,10 +210,7 @@ export const vulnsCommand: Command = {
     }
     const subject: Subject | undefined =
       values.subject !== undefined
-        ? {
-            name: basename(values.subject),
-            digest: await digestFile(resolve(io.cwd, values.subject), ['sha256']),
-          }
+        ? await fileSubject(values.subject, io.cwd)
         : digest
           ? { name: target, digest: { sha256: digest.slice('sha256:'.length) } }
           : undefined;
