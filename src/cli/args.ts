@@ -51,3 +51,31 @@ export function subcommand<S extends string>(
   }
   return { sub: sub as S, rest };
 }
+
+/**
+ * A flag kept under an old spelling: the value of `flag` (its name as shown,
+ * e.g. `-o/--output`) or, when only the old spelling was given, the old one's,
+ * with one deprecation warning on stderr. Both given is a USAGE error (they
+ * would be two answers to one question); an empty value is one too.
+ *
+ * @throws VouchError USAGE
+ */
+export function deprecatedAlias(
+  verb: string,
+  io: { stderr: (text: string) => void },
+  flag: { name: string; value: string | undefined },
+  old: { name: string; value: string | undefined; why?: string },
+): string | undefined {
+  if (old.value !== undefined && flag.value !== undefined)
+    throw usage(
+      verb,
+      `${old.name} is the old spelling of ${flag.name}${old.why ? ` (${old.why})` : ''}: give only ${flag.name}`,
+    );
+  const value = flag.value ?? old.value;
+  if (value === '') throw usage(verb, `${flag.name} needs a file name`);
+  if (old.value !== undefined)
+    io.stderr(
+      `vouch ${verb}: warning: ${old.name} is deprecated: use ${flag.name}${old.why ? ` (${old.why})` : ''}\n`,
+    );
+  return value;
+}

@@ -411,7 +411,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
       '--attest',
       '--key',
       'ci.key',
-      '--attestation-out',
+      '--out',
       'release-report.sigstore.json',
     ]);
     assert.equal(r.code, 1, show(r));

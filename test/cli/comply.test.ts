@@ -473,7 +473,7 @@ describe('vouch comply', { concurrency: false }, () => {
       '--attest',
       '--key',
       'ci.key',
-      '--attestation-out',
+      '--out',
       'ssdf.sigstore.json',
     ]);
     assert.equal(r.code, 1, show(r));

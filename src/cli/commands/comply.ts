@@ -26,7 +26,7 @@ import {
   SSDF_REPORT_PREDICATE_TYPE,
 } from '../../report/index.ts';
 import type { CandidateBundle } from '../../verify/index.ts';
-import { parse, usage } from '../args.ts';
+import { deprecatedAlias, parse, usage } from '../args.ts';
 import { displayPath, type Io, printJson } from '../io.ts';
 import { signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
@@ -62,11 +62,14 @@ release), 1 when one is not, 2 on bad input.
   --bundle FILE       also consider this bundle (repeatable); it is not in the archive
   --format F          ${FORMATS.join(', ')} (default markdown); oscal is OSCAL 1.1
                       assessment-results JSON
-  -o, --out FILE      write the report to FILE instead of stdout
+  -o, --output FILE   write the report to FILE (atomically) instead of stdout
   --attest            sign the report (predicate ${SSDF_REPORT_PREDICATE_TYPE},
                       or ${SSDF_RELEASE_REPORT_PREDICATE_TYPE} for a release,
                       whose subjects are all its artifacts) and store it; needs --key or --keyless
-  --attestation-out FILE  also write the signed report bundle here
+  --out FILE          with --attest: also write the signed report bundle to FILE
+                      (*.sigstore.json). Without --attest: deprecated old spelling
+                      of -o/--output (warns)
+  --attestation-out FILE  deprecated old spelling of --out with --attest (warns)
 ${SIGNING_HELP}
   --json              print the report model (JSON) on stdout, plus where
                       anything was written`;
@@ -93,7 +96,8 @@ export const complyCommand: Command = {
       store: { type: 'string', default: '.vouch' },
       bundle: { type: 'string', multiple: true },
       format: { type: 'string', default: 'markdown' },
-      out: { type: 'string', short: 'o' },
+      output: { type: 'string', short: 'o' },
+      out: { type: 'string' },
       attest: { type: 'boolean' },
       'attestation-out': { type: 'string' },
       ...SIGNING_OPTIONS,
@@ -111,9 +115,14 @@ export const complyCommand: Command = {
     const renderer = rendererFor(values.format);
     if (!renderer)
       throw usage('comply', `--format must be one of ${FORMATS.join(', ')}, not ${values.format}`);
+    const signing = values.key !== undefined || values.keyless === true;
+    if (values.attest && !signing) throw usage('comply', '--attest needs --key FILE or --keyless');
+    if (!values.attest && (signing || values['attestation-out'] !== undefined))
+      throw usage('comply', '--key, --keyless and --attestation-out need --attest');
+    const outputs = outputsOf(values, io);
     if (
       values.json &&
-      values.out === undefined &&
+      outputs.report === undefined &&
       values.format !== 'json' &&
       values.format !== 'markdown'
     )
@@ -121,10 +130,6 @@ export const complyCommand: Command = {
         'comply',
         `with --json stdout is JSON: give -o FILE for the ${values.format} report`,
       );
-    const signing = values.key !== undefined || values.keyless === true;
-    if (values.attest && !signing) throw usage('comply', '--attest needs --key FILE or --keyless');
-    if (!values.attest && (signing || values['attestation-out'] !== undefined))
-      throw usage('comply', '--key, --keyless and --attestation-out need --attest');
     if (values.profile !== 'policy' && !profileNames().includes(values.profile))
       throw usage(
         'comply',
@@ -255,9 +260,9 @@ export const complyCommand: Command = {
 
     const rendered = release ? renderer.renderRelease(release) : renderer.render(report);
     let written: string | null = null;
-    if (values.out !== undefined) {
-      await writeFileAtomic(resolve(io.cwd, values.out), rendered);
-      written = values.out;
+    if (outputs.report !== undefined) {
+      await writeFileAtomic(resolve(io.cwd, outputs.report), rendered);
+      written = outputs.report;
     }
     let attestation: { stored: string | null; out: string | null } | null = null;
     if (mode) {
@@ -271,7 +276,7 @@ export const complyCommand: Command = {
       const published = await signAndPublish(
         statement,
         mode,
-        { store: values.store, out: values['attestation-out'] },
+        { store: values.store, out: outputs.bundle },
         io,
       );
       attestation = { stored: published.stored?.path ?? null, out: published.out };
@@ -292,6 +297,69 @@ export const complyCommand: Command = {
     return result.ok ? 0 : 1;
   },
 };
+
+/**
+ * Where the report and the signed bundle go. The rule of every verb: -o/--output
+ * is the report, --out the signed bundle (with --attest). Before it, --out was
+ * the report and --attestation-out the bundle; both old spellings still work
+ * where they cannot be misread, with a warning:
+ * - without --attest there is no bundle, so --out is the report (deprecated);
+ * - with --attest, --out is the bundle, and --attestation-out its old spelling.
+ * Giving both spellings of one output is a USAGE error.
+ *
+ * @throws VouchError USAGE
+ */
+function outputsOf(
+  values: {
+    output?: string | undefined;
+    out?: string | undefined;
+    'attestation-out'?: string | undefined;
+    attest?: boolean | undefined;
+  },
+  io: Io,
+): { report: string | undefined; bundle: string | undefined } {
+  if (!values.attest) {
+    // Meant as the bundle, with --attest forgotten: writing the report there would be worse.
+    if (values.out?.endsWith('.sigstore.json'))
+      throw usage('comply', `--out ${values.out} names a signed bundle: that needs --attest`);
+    const report = deprecatedAlias(
+      'comply',
+      io,
+      { name: '-o/--output', value: values.output },
+      {
+        name: '--out',
+        value: values.out,
+        why: 'without --attest; with --attest it is the signed bundle',
+      },
+    );
+    return { report, bundle: undefined };
+  }
+  if (values.out !== undefined && values['attestation-out'] !== undefined)
+    throw usage(
+      'comply',
+      'with --attest, --out is the signed bundle, which --attestation-out (deprecated) names too: give the report as -o/--output and the bundle as --out',
+    );
+  if (values.output === '') throw usage('comply', '-o/--output needs a file name');
+  const bundle = deprecatedAlias(
+    'comply',
+    io,
+    { name: '--out', value: values.out },
+    { name: '--attestation-out', value: values['attestation-out'] },
+  );
+  if (
+    values.output !== undefined &&
+    bundle !== undefined &&
+    resolve(io.cwd, values.output) === resolve(io.cwd, bundle)
+  )
+    throw usage('comply', `-o/--output and the bundle's --out both name ${bundle}: give two files`);
+  // `--out report.md --attest` used to write the report there; now the bundle
+  // goes there. A name that does not look like a bundle is worth a word.
+  if (values.out !== undefined && !values.out.endsWith('.sigstore.json'))
+    io.stderr(
+      `vouch comply: warning: with --attest, --out ${values.out} is the signed bundle, not the report (the report is -o/--output)\n`,
+    );
+  return { report: values.output, bundle };
+}
 
 /** Evaluates the profile's policy for one artifact and builds its matrix. */
 async function judge(

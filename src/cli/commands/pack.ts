@@ -7,7 +7,7 @@ import { readTextFile } from '../../core/json.ts';
 import { writePack } from '../../oci/index.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { loadTrustedRoot } from '../../sign/index.ts';
-import { parse, usage } from '../args.ts';
+import { deprecatedAlias, parse, usage } from '../args.ts';
 import { printJson } from '../io.ts';
 import { gatherForPack, REGISTRY_HELP, REGISTRY_OPTIONS } from '../oci.ts';
 import type { Command } from './command.ts';
@@ -21,7 +21,8 @@ and trusted-root files it names). \`vouch verify <artifact> --pack FILE\` then
 decides with no network. The pack is JSON, written deterministically (see
 docs/cli/pack.md for the format).
 
-  -o, --out FILE       the pack to write (required)
+  -o, --output FILE    the pack to write (required)
+  --out FILE           deprecated: the old spelling of -o/--output (warns)
   --policy FILE        include this policy (and the key files it names)
   --trusted-root FILE  include this Sigstore trusted_root.json
   --bundle FILE        also include this bundle (repeatable)
@@ -39,7 +40,8 @@ export const packCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parse('pack', argv, {
-      out: { type: 'string', short: 'o' },
+      output: { type: 'string', short: 'o' },
+      out: { type: 'string' },
       policy: { type: 'string' },
       'trusted-root': { type: 'string' },
       bundle: { type: 'string', multiple: true },
@@ -53,7 +55,13 @@ export const packCommand: Command = {
     }
     if (positionals.length !== 1)
       throw usage('pack', 'give exactly one artifact, digest or oci:// reference');
-    if (!values.out) throw usage('pack', '-o FILE is required');
+    const output = deprecatedAlias(
+      'pack',
+      io,
+      { name: '-o/--output', value: values.output },
+      { name: '--out', value: values.out, why: '--out is the signed bundle in other verbs' },
+    );
+    if (output === undefined) throw usage('pack', '-o/--output FILE is required');
     const target = positionals[0] as string;
     let trustedRoot: string | undefined;
     if (values['trusted-root'] !== undefined) {
@@ -86,9 +94,10 @@ export const packCommand: Command = {
       trustedRoot,
       policy,
     });
-    await writeFileAtomic(resolve(io.cwd, values.out), bytes);
+    await writeFileAtomic(resolve(io.cwd, output), bytes);
+    // `out` is the JSON key scripts already read; it stays.
     const summary = {
-      out: values.out,
+      out: output,
       subject: `sha256:${sha256}`,
       name,
       bundles: candidates.length,
@@ -98,7 +107,7 @@ export const packCommand: Command = {
     if (values.json) printJson(io, summary);
     else
       io.stdout(
-        `wrote ${values.out}: ${candidates.length} bundle(s) about sha256:${sha256}${policy ? `, policy ${policy.name}` : ''}${trustedRoot ? ', trusted root' : ''}\n`,
+        `wrote ${output}: ${candidates.length} bundle(s) about sha256:${sha256}${policy ? `, policy ${policy.name}` : ''}${trustedRoot ? ', trusted root' : ''}\n`,
       );
     return 0;
   },

@@ -13,7 +13,7 @@ import {
 } from '../../policy/index.ts';
 import { loadVerificationKey } from '../../sign/index.ts';
 import { DirectoryStore } from '../../store/index.ts';
-import { parse, subcommand, usage } from '../args.ts';
+import { deprecatedAlias, parse, subcommand, usage } from '../args.ts';
 import { displayPath, printJson } from '../io.ts';
 import type { Command } from './command.ts';
 import { gatherCandidates, reportPolicyProblems, resolveTarget } from './verify.ts';
@@ -33,6 +33,8 @@ const HELP = `Usage: vouch policy <test | explain | init> [options]
       Writes a starter policy from evidence already in the store: a signer per
       identity seen (keys only when a --key file matches the bundle's key id) and a
       rule per predicate type seen. Review it: the evidence is not verified here.
+    -o, --output FILE     write the policy to FILE (atomically) instead of stdout
+    --out FILE            deprecated: the old spelling of -o/--output (warns)
 
 A malformed policy is exit 2 with every problem as file:line:col: /field/path: message.
 Every subcommand takes --json.`;
@@ -112,10 +114,17 @@ export const policyCommand: Command = {
         const { values, positionals } = parse('policy init', rest, {
           store: { type: 'string', default: '.vouch' },
           key: { type: 'string', multiple: true },
-          out: { type: 'string', short: 'o' },
+          output: { type: 'string', short: 'o' },
+          out: { type: 'string' },
         });
         if (values.help) return help(io);
         if (positionals.length !== 0) throw usage('policy init', 'takes no positional arguments');
+        const output = deprecatedAlias(
+          'policy init',
+          io,
+          { name: '-o/--output', value: values.output },
+          { name: '--out', value: values.out, why: '--out is the signed bundle in other verbs' },
+        );
         const keys: StarterKey[] = [];
         for (const k of values.key ?? []) {
           keys.push({
@@ -132,11 +141,11 @@ export const policyCommand: Command = {
           });
         }
         const text = starterPolicy(bundles, keys);
-        if (values.out !== undefined) {
-          await writeFileAtomic(resolve(io.cwd, values.out), Buffer.from(text, 'utf8'));
-          if (values.json) printJson(io, { out: values.out, bundles: bundles.length });
-          else
-            io.stderr(`vouch policy init: wrote ${values.out} from ${bundles.length} bundle(s)\n`);
+        if (output !== undefined) {
+          await writeFileAtomic(resolve(io.cwd, output), Buffer.from(text, 'utf8'));
+          // `out` is the JSON key scripts already read; it stays.
+          if (values.json) printJson(io, { out: output, bundles: bundles.length });
+          else io.stderr(`vouch policy init: wrote ${output} from ${bundles.length} bundle(s)\n`);
         } else if (values.json) printJson(io, { policy: text, bundles: bundles.length });
         else io.stdout(text);
         return 0;
