@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { isVouchError } from '../core/errors.ts';
 import {
   type ComponentInput,
   libraryPurl,
@@ -181,4 +182,23 @@ describe('ResultBuilder: the same package twice in one source', () => {
     assert.deepEqual(same?.source, copies[2]);
     assert.equal(same?.otherSources, undefined);
   });
+});
+
+it('an entry packageurl-js cannot represent is LOCKFILE_MALFORMED naming the file, not a crash', () => {
+  const b = new ResultBuilder('go.mod', 'go', 'go.mod');
+  const inputs: ComponentInput[] = [
+    { ecosystem: 'golang', namespace: 'github.com', name: '', version: 'v1.0.0' },
+    { ecosystem: 'golang', namespace: 'x', name: 'a', version: 'v0.0.0.1' },
+  ];
+  for (const input of inputs) {
+    assert.throws(
+      () => b.add(input),
+      (e: unknown) =>
+        isVouchError(e) &&
+        e.code === 'LOCKFILE_MALFORMED' &&
+        e.file === 'go.mod' &&
+        /cannot form a package URL/.test(e.message),
+      JSON.stringify(input),
+    );
+  }
 });

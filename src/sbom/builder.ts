@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { PackageURL as PackageURLClass } from 'packageurl-js';
+import { errorMessage, VouchError } from '../core/errors.ts';
 import type {
   Accounting,
   Component,
@@ -61,7 +62,18 @@ export class ResultBuilder {
 
   /** Adds (or merges) a component and returns its ref. */
   add(input: ComponentInput): string {
-    const purl = purlOf(input);
+    let purl: string;
+    try {
+      purl = purlOf(input);
+    } catch (e) {
+      // packageurl-js refuses some names and versions with its own errors
+      // (even a ReferenceError from a bug of its own): the entry is malformed.
+      throw new VouchError(
+        'LOCKFILE_MALFORMED',
+        `cannot form a package URL for ${JSON.stringify(`${input.namespace ? `${input.namespace}/` : ''}${input.name}@${input.version ?? ''}`)}: ${errorMessage(e)}`,
+        { file: this.#file, cause: e },
+      );
+    }
     const existing = this.#byRef.get(purl);
     const scope = input.scope ?? 'required';
     if (existing) {
