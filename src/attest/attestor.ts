@@ -1,5 +1,6 @@
 import type { DigestSet } from '../core/digest.ts';
 import type { Subject } from '../core/statement.ts';
+import type { ImageDigestFile } from './image-digest.ts';
 import type { TreeSnapshot } from './snapshot.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface AttestationContext {
   materials?: Map<string, DigestSet>;
   /** Stamps of the whole tree taken before the command, so products need not re-hash unchanged files. */
   snapshot?: TreeSnapshot;
+  /** The 'before' attestors' results by name, for an 'after' attestor that compares with them. */
+  earlier?: Readonly<Record<string, unknown>>;
   /** Options given on the command line (globs, allowlists). */
   options: AttestOptions;
   /** Progress messages go here (stderr in the CLI). */
@@ -35,6 +38,10 @@ export interface AttestOptions {
   products?: string[];
   /** Extra environment variable names to record (values that look like secrets are never kept). */
   envAllow?: string[];
+  /** Images given by digest (`--image`): subjects as they are. */
+  images?: Subject[];
+  /** Files the command writes an image digest to (`--image-digest-file`), read after it. */
+  imageDigestFiles?: ImageDigestFile[];
 }
 
 export interface CommandResult {

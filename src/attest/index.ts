@@ -25,6 +25,20 @@ export {
   sanitizeRemoteUrl,
 } from './git.ts';
 export {
+  type ImageDigestFile,
+  imageDigestFileFromSpec,
+  imageSubjectFromReference,
+  imageSubjectName,
+  MAX_DIGEST_FILE_BYTES,
+  parseImageDigest,
+} from './image-digest.ts';
+export {
+  type ImageDigestStamps,
+  type ImagesAttestation,
+  imageDigestStampsAttestor,
+  imagesAttestor,
+} from './images.ts';
+export {
   LOCKFILES,
   type Material,
   type MaterialsAttestation,

@@ -34,7 +34,16 @@ export const productsAttestor: Attestor<ProductsAttestation> &
     if (!ctx.snapshot) {
       throw new VouchError('USAGE', 'products need a pre-command snapshot or --products globs');
     }
-    const changed = await changedFiles(ctx.workdir, ctx.snapshot, ctx.materials ?? new Map());
+    // An image digest file is the build's note of what it pushed, not an
+    // artifact: the image it names is the subject (see images.ts).
+    const notes = new Set(
+      (ctx.options.imageDigestFiles ?? []).map((f) =>
+        toSlash(relative(ctx.workdir, resolve(ctx.workdir, f.path))),
+      ),
+    );
+    const changed = (
+      await changedFiles(ctx.workdir, ctx.snapshot, ctx.materials ?? new Map())
+    ).filter((p) => !notes.has(p));
     ctx.log(`products: ${changed.length} changed files`);
     return { mode: 'changed', products: await digestProducts(ctx.workdir, changed) };
   },

@@ -39,6 +39,13 @@ export function buildProvenance(p: ProvenanceParts): Statement<ProvenancePredica
   };
   if (p.options.materials?.length) externalParameters.materials = [...p.options.materials];
   if (p.options.products?.length) externalParameters.products = [...p.options.products];
+  if (p.options.images?.length) {
+    externalParameters.images = p.options.images.map((i) => `${i.name}@sha256:${i.digest.sha256}`);
+  }
+  if (p.options.imageDigestFiles?.length) {
+    // Subject names only: an absolute path would publish the runner's layout.
+    externalParameters.imageDigestFiles = p.options.imageDigestFiles.map((f) => f.name);
+  }
 
   const ci = p.ci ?? {
     platform: 'local' as const,

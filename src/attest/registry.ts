@@ -3,6 +3,7 @@ import { ciAttestor } from './ci.ts';
 import { commandAttestor } from './command.ts';
 import { environmentAttestor } from './environment.ts';
 import { gitAttestor } from './git.ts';
+import { imageDigestStampsAttestor, imagesAttestor } from './images.ts';
 import { materialsAttestor } from './materials.ts';
 import { productsAttestor } from './products.ts';
 
@@ -16,6 +17,8 @@ export const ATTESTORS: readonly Attestor[] = [
   ciAttestor,
   environmentAttestor,
   materialsAttestor,
+  imageDigestStampsAttestor,
   productsAttestor,
+  imagesAttestor,
   commandAttestor,
 ] as readonly Attestor[];

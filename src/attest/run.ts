@@ -75,6 +75,7 @@ export async function runAndAttest(options: RunOptions): Promise<RunResult> {
   const needSnapshot = !ctx.options.products?.length;
   if (needSnapshot) ctx.snapshot = beginSnapshot(workdir);
   await run(attestors.filter((a) => a.phase === 'before'));
+  ctx.earlier = { ...attestations };
   const materials = attestations.materials as MaterialsAttestation | undefined;
   ctx.materials = materials ? materialsMap(materials) : new Map();
   if (ctx.snapshot) {
@@ -115,7 +116,7 @@ export async function runAndAttest(options: RunOptions): Promise<RunResult> {
       attestations,
       subjects,
       noProvenanceReason:
-        'the command produced no files (no products), and SLSA provenance needs at least one subject; use --products to name outputs',
+        'the command produced no files (no products) and no image was named, and SLSA provenance needs at least one subject; use --products to name outputs, --image-digest-file or --image for images',
     };
   }
   const statement = buildProvenance({

@@ -71,6 +71,7 @@ export type ErrorCode =
   | 'OCI_DIGEST_MISMATCH'
   | 'OCI_PACK_MALFORMED'
   | 'RELEASE_MALFORMED'
+  | 'IMAGE_DIGEST_FILE_STALE'
   // verification (exit 1)
   | 'VERIFICATION_FAILED';
 

@@ -108,6 +108,7 @@ test("run exits with the wrapped command's code and stores nothing when it fails
   assert.deepEqual(
     { ...jsonOf(j), reason: undefined },
     {
+      ok: false,
       exitCode: 5,
       provenance: null,
       reason: undefined,

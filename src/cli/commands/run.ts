@@ -1,4 +1,9 @@
-import { ATTESTORS, runAndAttest } from '../../attest/index.ts';
+import {
+  ATTESTORS,
+  imageDigestFileFromSpec,
+  imageSubjectFromReference,
+  runAndAttest,
+} from '../../attest/index.ts';
 import type { TeeAttestation } from '../../attest/tee.ts';
 import { parse, usage } from '../args.ts';
 import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
@@ -11,10 +16,10 @@ const HELP = `Usage: vouch run [options] -- <command> [args…]
 
 Runs a build step and emits signed SLSA provenance v1 about what it produced.
 Records the command, its materials (git-tracked files and lockfiles by default),
-its products (files it created or changed), an allowlisted environment (never
-secret-looking values), git state and CI context. vouch exits with the
-command's exit code; a failed command yields no provenance unless
---attest-failure.
+its products (files it created or changed, and images named by digest), an
+allowlisted environment (never secret-looking values), git state and CI
+context. vouch exits with the command's exit code; a failed command yields no
+provenance unless --attest-failure.
 
 ${SIGNING_HELP}
 
@@ -23,6 +28,14 @@ ${INTOTO_RUN_HELP}
 Options:
   --materials GLOB    inputs to record instead of the default (repeatable)
   --products GLOB     products to record instead of changed files (repeatable)
+  --image-digest-file FILE[=NAME]
+                      after the command succeeds, read the image digest it
+                      wrote to FILE (sha256:HEX, as --iidfile/--digestfile
+                      write it) and add it as a subject named NAME
+                      (oci://HOST/REPO gives HOST/REPO; default: FILE's name);
+                      FILE must be written during this run (repeatable)
+  --image REF         add the image oci://HOST[:PORT]/REPO@sha256:HEX as a
+                      subject named HOST/REPO (repeatable)
   --env NAME          also record this environment variable (repeatable)
   --attest-failure    sign provenance even when the command fails
   --tee PLATFORM      also record TEE evidence bound to this provenance:
@@ -30,7 +43,9 @@ Options:
   --store DIR         evidence store (default: .vouch)
   --no-store          do not store the bundle
   --out FILE          also write the bundle to FILE (*.sigstore.json)
-  --json              print a JSON summary on stdout (command output goes to stderr)`;
+  --json              print a JSON summary on stdout (command output goes to stderr);
+                      "ok" is true only when provenance was signed, "exitCode"
+                      is the command's`;
 
 export const runCommand: Command = {
   name: 'run',
@@ -40,6 +55,8 @@ export const runCommand: Command = {
       ...SIGNING_OPTIONS,
       materials: { type: 'string', multiple: true },
       products: { type: 'string', multiple: true },
+      'image-digest-file': { type: 'string', multiple: true },
+      image: { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       'attest-failure': { type: 'boolean' },
       tee: { type: 'string' },
@@ -50,7 +67,11 @@ export const runCommand: Command = {
       io.stdout(`${HELP}\n`);
       return 0;
     }
-    if (values.format !== undefined) return runIntotoLink(values, rest, io);
+    if (values.format !== undefined) {
+      if (values.image || values['image-digest-file'])
+        throw usage('run', '--image and --image-digest-file are for provenance, not in-toto links');
+      return runIntotoLink(values, rest, io);
+    }
     if (rest.length === 0) throw usage('run', 'missing the command to run after --');
     // Load the key (and ask for its passphrase) before the build, not after it.
     const mode = await signingModeFrom('run', values, io);
@@ -58,6 +79,10 @@ export const runCommand: Command = {
     if (values.materials) attestOptions.materials = values.materials;
     if (values.products) attestOptions.products = values.products;
     if (values.env) attestOptions.envAllow = values.env;
+    // Bad image flags are usage errors before the build, not after it.
+    if (values.image) attestOptions.images = values.image.map(imageSubjectFromReference);
+    const digestFiles = values['image-digest-file'];
+    if (digestFiles) attestOptions.imageDigestFiles = digestFiles.map(imageDigestFileFromSpec);
     // The TEE verifiers load only for --tee.
     const tee = values.tee === undefined ? undefined : await import('../../attest/tee.ts');
     const teeRequest =
@@ -78,18 +103,21 @@ export const runCommand: Command = {
       const hint =
         result.exitCode !== 0 ? ' (--attest-failure signs provenance of failed builds)' : '';
       io.stderr(`vouch run: no provenance: ${reason}${hint}\n`);
-      if (values.json) printJson(io, { exitCode: result.exitCode, provenance: null, reason });
+      if (values.json) {
+        printJson(io, { ok: false, exitCode: result.exitCode, provenance: null, reason });
+      }
       // A build that succeeded but produced nothing attestable is not a verification failure,
       // yet it must not look like success either.
       return result.exitCode !== 0 ? result.exitCode : 1;
     }
 
-    io.stderr(`vouch run: signing provenance for ${result.subjects.length} product(s)\n`);
+    io.stderr(`vouch run: signing provenance for ${result.subjects.length} subject(s)\n`);
     if (tee) tee.addTeeByproduct(result.statement, result.attestations.tee as TeeAttestation);
     const published = await signAndPublish(result.statement, mode, values, io);
 
     if (values.json) {
       printJson(io, {
+        ok: true,
         exitCode: result.exitCode,
         predicateType: result.statement.predicateType,
         subjects: result.subjects,
