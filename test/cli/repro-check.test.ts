@@ -217,6 +217,12 @@ test('repro check: bad input and failing builds', async (t) => {
     const r = await vouch(args, { cwd: proj, env });
     assert.equal(r.code, 2, `${args.join(' ')}: ${show(r)}`);
   }
+  // Signing flags without --attest are refused, not silently ignored.
+  for (const flag of [['--out', 'r.json'], ['--key', 'k.key'], ['--no-store']]) {
+    const r = await vouch(['repro', 'check', ...flag, '--', 'true'], { cwd: proj, env });
+    assert.equal(r.code, 2, `${flag.join(' ')}: ${show(r)}`);
+    assert.match(r.stderr, new RegExp(`${flag[0]} needs --attest`));
+  }
   const nothing = await vouch(['repro', 'check', '--vary', 'tz', '--', 'true'], { cwd: proj, env });
   assert.equal(nothing.code, 2, show(nothing));
   assert.match(nothing.stderr, /--products/);

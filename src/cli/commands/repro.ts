@@ -189,7 +189,13 @@ async function check(argv: string[], io: Io): Promise<number> {
   if ((values.original === undefined) !== (values['original-key'] === undefined)) {
     throw usage('repro check', '--original and --original-key go together');
   }
-  if (values.original && !values.attest) throw usage('repro check', '--original needs --attest');
+  if (!values.attest) {
+    // Signing flags without --attest would be ignored: say so, as sbom and scan do.
+    const stray = ['original', 'key', 'keyless', 'identity-token', 'out', 'no-store'].find(
+      (k) => values[k as keyof typeof values] !== undefined,
+    );
+    if (stray !== undefined) throw usage('repro check', `--${stray} needs --attest`);
+  }
   // Check what can fail on input before spending time building.
   const mode = values.attest ? await signingModeFrom('repro check', values, io) : undefined;
   const original = values.original
