@@ -30,8 +30,8 @@ Options:
   --products GLOB     products to record instead of changed files (repeatable)
   --image-digest-file FILE[=NAME]
                       after the command succeeds, read the image digest it
-                      wrote to FILE (sha256:HEX, as --iidfile/--digestfile
-                      write it) and add it as a subject named NAME
+                      wrote to FILE (sha256:HEX, as skopeo, podman and
+                      buildah write it) and add it as a subject named NAME
                       (oci://HOST/REPO gives HOST/REPO; default: FILE's name);
                       FILE must be written during this run (repeatable)
   --image REF         add the image oci://HOST[:PORT]/REPO@sha256:HEX as a
