@@ -187,7 +187,8 @@ describe('vouch comply for a release', { concurrency: false }, () => {
       await comply(['dist/app.bin', '--policy', 'policy.yaml', '--profile', 'policy', '--json']),
     );
     assert.equal(one.reportVersion, 'vouch.dev/compliance-report/v1');
-    assert.equal(one.subject.name, 'app.bin');
+    // Named as every verb names a file: relative to the working directory.
+    assert.equal(one.subject.name, 'dist/app.bin');
     assert.equal(one.ok, true);
   });
 

@@ -256,7 +256,8 @@ describe('vouch comply', { concurrency: false }, () => {
       SSDF,
     );
     assert.equal(report.subject.digest, `sha256:${await sha256File(fx.artifact)}`);
-    assert.equal(report.subject.name, 'app.txt');
+    // Named as every verb names a file: relative to the working directory.
+    assert.equal(report.subject.name, 'proj/dist/app.txt');
     const satisfied = report.tasks
       .filter((t: { status: string }) => t.status === 'satisfied')
       .map((t: { id: string }) => t.id);

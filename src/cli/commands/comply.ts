@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, normalize, resolve, sep } from 'node:path';
+import { normalize, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
 import { makeStatement } from '../../core/statement.ts';
+import { fileSubjectName } from '../../core/subject-name.ts';
 import { evaluatePolicy, loadPolicy, type Policy } from '../../policy/index.ts';
 import {
   type ComplianceProfile,
@@ -189,7 +190,6 @@ export const complyCommand: Command = {
         });
       }
     } else {
-      const single = positionals.length === 1;
       for (const target of positionals) {
         const { file, sha256 } = await resolveTarget(
           'comply',
@@ -197,12 +197,18 @@ export const complyCommand: Command = {
           io,
           userPolicy.requireDigest,
         );
-        const name = file
-          ? single
-            ? basename(file)
-            : normalize(target).split(sep).join('/')
-          : undefined;
+        // Named as every verb names a file subject (src/core/subject-name.ts).
+        const name = file ? await fileSubjectName(file, io.cwd) : undefined;
         members.push({ file, sha256, name, kind, origin: { argument: target } });
+      }
+      // Two files outside the working directory can share a base name: then
+      // they keep the spelling they were given, so the report tells them apart.
+      const names = members.map((m) => m.name);
+      for (const m of members) {
+        if (m.name !== undefined && names.indexOf(m.name) !== names.lastIndexOf(m.name))
+          m.name = normalize(m.origin.argument ?? m.name)
+            .split(sep)
+            .join('/');
       }
     }
     const seen = new Map<string, Member>();
