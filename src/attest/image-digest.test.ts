@@ -13,7 +13,7 @@ import {
 } from './image-digest.ts';
 import { tempDir } from './testing.ts';
 
-const HEX = 'a'.repeat(62) + '0f';
+const HEX = `${'a'.repeat(62)}0f`;
 
 function fails(fn: () => unknown, code: string, message: RegExp, file?: string): void {
   assert.throws(fn, (e) => {
@@ -21,6 +21,15 @@ function fails(fn: () => unknown, code: string, message: RegExp, file?: string):
     assert.equal(e.code, code);
     assert.match(e.message, message);
     if (file !== undefined) assert.equal(e.file, file);
+    return true;
+  });
+}
+
+async function rejects(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(p, (e) => {
+    assert.ok(isVouchError(e), String(e));
+    assert.equal(e.code, code);
+    assert.match(e.message, message);
     return true;
   });
 }
@@ -51,71 +60,71 @@ test('digest file text: sha256:HEX with ASCII white space around it, nothing els
   }
 });
 
-test('--image: a digest reference becomes HOST/REPO; tags and junk are refused', () => {
+test('--image: a digest reference becomes HOST/REPO; tags and junk are refused', async () => {
   assert.deepEqual(
-    imageSubjectFromReference(`oci://Registry.Example.com:5000/team/app@sha256:${HEX}`),
+    await imageSubjectFromReference(`oci://Registry.Example.com:5000/team/app@sha256:${HEX}`),
     {
       name: 'registry.example.com:5000/team/app',
       digest: { sha256: HEX },
     },
   );
   // Tag and digest: the tag is dropped from the name (the digest is what is named).
-  assert.deepEqual(imageSubjectFromReference(`oci://r.example/app:1.0@sha256:${HEX}`), {
+  assert.deepEqual(await imageSubjectFromReference(`oci://r.example/app:1.0@sha256:${HEX}`), {
     name: 'r.example/app',
     digest: { sha256: HEX },
   });
-  fails(() => imageSubjectFromReference('oci://r.example/app:1.0'), 'USAGE', /names a tag/);
-  fails(() => imageSubjectFromReference('oci://r.example/app'), 'USAGE', /names no digest/);
-  fails(
-    () => imageSubjectFromReference(`r.example/app@sha256:${HEX}`),
+  await rejects(imageSubjectFromReference('oci://r.example/app:1.0'), 'USAGE', /names a tag/);
+  await rejects(imageSubjectFromReference('oci://r.example/app'), 'USAGE', /names no digest/);
+  await rejects(
+    imageSubjectFromReference(`r.example/app@sha256:${HEX}`),
     'OCI_REFERENCE_MALFORMED',
     /missing oci:\/\//,
   );
-  fails(
-    () => imageSubjectFromReference(`oci://r.example/App@sha256:${HEX}`),
+  await rejects(
+    imageSubjectFromReference(`oci://r.example/App@sha256:${HEX}`),
     'OCI_REFERENCE_MALFORMED',
     /repository component/,
   );
-  fails(
-    () => imageSubjectFromReference(`oci://r.example/app@sha256:${HEX.toUpperCase()}`),
+  await rejects(
+    imageSubjectFromReference(`oci://r.example/app@sha256:${HEX.toUpperCase()}`),
     'OCI_REFERENCE_MALFORMED',
     /invalid digest/,
   );
 });
 
-test('--image-digest-file FILE[=NAME]: names', () => {
-  assert.deepEqual(imageDigestFileFromSpec('iid'), { path: 'iid', name: 'iid' });
-  assert.deepEqual(imageDigestFileFromSpec('./out//iid.txt'), {
+test('--image-digest-file FILE[=NAME]: names', async () => {
+  assert.deepEqual(await imageDigestFileFromSpec('iid'), { path: 'iid', name: 'iid' });
+  assert.deepEqual(await imageDigestFileFromSpec('./out//iid.txt'), {
     path: './out//iid.txt',
     name: 'out/iid.txt',
   });
   // Absolute: the subject is the base name, the machine's layout stays private.
-  assert.deepEqual(imageDigestFileFromSpec('/runner/tmp/x/digest'), {
+  assert.deepEqual(await imageDigestFileFromSpec('/runner/tmp/x/digest'), {
     path: '/runner/tmp/x/digest',
     name: 'digest',
   });
-  assert.deepEqual(imageDigestFileFromSpec('iid=oci://127.0.0.1:5000/team/app'), {
+  assert.deepEqual(await imageDigestFileFromSpec('iid=oci://127.0.0.1:5000/team/app'), {
     path: 'iid',
     name: '127.0.0.1:5000/team/app',
   });
-  assert.deepEqual(imageDigestFileFromSpec('iid=oci://r.example/team/app:1.0'), {
+  assert.deepEqual(await imageDigestFileFromSpec('iid=oci://r.example/team/app:1.0'), {
     path: 'iid',
     name: 'r.example/team/app',
   });
-  assert.deepEqual(imageDigestFileFromSpec('iid=my app'), { path: 'iid', name: 'my app' });
-  assert.deepEqual(imageDigestFileFromSpec('iid=a=b'), { path: 'iid', name: 'a=b' });
-  fails(() => imageDigestFileFromSpec(''), 'USAGE', /missing the file/);
-  fails(() => imageDigestFileFromSpec('=oci://r.example/app'), 'USAGE', /missing the file/);
-  fails(() => imageDigestFileFromSpec('iid='), 'USAGE', /name after =/);
-  fails(() => imageDigestFileFromSpec('iid=a\nb'), 'USAGE', /name after =/);
-  fails(() => imageDigestFileFromSpec(`iid=${'x'.repeat(1025)}`), 'USAGE', /name after =/);
-  fails(
-    () => imageDigestFileFromSpec(`iid=oci://r.example/app@sha256:${HEX}`),
+  assert.deepEqual(await imageDigestFileFromSpec('iid=my app'), { path: 'iid', name: 'my app' });
+  assert.deepEqual(await imageDigestFileFromSpec('iid=a=b'), { path: 'iid', name: 'a=b' });
+  await rejects(imageDigestFileFromSpec(''), 'USAGE', /missing the file/);
+  await rejects(imageDigestFileFromSpec('=oci://r.example/app'), 'USAGE', /missing the file/);
+  await rejects(imageDigestFileFromSpec('iid='), 'USAGE', /name after =/);
+  await rejects(imageDigestFileFromSpec('iid=a\nb'), 'USAGE', /name after =/);
+  await rejects(imageDigestFileFromSpec(`iid=${'x'.repeat(1025)}`), 'USAGE', /name after =/);
+  await rejects(
+    imageDigestFileFromSpec(`iid=oci://r.example/app@sha256:${HEX}`),
     'USAGE',
     /must not carry a digest/,
   );
-  fails(
-    () => imageDigestFileFromSpec('iid=oci://r.example/UP'),
+  await rejects(
+    imageDigestFileFromSpec('iid=oci://r.example/UP'),
     'OCI_REFERENCE_MALFORMED',
     /repository component/,
   );

@@ -38,7 +38,7 @@ function run(work: string, argv: string[], extra: Partial<RunOptions> = {}) {
 
 test('an image given by digest is the only subject of a build that writes no file', async (t) => {
   const { work } = await workdir(t);
-  const images = [imageSubjectFromReference(`oci://127.0.0.1:5000/team/app@sha256:${D1}`)];
+  const images = [await imageSubjectFromReference(`oci://127.0.0.1:5000/team/app@sha256:${D1}`)];
   const r = await run(work, ['true'], { attestOptions: { images } });
   assert.ok(r.statement, r.noProvenanceReason);
   assert.deepEqual(r.statement.subject, [
@@ -52,8 +52,8 @@ test('an image given by digest is the only subject of a build that writes no fil
 
 test('a digest file the command writes: an image subject beside file products, not a product itself', async (t) => {
   const { work } = await workdir(t);
-  const iid = imageDigestFileFromSpec('iid=oci://r.example/team/app:1.0');
-  const imageDigestFiles = [iid, imageDigestFileFromSpec('other.digest')];
+  const iid = await imageDigestFileFromSpec('iid=oci://r.example/team/app:1.0');
+  const imageDigestFiles = [iid, await imageDigestFileFromSpec('other.digest')];
   const r = await run(
     work,
     writes(['out.bin', 'binary'], ['iid', `sha256:${D1}\n`], ['other.digest', `sha256:${D2}`]),
@@ -87,7 +87,7 @@ test('a digest file outside the working directory, named by its absolute path', 
   const abs = join(dir, 'runner-temp', 'digest');
   await mkdir(join(dir, 'runner-temp'));
   const r = await run(work, writes([abs, `sha256:${D1}\n`]), {
-    attestOptions: { imageDigestFiles: [imageDigestFileFromSpec(abs)] },
+    attestOptions: { imageDigestFiles: [await imageDigestFileFromSpec(abs)] },
   });
   assert.deepEqual(r.statement?.subject, [{ name: 'digest', digest: { sha256: D1 } }]);
   // The command line holds the path (the user wrote it there); vouch adds none.
@@ -98,7 +98,7 @@ test('a digest file outside the working directory, named by its absolute path', 
 test('a stale digest file is refused; the same digest rewritten by the command is accepted', async (t) => {
   const { work } = await workdir(t);
   await writeFile(join(work, 'iid'), `sha256:${D1}\n`);
-  const imageDigestFiles = [imageDigestFileFromSpec('iid=oci://r.example/app')];
+  const imageDigestFiles = [await imageDigestFileFromSpec('iid=oci://r.example/app')];
   await assert.rejects(run(work, ['true'], { attestOptions: { imageDigestFiles } }), (e) => {
     assert.ok(isVouchError(e), String(e));
     assert.equal(e.code, 'IMAGE_DIGEST_FILE_STALE');
@@ -113,7 +113,7 @@ test('a stale digest file is refused; the same digest rewritten by the command i
 
 test('junk, a tag, or no digest file after a successful build: errors naming the file', async (t) => {
   const { work } = await workdir(t);
-  const imageDigestFiles = [imageDigestFileFromSpec('iid')];
+  const imageDigestFiles = [await imageDigestFileFromSpec('iid')];
   const rejects = (argv: string[], code: string, why: RegExp) =>
     assert.rejects(run(work, argv, { attestOptions: { imageDigestFiles } }), (e) => {
       assert.ok(isVouchError(e), String(e));
@@ -129,7 +129,7 @@ test('junk, a tag, or no digest file after a successful build: errors naming the
 
 test('a failed build: no image read without --attest-failure; a missing digest file is skipped with it', async (t) => {
   const { work } = await workdir(t);
-  const imageDigestFiles = [imageDigestFileFromSpec('iid')];
+  const imageDigestFiles = [await imageDigestFileFromSpec('iid')];
   // Junk that would be an error is never read: the build failed.
   const failed = await run(work, ['sh', '-c', 'echo junk > iid; exit 3'], {
     attestOptions: { imageDigestFiles },

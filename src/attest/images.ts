@@ -84,7 +84,7 @@ export const imagesAttestor: Attestor<ImagesAttestation> & SubjectProducer<Image
       }
       images.push({ name: f.name, digest: { sha256: read.sha256 }, source: 'digest-file' });
     }
-    ctx.log(`images: ${images.length} image digest(s)`);
+    if (images.length > 0) ctx.log(`images: ${images.length} image digest(s)`);
     return { images: sortUnique(images) };
   },
   subjects(result) {

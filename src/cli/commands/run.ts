@@ -80,9 +80,13 @@ export const runCommand: Command = {
     if (values.products) attestOptions.products = values.products;
     if (values.env) attestOptions.envAllow = values.env;
     // Bad image flags are usage errors before the build, not after it.
-    if (values.image) attestOptions.images = values.image.map(imageSubjectFromReference);
+    if (values.image) {
+      attestOptions.images = await Promise.all(values.image.map(imageSubjectFromReference));
+    }
     const digestFiles = values['image-digest-file'];
-    if (digestFiles) attestOptions.imageDigestFiles = digestFiles.map(imageDigestFileFromSpec);
+    if (digestFiles) {
+      attestOptions.imageDigestFiles = await Promise.all(digestFiles.map(imageDigestFileFromSpec));
+    }
     // The TEE verifiers load only for --tee.
     const tee = values.tee === undefined ? undefined : await import('../../attest/tee.ts');
     const teeRequest =
