@@ -223,4 +223,19 @@ test('run --json: "ok" is true only when provenance was signed', async (t) => {
   assert.deepEqual(i.subjects, [{ name: 'registry.example.com/app', digest: { sha256: hex } }]);
   const verify = await p.run(['verify', `sha256:${hex}`, '--key', p.pub]);
   assert.equal(verify.code, 0, show(verify));
+  // An in-toto link has no place for an image: refused, not silently ignored.
+  const link = await p.run([
+    'run',
+    '--format',
+    'in-toto-link',
+    '--step-name',
+    'build',
+    '--key',
+    p.key,
+    '--image',
+    `oci://registry.example.com/app@sha256:${hex}`,
+    '--',
+    'true',
+  ]);
+  usageError(link, /not in-toto links/);
 });
