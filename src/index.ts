@@ -8,7 +8,10 @@
 export {
   ATTESTORS,
   type Attestor,
+  imageDigestFileFromSpec,
+  imageSubjectFromReference,
   type ProvenancePredicate,
+  parseImageDigest,
   type RunOptions,
   type RunResult,
   runAndAttest,
@@ -43,6 +46,7 @@ export {
   statementFromJson,
   statementHasSubject,
 } from './core/statement.ts';
+export { fileSubject, fileSubjectName, subjectNameOf } from './core/subject-name.ts';
 // Larger producers, the policy engine and the faces' building blocks, as
 // namespaces: `sbom.generateSbom(dir)`, `policy.evaluatePolicy(p, …)`,
 // `vuln.matchComponents(…)`, `scan.scanPath(dir)`, `repro.diffFiles(a, b)`,

@@ -106,6 +106,11 @@ test('every producer is reachable from the library entry as a namespace, and wor
   );
   assert.equal(vouch.tee.detectPlatform(nitro), 'nitro');
 
+  // Subject naming and image digests, as the CLI does them.
+  assert.equal(vouch.subjectNameOf(join(dir, 'sub', 'x.bin'), dir), 'sub/x.bin');
+  assert.equal(vouch.subjectNameOf('/elsewhere/x.bin', dir), 'x.bin');
+  assert.equal(vouch.parseImageDigest(`sha256:${'ab'.repeat(32)}\n`, 'iid'), `${'ab'.repeat(32)}`);
+
   // vuln, report, oci: their main entry points are there.
   assert.equal(typeof vouch.vuln.matchComponents, 'function');
   assert.equal(typeof vouch.report.buildReport, 'function');
