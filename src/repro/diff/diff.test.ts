@@ -48,7 +48,8 @@ test('a member climbing out with ../ is refused with ARCHIVE_UNSAFE naming the a
     diffFiles(join(d, 'a.tar'), join(d, 'b.tar')),
     (e: Error & { code?: string }) => {
       assert.equal(e.code, 'ARCHIVE_UNSAFE');
-      assert.match(e.message, /a\.tar: .*escapes/);
+      // The bad member is in B: B is named, not the good A.
+      assert.match(e.message, /^b\.tar: .*escapes/);
       return true;
     },
   );
@@ -168,5 +169,32 @@ test('directories (an OCI layout) are compared member by member, nested layers i
   assert.deepEqual(
     r.differences.map((x) => `${x.path} ${x.kind} ${x.class}`),
     ['a/blobs/sha256/layer/etc.txt content timestamp'],
+  );
+});
+
+test('an error reading B names B (a corrupt inner gzip layer), while differences keep A-rooted paths', async (t) => {
+  const d = await dir(t);
+  await writeFile(join(d, 'a.gz'), gzipSync(gzipSync(Buffer.from('built 2024-01-01\n'))));
+  const inner = gzipSync(Buffer.from('built 2025-02-03\n'.repeat(40)));
+  await writeFile(join(d, 'b.gz'), gzipSync(inner.subarray(0, inner.length - 12)));
+  await assert.rejects(
+    diffFiles(join(d, 'a.gz'), join(d, 'b.gz')),
+    (e: Error & { code?: string; file?: string }) => {
+      assert.equal(e.code, 'ARCHIVE_MALFORMED');
+      assert.equal(e.file, 'b.gz');
+      return true;
+    },
+  );
+  await assert.rejects(diffFiles(join(d, 'b.gz'), join(d, 'a.gz')), { file: 'b.gz' });
+  // A caller naming the sides (as `repro check` does for two copies of one product).
+  await assert.rejects(
+    diffFiles(join(d, 'a.gz'), join(d, 'b.gz'), { name: 'out.gz', nameB: 'rebuild/out.gz' }),
+    { file: 'rebuild/out.gz' },
+  );
+  await writeFile(join(d, 'c.gz'), gzipSync(gzipSync(Buffer.from('built 2025-02-03\n'))));
+  const ok = await diffFiles(join(d, 'a.gz'), join(d, 'c.gz'));
+  assert.deepEqual(
+    ok.differences.map((x) => x.path),
+    ['a.gz'],
   );
 });

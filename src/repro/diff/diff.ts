@@ -34,6 +34,11 @@ export interface DiffOptions {
   buildPaths?: readonly string[];
   /** The root of every nested path (default: A's base name). */
   name?: string;
+  /**
+   * The root of B's paths in error messages only (default: B's base name, or
+   * B's path as given when its base name is the root of the logical paths).
+   */
+  nameB?: string;
 }
 
 /**
@@ -62,7 +67,10 @@ export async function diffFiles(
   const differ = new Differ(ctx, options.buildPaths ?? []);
   try {
     const name = options.name ?? (basename(a) || a);
-    const differences = await differ.node(a, b, sa.isDirectory(), sb.isDirectory(), name, 0);
+    // Differences are named by one logical path rooted at A's name; an error
+    // while reading B names B's own file and the path inside it.
+    const nameB = options.nameB ?? (basename(b) && basename(b) !== name ? basename(b) : b);
+    const differences = await differ.node(a, b, sa.isDirectory(), sb.isDirectory(), name, 0, nameB);
     differences.sort(
       (x, y) =>
         compareCodePoints(x.path, y.path) ||
@@ -108,6 +116,8 @@ class Differ {
     dirB: boolean,
     path: string,
     depth: number,
+    /** Where B is, for errors: B's own file and the path inside it (`path` names A). */
+    pathB: string,
   ): Promise<Difference[]> {
     if (depth > this.ctx.limits.maxDepth) {
       throw new VouchError(
@@ -118,7 +128,7 @@ class Differ {
     }
     if (!dirA && !dirB && (await sameBytes(a, b))) return [];
     const na = await this.describe(a, dirA, path);
-    const nb = await this.describe(b, dirB, path);
+    const nb = await this.describe(b, dirB, pathB);
     const out: Difference[] = [];
     if (na.codec !== nb.codec) {
       out.push(
@@ -143,9 +153,9 @@ class Differ {
       // A compressed plain file: compare what is inside (which may be compressed again).
       const [fa, fb] = await Promise.all([
         this.spill(decoded(na.file, na.codec, this.ctx, path), path),
-        this.spill(decoded(nb.file, nb.codec, this.ctx, path), path),
+        this.spill(decoded(nb.file, nb.codec, this.ctx, pathB), pathB),
       ]);
-      inner = await this.node(fa, fb, false, false, path, depth + 1);
+      inner = await this.node(fa, fb, false, false, path, depth + 1, pathB);
     } else inner = await this.leaf(na, nb, path);
     out.push(...inner);
     if (inner.length === 0 && out.length === 0 && !dirA) {
@@ -271,7 +281,8 @@ class Differ {
       ? [lock.la, lock.lb]
       : await Promise.all([this.list(c, a), this.list(c, b)]);
     const out: Difference[] = [];
-    const at = (key: string) => (key === '' ? `${path}/.` : `${path}/${key}`);
+    const under = (root: string, key: string) => (key === '' ? `${root}/.` : `${root}/${key}`);
+    const at = (key: string) => under(path, key);
     const changed: string[] = [];
     for (const [key, x] of la) {
       const y = lb.get(key);
@@ -309,7 +320,9 @@ class Differ {
         const fa = sa.get(key);
         const fb = sb.get(key);
         if (!fa || !fb) continue;
-        out.push(...(await this.node(fa, fb, false, false, at(key), depth + 1)));
+        out.push(
+          ...(await this.node(fa, fb, false, false, at(key), depth + 1, under(b.name, key))),
+        );
       }
     }
     return out;
