@@ -74,6 +74,7 @@ export class ResultBuilder {
         { file: this.#file, cause: e },
       );
     }
+    if (input.source?.url !== undefined) checkSourceUrl(input, this.#file);
     const existing = this.#byRef.get(purl);
     const scope = input.scope ?? 'required';
     if (existing) {
@@ -168,6 +169,26 @@ export class ResultBuilder {
     }
     return { components, dependencies, roots: [...this.#roots].sort(cmp), accounting };
   }
+}
+
+/**
+ * Controls and line breaks (C0, DEL, C1, U+2028, U+2029): no URL or path a
+ * lockfile records as a source may hold one. Raw in a URL they are malformed
+ * input, and written out they could split one origin into forged lines.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function checkSourceUrl(input: ComponentInput, file: string): void {
+  const m = CONTROL.exec(input.source?.url ?? '');
+  if (!m) return;
+  const code = (m[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+  const id = `${input.namespace ? `${input.namespace}/` : ''}${input.name}@${input.version ?? ''}`;
+  throw new VouchError(
+    'LOCKFILE_MALFORMED',
+    `the ${input.source?.kind} source of ${JSON.stringify(id)} contains a control character (U+${code}): ${JSON.stringify(input.source?.url)}`,
+    { file },
+  );
 }
 
 /** The public registry of a component's ecosystem: what a copy with no recorded source came from. */

@@ -2,6 +2,7 @@ import { PackageURL } from 'packageurl-js';
 import { VouchError } from '../core/errors.ts';
 import { isObject } from '../core/json.ts';
 import { cmp } from './merge.ts';
+import { parseComment } from './writers/spdx-comment.ts';
 
 /** One package of an SBOM document, as much as a diff needs. */
 export interface DiffComponent {
@@ -218,9 +219,10 @@ function spdxPackage(p: Record<string, unknown>, extracted: Map<string, string>)
   const expression = known(declared) ? declared : known(concluded) ? concluded : undefined;
   const licenses = expression ? andOperands(expression).map((op) => extracted.get(op) ?? op) : [];
   const sources: string[] = [];
-  for (const line of (str(p.comment) ?? '').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0 && SOURCE_PROPERTIES.has(line.slice(0, eq))) sources.push(line.slice(eq + 1));
+  // One escaped `key=value` per line (writers/spdx-comment.ts): decoded, a
+  // value with a line break stays one value and forges no entry.
+  for (const [key, value] of parseComment(str(p.comment) ?? '')) {
+    if (SOURCE_PROPERTIES.has(key)) sources.push(value);
   }
   const download = str(p.downloadLocation);
   if (sources.length === 0 && download && download !== 'NOASSERTION' && download !== 'NONE')

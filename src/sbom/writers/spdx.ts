@@ -13,6 +13,7 @@ import {
   sourceText,
   topLevel,
 } from './common.ts';
+import { commentLine } from './spdx-comment.ts';
 
 export const SPDX_VERSION = 'SPDX-2.3';
 export const SPDX_SUBJECT_ID = 'SPDXRef-Subject';
@@ -142,12 +143,16 @@ function packageOf(c: Component, spdxId: string, extracted: Map<string, string>)
   out.licenseConcluded = 'NOASSERTION';
   out.licenseDeclared = licenseDeclaredOf(c.licenses, extracted);
   out.copyrightText = 'NOASSERTION';
-  const notes = [`vouch:scope=${c.scope}`];
+  // One escaped `key=value` line per entry (spdx-comment.ts): a lockfile's
+  // value can never start a line of its own.
+  const notes = [commentLine('vouch:scope', c.scope)];
   // downloadLocation holds the source alone; every other origin is a line here.
-  if (c.source) notes.push(`vouch:source=${sourceText(c.source)}`);
-  for (const s of c.otherSources ?? []) notes.push(`vouch:otherSource=${sourceText(s)}`);
+  if (c.source) notes.push(commentLine('vouch:source', sourceText(c.source)));
+  for (const s of c.otherSources ?? []) notes.push(commentLine('vouch:otherSource', sourceText(s)));
   for (const key of Object.keys(c.properties ?? {}).sort()) {
-    notes.push(`vouch:${key}=${(c.properties as Record<string, string>)[key]}`);
+    notes.push(
+      commentLine(`vouch:${key}`, (c.properties as Record<string, string>)[key] as string),
+    );
   }
   out.comment = notes.join('\n');
   out.externalRefs = [
