@@ -9,6 +9,8 @@ import {
   type Origin,
   originOf,
   parseJsonc,
+  registryOfDownload,
+  registryOrigin,
   scopesByReachability,
   splitAt,
   unsupported,
@@ -20,7 +22,9 @@ import {
  * to a tuple whose first element is the real `name@version` (or
  * `name@workspace:…`, `name@github:…`, `name@file:…`, a tarball URL…).
  * bun records no dev/optional flags, so scope comes from reachability from the
- * workspaces' dependency lists.
+ * workspaces' dependency lists. A registry package's second element is its
+ * tarball URL (or "" for the default registry): another registry than the
+ * public one, or plain http, is the component's `registry` source.
  */
 export const bunReader: Reader = {
   name: 'bun',
@@ -124,8 +128,14 @@ async function read(file: SourceFile): Promise<ReaderResult> {
       version = wsVersion.get('') ?? '';
       origin = { source: { kind: 'workspace', url: '.' } };
     } else if (/^\d/.test(spec)) {
-      // npm: [id, registry, info, integrity]
+      // npm: [id, registry, info, integrity]. The registry field is the
+      // tarball URL, or "" for the configured default registry, which the
+      // lockfile does not name: nothing is invented (the public registry).
+      // The property keeps the URL as written (first copy's, on merges).
       if (typeof t[1] === 'string' && t[1] !== '') properties['bun:registry'] = t[1];
+      const registry =
+        typeof t[1] === 'string' && t[1] !== '' ? registryOfDownload(t[1], name) : undefined;
+      if (registry !== undefined) origin = registryOrigin(registry);
       if (isObject(t[2])) info = t[2];
       if (typeof t[3] === 'string') integrity = t[3];
     } else {

@@ -187,3 +187,78 @@ export function depNames(v: unknown): Array<[string, string]> {
   for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out.push([k, r]);
   return out;
 }
+
+/**
+ * The public npm registry under its two names: registry.yarnpkg.com is an
+ * alias of registry.npmjs.org (yarn classic writes it into every `resolved`).
+ * A registry tarball from either over https records no source; over plain
+ * http it is a `registry` source like any other registry.
+ */
+export const PUBLIC_NPM_REGISTRIES: ReadonlySet<string> = new Set([
+  'https://registry.npmjs.org',
+  'https://registry.yarnpkg.com',
+]);
+
+const PUBLIC_PREFIXES = [...PUBLIC_NPM_REGISTRIES].map((r) => `${r}/`);
+const REGISTRY_TARBALL_URL = /^https?:\/\/[^#]*\/-\/[^/]+\.tgz(?:[?#].*)?$/;
+
+/**
+ * The registry a registry tarball URL (`<registry>/<name>/-/<file>.tgz`) was
+ * served by, without credentials or trailing slash; undefined for anything
+ * else (git, file and other tarball URLs are the component's source). The
+ * same reading as the npm reader's.
+ */
+export function registryOfTarball(resolved: string | undefined, name: string): string | undefined {
+  if (resolved === undefined) return undefined;
+  // The usual case, without a URL parse: the public registry's own layout.
+  for (const p of PUBLIC_PREFIXES) {
+    if (
+      resolved.startsWith(p) &&
+      (resolved.startsWith(`${name}/-/`, p.length) ||
+        resolved.startsWith(`${name.replace('/', '%2f')}/-/`, p.length)) &&
+      REGISTRY_TARBALL_URL.test(resolved)
+    )
+      return p.slice(0, -1);
+  }
+  if (!REGISTRY_TARBALL_URL.test(resolved) || originOf(resolved).source !== undefined)
+    return undefined;
+  let url: URL;
+  try {
+    url = new URL(resolved);
+  } catch {
+    return undefined;
+  }
+  const path = url.pathname;
+  const at = path.indexOf(`/${name}/-/`);
+  const escaped = path.indexOf(`/${name.replace('/', '%2f')}/-/`);
+  const cut = at >= 0 ? at : escaped >= 0 ? escaped : path.lastIndexOf('/-/');
+  return `${url.protocol}//${url.host}${path.slice(0, Math.max(0, cut))}`.replace(/\/+$/, '');
+}
+
+/**
+ * The origin of a package fetched from `registry` (a base URL): none for the
+ * public npm registry over https, else a `registry` source with that URL.
+ */
+export function registryOrigin(registry: string): Origin {
+  const r = registry.replace(/\/+$/, '');
+  return PUBLIC_NPM_REGISTRIES.has(r) ? {} : { source: { kind: 'registry', url: r } };
+}
+
+/**
+ * The registry of a URL a lockfile says a *registry* package was downloaded
+ * from (bun's registry field, berry's `__archiveUrl`): the registry tarball
+ * reading when the URL has its layout, else the URL's scheme and host (GitHub
+ * Packages and others serve tarballs elsewhere); undefined when not http(s).
+ */
+export function registryOfDownload(url: string, name: string): string | undefined {
+  const r = registryOfTarball(url, name);
+  if (r !== undefined) return r;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:'
+      ? `${u.protocol}//${u.host}`
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

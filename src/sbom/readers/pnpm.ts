@@ -9,6 +9,8 @@ import {
   npmInput,
   type Origin,
   originOf,
+  registryOfTarball,
+  registryOrigin,
   scopesByReachability,
   splitAt,
   unsupported,
@@ -284,6 +286,15 @@ function identity(
     }
   }
   name = entryName ?? name;
+  // A registry tarball URL (pnpm records one when the registry is not the
+  // default or the tarball is not where the layout puts it) names the
+  // registry; without one the registry is the configured one, which the
+  // lockfile does not name: nothing is invented (the public registry).
+  const registry =
+    name !== undefined && typeof res.tarball === 'string' && !origin.source
+      ? registryOfTarball(res.tarball, name)
+      : undefined;
+  if (registry !== undefined) origin = registryOrigin(registry);
   if (version === undefined || !/^\d/.test(version)) {
     // git, tarball, file: the entry's own name/version say what it is.
     const spec = version ?? k;

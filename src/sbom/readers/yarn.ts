@@ -10,6 +10,9 @@ import {
   npmInput,
   type Origin,
   originOf,
+  registryOfDownload,
+  registryOfTarball,
+  registryOrigin,
   scopesByReachability,
   splitAt,
   unsupported,
@@ -30,7 +33,11 @@ import { BAIL, parseYarnV1 } from './yarn-v1-syml.ts';
  * checksum of yarn's cache archive, not of the published tarball, so it is
  * kept as the property `yarn:checksum`, never as a package hash. Scope comes
  * from reachability from the projects' manifests when they are beside the
- * lockfile (neither flavour records dev/optional).
+ * lockfile (neither flavour records dev/optional). Registry origins: a
+ * classic `resolved` registry tarball, or berry's `::__archiveUrl=`, from
+ * another registry than the public one (registry.yarnpkg.com is the public
+ * one) or over http is the `registry` source; berry's plain `npm:1.2.3`
+ * names no registry (npmRegistryServer is configuration), so none is recorded.
  */
 export const yarnReader: Reader = {
   name: 'yarn',
@@ -258,6 +265,9 @@ function classicNode(block: Block): Node | string {
   }
   const resolved = typeof e.resolved === 'string' ? e.resolved : undefined;
   let origin: Origin = originOf(resolved);
+  // A registry tarball: its registry is the source unless it is the public one over https.
+  const registry = origin.source ? undefined : registryOfTarball(resolved, name);
+  if (registry !== undefined) origin = registryOrigin(registry);
   if (!origin.source) {
     const fromRange = originOf(range);
     if (fromRange.source && fromRange.source.kind !== 'tarball') origin = fromRange;
@@ -266,7 +276,8 @@ function classicNode(block: Block): Node | string {
   if (hashes.length === 0 && resolved) {
     // Old classic lockfiles: only the tarball's sha1 after '#'.
     const sha1 = /#([0-9a-f]{40})$/.exec(resolved)?.[1];
-    if (sha1 && !origin.source) hashes.push({ algorithm: 'SHA-1', value: sha1 });
+    if (sha1 && (!origin.source || origin.source.kind === 'registry'))
+      hashes.push({ algorithm: 'SHA-1', value: sha1 });
   }
   return {
     block,
@@ -306,7 +317,17 @@ function berryNode(block: Block): Node | string {
     if (!innerId) return `cannot read the patched package of ${JSON.stringify(e.resolution)}`;
     base = innerId[1];
   }
-  if (base.startsWith('npm:')) return node(base.slice(4));
+  if (base.startsWith('npm:')) {
+    // `npm:1.2.3`: from npmRegistryServer, which the lockfile does not name
+    // (nothing is invented: the public registry). yarn adds
+    // `::__archiveUrl=<url>` when the tarball is not where the registry's
+    // layout puts it; that URL says which registry served it.
+    const cut = base.indexOf('::');
+    if (cut < 0) return node(base.slice(4));
+    const archive = new URLSearchParams(base.slice(cut + 2)).get('__archiveUrl');
+    const registry = archive ? registryOfDownload(archive, name) : undefined;
+    return node(base.slice(4, cut), registry === undefined ? {} : registryOrigin(registry));
+  }
   if (base.startsWith('workspace:')) {
     const path = base.slice('workspace:'.length);
     return node(entryVersion ?? '', { source: { kind: 'workspace', url: path } }, path);

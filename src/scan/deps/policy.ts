@@ -198,11 +198,35 @@ export function parseDepsPolicy(text: string, source: string): DepsPolicy {
   return policy;
 }
 
-/** True when `registry` is one of `prefixes` or below one (`https://host/path` prefixes). */
+/**
+ * Other names of a public registry, by host: registry.yarnpkg.com serves
+ * exactly what registry.npmjs.org does (yarn classic writes it).
+ */
+const REGISTRY_HOST_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['registry.yarnpkg.com', 'registry.npmjs.org'],
+]);
+
+/**
+ * A registry URL with an alias host replaced by the registry it stands for,
+ * lowercased, without trailing slashes; the scheme is kept (plain http stays
+ * plain http).
+ */
+export function canonicalRegistry(url: string): string {
+  const r = url.replace(/\/+$/, '').toLowerCase();
+  const m = /^(https?:\/\/)([^/]+)(.*)$/.exec(r);
+  const host = m ? REGISTRY_HOST_ALIASES.get(m[2] as string) : undefined;
+  return m && host ? `${m[1]}${host}${m[3]}` : r;
+}
+
+/**
+ * True when `registry` is one of `prefixes` or below one (`https://host/path`
+ * prefixes); alias hosts (registry.yarnpkg.com) count as the registry they
+ * stand for, on either side.
+ */
 export function registryAllowed(registry: string, prefixes: readonly string[]): boolean {
-  const r = registry.replace(/\/+$/, '').toLowerCase();
+  const r = canonicalRegistry(registry);
   return prefixes.some((p) => {
-    const q = p.toLowerCase();
+    const q = canonicalRegistry(p);
     return r === q || r.startsWith(`${q}/`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Component } from '../../sbom/index.ts';
 import type { Severity } from '../finding.ts';
-import type { DepsPolicy } from './policy.ts';
+import { canonicalRegistry, type DepsPolicy } from './policy.ts';
 
 /** What a dependency rule sees besides the component. */
 export interface DepContext {
@@ -79,8 +79,9 @@ export function registryOfOrigin(
   const raw = o.url ?? pub;
   if (raw === undefined) return undefined;
   const url = shownUrl(raw).replace(/\/+$/, '');
-  // The public registry over plain http is still the public registry.
-  const bare = (u: string) => u.toLowerCase().replace(/^https?:\/\//, '');
+  // The public registry over plain http, or under an alias host
+  // (registry.yarnpkg.com), is still the public registry.
+  const bare = (u: string) => canonicalRegistry(u).replace(/^https?:\/\//, '');
   return { url, public: pub !== undefined && bare(url) === bare(pub) };
 }
 
