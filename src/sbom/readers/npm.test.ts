@@ -103,6 +103,14 @@ describe('npm reader: registries are sources', () => {
           version: '1.0.0',
           resolved: tgz('https://npm.acme.example/api/npm', '@acme/a'),
         },
+        'node_modules/yarnpub': {
+          version: '1.0.0',
+          resolved: tgz('https://registry.yarnpkg.com', 'yarnpub'),
+        },
+        'node_modules/yarnhttp': {
+          version: '1.0.0',
+          resolved: tgz('http://registry.yarnpkg.com', 'yarnhttp'),
+        },
       },
     };
     const r = await npmReader.read(sourceFromText('package-lock.json', JSON.stringify(lock)));
@@ -115,6 +123,12 @@ describe('npm reader: registries are sources', () => {
     assert.deepEqual(by.get('@acme/a@1.0.0')?.source, {
       kind: 'registry',
       url: 'https://npm.acme.example/api/npm',
+    });
+    // registry.yarnpkg.com is the public registry under another name; over http it is not.
+    assert.equal(by.get('yarnpub@1.0.0')?.source, undefined);
+    assert.deepEqual(by.get('yarnhttp@1.0.0')?.source, {
+      kind: 'registry',
+      url: 'http://registry.yarnpkg.com',
     });
     // A registry is no qualifier: copies from different registries stay one component.
     assert.equal(by.get('http@1.0.0')?.purl, 'pkg:npm/http@1.0.0');

@@ -8,6 +8,7 @@ import {
   npmInput,
   type Origin,
   originOf,
+  PUBLIC_NPM_REGISTRIES,
   parseLockJson,
   siblingManifest,
   splitAt,
@@ -23,7 +24,8 @@ import {
  * entry is the same package as its target and merges into it. Aliases
  * (`node_modules/foo` holding package `bar`) are emitted under the real name
  * with the property `npm:alias`. A registry tarball from another registry
- * than https://registry.npmjs.org (or from it over http) gets the source
+ * than https://registry.npmjs.org or its alias https://registry.yarnpkg.com
+ * (or from one of them over http) gets the source
  * `registry` with that registry's URL. Dependencies are resolved the way Node does:
  * from the dependent's folder up through every enclosing `node_modules`.
  */
@@ -236,7 +238,7 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
     // the copy's source, so the builder keeps it beside every other copy's.
     const origin: Origin = isProject
       ? { source: { kind: 'workspace', url: e.key || '.' } }
-      : registry !== undefined && registry !== DEFAULT_REGISTRY
+      : registry !== undefined && !PUBLIC_NPM_REGISTRIES.has(registry)
         ? { source: { kind: 'registry', url: registry } }
         : originOf(e.resolved);
     const input = npmInput(name, version ?? '', {
@@ -270,8 +272,6 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
     }
   }
 }
-
-const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
 
 /**
  * The registry a registry tarball URL (`<registry>/<name>/-/<file>.tgz`) was
