@@ -28,14 +28,14 @@ const VOUCH_RUN = [
   '-c',
   'echo built > out.txt',
 ];
-const VOUCH_KEYGEN = ['{cli}', 'keys', 'generate', '--no-passphrase', '--out', '{key}'];
+const VOUCH_KEYGEN = ['{cli}', 'keys', 'generate', '--no-passphrase', '--prefix', '{key}'];
 const PEER = ['sh', '-c', 'find . -type f -print0 | xargs -0 sha256sum > /dev/null'];
 const FLOOR = join(REPO, 'bench', 'floor-hash-tree.mjs');
 
 /** VOUCH_BENCH_CLI points the benchmark at another build of the CLI (a .ts or .js entry). */
 // The installed entry point, as users run it (it enables the compile cache).
 const CLI = process.env.VOUCH_BENCH_CLI ?? join(REPO, 'bin', 'vouch.js');
-/** Names `keys generate --out k` might give the private key, most likely first. */
+/** Names `keys generate --prefix k` might give the private key, most likely first. */
 const KEY_CANDIDATES = ['k', 'k.key', 'k.pem', 'k.priv.pem', 'k.private.pem'];
 
 /**
@@ -74,10 +74,16 @@ export const benchmark: Benchmark = {
       const fill = (args: readonly string[], key: string) =>
         args.map((a) => a.replace('{cli}', CLI).replace('{key}', key).replace('{store}', store));
 
-      checkExit(
-        await runProcess(process.execPath, fill(VOUCH_KEYGEN, join(dir, 'k')), { cwd: dir, env }),
-        `node ${VOUCH_KEYGEN.join(' ')}`,
-      );
+      let keygen = await runProcess(process.execPath, fill(VOUCH_KEYGEN, join(dir, 'k')), {
+        cwd: dir,
+        env,
+      });
+      // A VOUCH_BENCH_CLI older than --prefix knows only the old spelling, --out.
+      if (keygen.code === 2 && /--prefix/.test(keygen.stderr)) {
+        const old = VOUCH_KEYGEN.map((a) => (a === '--prefix' ? '--out' : a));
+        keygen = await runProcess(process.execPath, fill(old, join(dir, 'k')), { cwd: dir, env });
+      }
+      checkExit(keygen, `node ${VOUCH_KEYGEN.join(' ')}`);
       const keyName = KEY_CANDIDATES.find((n) => existsSync(join(dir, n)));
       if (keyName === undefined) {
         throw new BenchFailure(

@@ -16,7 +16,7 @@ for (const [algorithm, expected] of Object.entries(CURVES)) {
     const dir = await tempDir(t);
     const env = isolatedEnv(dir);
     const r = await vouch(
-      ['keys', 'generate', '--algorithm', algorithm, '--out', 'sk', '--no-passphrase', '--json'],
+      ['keys', 'generate', '--algorithm', algorithm, '--prefix', 'sk', '--no-passphrase', '--json'],
       { cwd: dir, env },
     );
     assert.equal(r.code, 0, show(r));
@@ -52,7 +52,7 @@ for (const [algorithm, expected] of Object.entries(CURVES)) {
 test('keys generate with VOUCH_PASSPHRASE writes an encrypted PKCS#8 key', async (t) => {
   const dir = await tempDir(t);
   const env = isolatedEnv(dir, { VOUCH_PASSPHRASE: 'correct horse' });
-  const r = await vouch(['keys', 'generate', '--out', 'enc', '--json'], { cwd: dir, env });
+  const r = await vouch(['keys', 'generate', '--prefix', 'enc', '--json'], { cwd: dir, env });
   assert.equal(r.code, 0, show(r));
   assert.equal(jsonOf(r).encrypted, true);
   const pem = await readFile(join(dir, 'enc.key'), 'utf8');
@@ -65,7 +65,10 @@ test('keys generate with VOUCH_PASSPHRASE writes an encrypted PKCS#8 key', async
 
 test('keys generate without a passphrase source and no terminal: exit 2 KEY_PASSPHRASE, no files', async (t) => {
   const dir = await tempDir(t);
-  const r = await vouch(['keys', 'generate', '--out', 'np'], { cwd: dir, env: isolatedEnv(dir) });
+  const r = await vouch(['keys', 'generate', '--prefix', 'np'], {
+    cwd: dir,
+    env: isolatedEnv(dir),
+  });
   assert.equal(r.code, 2, show(r));
   assert.match(r.stderr, /KEY_PASSPHRASE/);
   assert.match(r.stderr, /VOUCH_PASSPHRASE/);
@@ -73,7 +76,7 @@ test('keys generate without a passphrase source and no terminal: exit 2 KEY_PASS
   await assert.rejects(stat(join(dir, 'np.key')), { code: 'ENOENT' });
   await assert.rejects(stat(join(dir, 'np.pub')), { code: 'ENOENT' });
 
-  const j = await vouch(['keys', 'generate', '--out', 'np', '--json'], {
+  const j = await vouch(['keys', 'generate', '--prefix', 'np', '--json'], {
     cwd: dir,
     env: isolatedEnv(dir),
   });
@@ -86,7 +89,7 @@ test('keys generate does not overwrite existing files without --force', async (t
   const env = isolatedEnv(dir);
   await writeFile(join(dir, 'old.key'), 'OLD PRIVATE\n');
   await writeFile(join(dir, 'old.pub'), 'OLD PUBLIC\n');
-  const r = await vouch(['keys', 'generate', '--out', 'old', '--no-passphrase', '--json'], {
+  const r = await vouch(['keys', 'generate', '--prefix', 'old', '--no-passphrase', '--json'], {
     cwd: dir,
     env,
   });
@@ -96,10 +99,13 @@ test('keys generate does not overwrite existing files without --force', async (t
   assert.equal(await readFile(join(dir, 'old.key'), 'utf8'), 'OLD PRIVATE\n');
   assert.equal(await readFile(join(dir, 'old.pub'), 'utf8'), 'OLD PUBLIC\n');
 
-  const forced = await vouch(['keys', 'generate', '--out', 'old', '--no-passphrase', '--force'], {
-    cwd: dir,
-    env,
-  });
+  const forced = await vouch(
+    ['keys', 'generate', '--prefix', 'old', '--no-passphrase', '--force'],
+    {
+      cwd: dir,
+      env,
+    },
+  );
   assert.equal(forced.code, 0, show(forced));
   assert.match(await readFile(join(dir, 'old.key'), 'utf8'), /BEGIN PRIVATE KEY/);
   assert.match(await readFile(join(dir, 'old.pub'), 'utf8'), /BEGIN PUBLIC KEY/);
@@ -108,7 +114,7 @@ test('keys generate does not overwrite existing files without --force', async (t
 test('keys generate with only an old .key present leaves no stray new .pub', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'half.key'), 'OLD PRIVATE\n');
-  const r = await vouch(['keys', 'generate', '--out', 'half', '--no-passphrase'], {
+  const r = await vouch(['keys', 'generate', '--prefix', 'half', '--no-passphrase'], {
     cwd: dir,
     env: isolatedEnv(dir),
   });
@@ -140,4 +146,45 @@ test('keys generate rejects an unknown algorithm and keys --help works', async (
   const sub = await vouch(['keys', 'rotate'], { cwd: dir, env });
   assert.equal(sub.code, 2, show(sub));
   assert.match(sub.stderr, /unknown subcommand "rotate"/);
+});
+
+test('keys generate --out: the deprecated spelling of --prefix warns once; both at once is exit 2', async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  const old = await vouch(['keys', 'generate', '--out', 'legacy', '--no-passphrase', '--json'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(old.code, 0, show(old));
+  assert.equal(jsonOf(old).privateKey, 'legacy.key');
+  assert.match(await readFile(join(dir, 'legacy.key'), 'utf8'), /BEGIN PRIVATE KEY/);
+  assert.equal(old.stderr.match(/--out is deprecated: use --prefix/g)?.length, 1, show(old));
+
+  const now = await vouch(['keys', 'generate', '--prefix', 'fresh', '--no-passphrase'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(now.code, 0, show(now));
+  assert.doesNotMatch(now.stderr, /deprecated/);
+
+  const both = await vouch(
+    ['keys', 'generate', '--prefix', 'a', '--out', 'b', '--no-passphrase', '--json'],
+    { cwd: dir, env },
+  );
+  assert.equal(both.code, 2, show(both));
+  assert.equal(jsonOf(both).error.code, 'USAGE');
+  assert.match(jsonOf(both).error.message, /--out is the old spelling of --prefix/);
+  for (const f of ['a.key', 'a.pub', 'b.key', 'b.pub']) {
+    await assert.rejects(stat(join(dir, f)), { code: 'ENOENT' });
+  }
+
+  const empty = await vouch(['keys', 'generate', '--prefix', '', '--no-passphrase'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(empty.code, 2, show(empty));
+
+  const dflt = await vouch(['keys', 'generate', '--no-passphrase', '--json'], { cwd: dir, env });
+  assert.equal(dflt.code, 0, show(dflt));
+  assert.equal(jsonOf(dflt).publicKey, 'vouch.pub');
 });

@@ -4,20 +4,22 @@ import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
 import { type GeneratedKeyAlgorithm, generateKeyPair } from '../../sign/index.ts';
-import { parse, subcommand, usage } from '../args.ts';
+import { deprecatedAlias, parse, subcommand, usage } from '../args.ts';
 import { type Io, printJson } from '../io.ts';
 import { passphraseFor } from '../signing.ts';
 import type { Command } from './command.ts';
 
 const ALGORITHMS: readonly GeneratedKeyAlgorithm[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519'];
 
-const HELP = `Usage: vouch keys generate [--algorithm A] [--out PREFIX] [--no-passphrase] [--force] [--json]
+const HELP = `Usage: vouch keys generate [--algorithm A] [--prefix PREFIX] [--no-passphrase] [--force] [--json]
 
 Writes PREFIX.key (PKCS#8 PEM, mode 0600, encrypted with a passphrase) and
 PREFIX.pub (SPKI PEM), and prints the key id (sha256 of the public key).
 
   --algorithm A      ecdsa-p256 (default), ecdsa-p384, ed25519
-  --out PREFIX       file name prefix (default: vouch)
+  --prefix PREFIX    file name prefix of the pair (default: vouch)
+  --out PREFIX       deprecated spelling of --prefix (--out names a signed
+                     bundle elsewhere); warns
   --no-passphrase    write the private key unencrypted (tests, throwaway keys)
   --force            replace existing files
 The passphrase comes from VOUCH_PASSPHRASE, else it is asked twice on the terminal.`;
@@ -34,7 +36,8 @@ export const keysCommand: Command = {
     const { rest } = s;
     const { values } = parse('keys generate', rest, {
       algorithm: { type: 'string', default: 'ecdsa-p256' },
-      out: { type: 'string', default: 'vouch' },
+      prefix: { type: 'string' },
+      out: { type: 'string' },
       'no-passphrase': { type: 'boolean' },
       force: { type: 'boolean' },
     });
@@ -46,21 +49,26 @@ export const keysCommand: Command = {
     if (!ALGORITHMS.includes(algorithm)) {
       throw usage('keys generate', `--algorithm must be one of ${ALGORITHMS.join(', ')}`);
     }
-    const prefix = resolve(io.cwd, values.out);
+    const name =
+      deprecatedAlias(
+        'keys generate',
+        io,
+        { name: '--prefix', value: values.prefix },
+        { name: '--out', value: values.out, why: '--out is the signed bundle in other verbs' },
+      ) ?? 'vouch';
+    const prefix = resolve(io.cwd, name);
     const exclusive = !values.force;
     // Refuse before asking for a passphrase, and before writing either half: a new .pub
     // beside an old .key would be a public key that does not match its private key.
     if (exclusive) {
-      for (const file of [`${values.out}.pub`, `${values.out}.key`]) {
+      for (const file of [`${name}.pub`, `${name}.key`]) {
         if (existsSync(resolve(io.cwd, file)))
           throw new VouchError('FILE_WRITE', 'file already exists (use --force to replace it)', {
             file,
           });
       }
     }
-    const passphrase = values['no-passphrase']
-      ? undefined
-      : await newPassphrase(`${values.out}.key`, io);
+    const passphrase = values['no-passphrase'] ? undefined : await newPassphrase(`${name}.key`, io);
     const pair = generateKeyPair(algorithm, passphrase);
     // Public key first: a half-finished run never leaves a private key without its public half.
     await writeFileAtomic(`${prefix}.pub`, pair.publicKeyPem, { exclusive });
@@ -75,8 +83,8 @@ export const keysCommand: Command = {
       keyid: pair.keyid,
       algorithm,
       encrypted: passphrase !== undefined,
-      privateKey: `${values.out}.key`,
-      publicKey: `${values.out}.pub`,
+      privateKey: `${name}.key`,
+      publicKey: `${name}.pub`,
     };
     if (values.json) printJson(io, out);
     else {
