@@ -84,7 +84,13 @@ export interface PolicyVerdict {
   decision: 'allow' | 'deny';
   /** `sha256:<hex>` */
   subject: string;
-  policy: { name: string; source: string; digest: string };
+  /** `extends`: the files the policy extends, with their digests (absent when it extends none). */
+  policy: {
+    name: string;
+    source: string;
+    digest: string;
+    extends?: Array<{ file: string; digest: string }>;
+  };
   evaluatedAt: string;
   evidence: EvidenceRecord[];
   rules: RuleResult[];
@@ -132,7 +138,12 @@ export function evaluatePolicy(policy: Policy, options: EvaluateOptions): Policy
     ok,
     decision: ok ? 'allow' : 'deny',
     subject,
-    policy: { name: policy.name, source: policy.source, digest: policy.digest },
+    policy: {
+      name: policy.name,
+      source: policy.source,
+      digest: policy.digest,
+      ...(policy.extends ? { extends: policy.extends } : {}),
+    },
     evaluatedAt: now.toISOString(),
     evidence: evidence.map((e) => e.record),
     rules,

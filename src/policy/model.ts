@@ -10,8 +10,14 @@ export interface Policy {
   description?: string;
   /** Where it was read from (a path, or `<inline>`). */
   source: string;
-  /** `sha256:<hex>` of the exact policy file bytes. */
+  /**
+   * `sha256:<hex>` of the exact bytes of the top-level policy file. Every
+   * `extends` entry pins its file's sha256 inside the extending file's bytes,
+   * so this digest commits to the whole merged set of policy files.
+   */
   digest: string;
+  /** The files this policy extends (transitively), relative to its directory, with their digests. */
+  extends?: Array<{ file: string; digest: string }>;
   requireDigest: boolean;
   trust: {
     /** Parsed Sigstore trusted_root.json; undefined means the public-good root. */

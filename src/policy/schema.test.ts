@@ -7,6 +7,8 @@ import { policySchema, schemaFieldPaths, validateSchema } from './schema.ts';
 /** A policy that uses every field the schema defines (the sync test checks it does). */
 const FULL = `apiVersion: vouch.dev/policy/v1
 kind: Policy
+extends:
+  - { path: org/base.yaml, sha256: ${'ab'.repeat(32)} }
 metadata: { name: full, description: every field }
 requireDigest: true
 trust:
@@ -132,6 +134,24 @@ test('ajv (strict) and vouch agree on the schema: FULL valid, mutations invalid'
       'bad SSDF id',
       (p) => {
         p.ssdf['XX.1'] = ['provenance'];
+      },
+    ],
+    [
+      'extends without a sha256 pin',
+      (p) => {
+        delete p.extends[0].sha256;
+      },
+    ],
+    [
+      'extends as a bare path',
+      (p) => {
+        p.extends[0] = 'org/base.yaml';
+      },
+    ],
+    [
+      'extends pin not 64 hex digits',
+      (p) => {
+        p.extends[0].sha256 = 'sha256:abc';
       },
     ],
     [

@@ -17,7 +17,8 @@ export interface VsaOptions {
 
 /**
  * The decision as a SLSA Verification Summary v1 Statement about the
- * artifact digest, bound to the policy by its digest. `verifiedLevels` is
+ * artifact digest, bound to the policy by its digest (of the top-level file,
+ * which pins every file it extends by sha256, so it covers the merged set). `verifiedLevels` is
  * empty: vouch policies do not (yet) map builders to SLSA levels, and a level
  * claimed without that mapping would be a guess. vouch's full rule tree goes
  * under {@link VSA_EXTENSION}.
@@ -51,6 +52,8 @@ export function verificationSummary(verdict: PolicyVerdict, options: VsaOptions)
     [VSA_EXTENSION]: {
       decision: verdict.decision,
       policyName: verdict.policy.name,
+      // policy.digest already commits to these (each is pinned inside the file that extends it).
+      ...(verdict.policy.extends ? { policyExtends: verdict.policy.extends } : {}),
       rules: verdict.rules,
       dropped: verdict.evidence
         .filter((e) => !e.accepted)
