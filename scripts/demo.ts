@@ -88,7 +88,7 @@ git(['add', '.']);
 git(['commit', '-q', '-m', 'hello-vouch 1.0.0']);
 
 say('Generate a signing key (ECDSA P-256, passphrase from VOUCH_PASSPHRASE)');
-vouch(['keys', 'generate', '--out', 'release'], 0);
+vouch(['keys', 'generate', '--prefix', 'release'], 0);
 
 say('Build under vouch run: npm pack, with signed SLSA provenance for what it produced');
 vouch(
@@ -331,7 +331,7 @@ writeFileSync(tampered, bytes);
 vouch(['verify', 'tampered.tgz', '--policy', 'policy.yaml'], 1);
 
 say("Right product, someone else's key: expected NOT VERIFIED (exit 1)");
-vouch(['keys', 'generate', '--out', 'mallory', '--no-passphrase'], 0);
+vouch(['keys', 'generate', '--prefix', 'mallory', '--no-passphrase'], 0);
 vouch(['verify', 'dist/hello-vouch-1.0.0.tgz', '--key', 'mallory.pub'], 1);
 
 say('Reproducible builds: a tiny project in tiny/ whose build embeds the current time');

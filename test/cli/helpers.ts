@@ -132,7 +132,7 @@ export async function gitProject(t: { after: (fn: () => Promise<void>) => void }
 /** The build the run tests wrap: upper-cases src.txt into dist/out.txt. */
 export const BUILD = ['sh', '-c', 'mkdir -p dist && tr a-z A-Z < src.txt > dist/out.txt'];
 
-/** `vouch keys generate --no-passphrase --out <prefix>`; fails the test when it fails. */
+/** `vouch keys generate --no-passphrase --prefix <prefix>`; fails the test when it fails. */
 export async function generateKey(
   cwd: string,
   env: NodeJS.ProcessEnv,
@@ -140,7 +140,7 @@ export async function generateKey(
   algorithm = 'ecdsa-p256',
 ): Promise<{ key: string; pub: string }> {
   const r = await vouch(
-    ['keys', 'generate', '--no-passphrase', '--out', prefix, '--algorithm', algorithm],
+    ['keys', 'generate', '--no-passphrase', '--prefix', prefix, '--algorithm', algorithm],
     { cwd, env },
   );
   if (r.code !== 0) throw new Error(`keys generate failed: ${show(r)}`);

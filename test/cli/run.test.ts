@@ -173,7 +173,7 @@ test('run --out writes a bundle that verify --no-store --bundle accepts', async 
 
 test('run with an encrypted key: VOUCH_PASSPHRASE signs; a wrong one stops before the command', async (t) => {
   const { dir, env } = await gitProject(t);
-  const gen = await vouch(['keys', 'generate', '--out', 'enc'], {
+  const gen = await vouch(['keys', 'generate', '--prefix', 'enc'], {
     cwd: dir,
     env: { ...env, VOUCH_PASSPHRASE: 'sesame' },
   });

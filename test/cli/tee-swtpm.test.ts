@@ -227,7 +227,7 @@ test('swtpm: vouch run --tee tpm binds a quote to the provenance; vouch verify +
     PATH: process.env.PATH,
   });
   await writeFile(join(dir, 'src.txt'), 'hello\n');
-  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--out', 'k'], {
+  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--prefix', 'k'], {
     cwd: dir,
     env,
   });
@@ -311,7 +311,7 @@ test('swtpm: vouch run --tee tpm binds a quote to the provenance; vouch verify +
   const okPredicate = JSON.parse(await readFile(join(dir, 'tee-ok.json'), 'utf8'));
   assert.equal(okPredicate.binding.value, j.claims.nonce);
   assert.equal(okPredicate.verification.ok, true);
-  await vouch(['keys', 'generate', '--no-passphrase', '--out', 'verifier'], { cwd: dir, env });
+  await vouch(['keys', 'generate', '--no-passphrase', '--prefix', 'verifier'], { cwd: dir, env });
   for (const [predicate, out] of [
     ['tee-ok.json', 'tee-ok.sigstore.json'],
     ['tee-bad.json', 'tee-bad.sigstore.json'],

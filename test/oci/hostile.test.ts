@@ -183,7 +183,7 @@ test('a registry that never answers times out instead of hanging (library and CL
   );
   const dir = await tempDir(t);
   const env = isolatedEnv(dir, { VOUCH_REGISTRY_TIMEOUT_MS: '500' });
-  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--out', 'k'], {
+  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--prefix', 'k'], {
     cwd: dir,
     env,
   });
@@ -209,7 +209,7 @@ test('a huge manifest from a registry is a clear CLI error (exit 2)', async (t) 
   });
   const dir = await tempDir(t);
   const env = isolatedEnv(dir);
-  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--out', 'k'], {
+  const keys = await vouch(['keys', 'generate', '--no-passphrase', '--prefix', 'k'], {
     cwd: dir,
     env,
   });
