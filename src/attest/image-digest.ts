@@ -1,11 +1,13 @@
 // The input edge of image subjects: `--image REF`, `--image-digest-file
 // FILE[=NAME]` and the digest files builds write (`docker build --iidfile`,
-// `skopeo copy --digestfile`, `podman push --digestfile`…). Everything here
-// turns user text or build output into a Subject or a clear exit-2 error.
+// `skopeo copy --digestfile`, `podman push --digestfile`, the JSON of
+// `docker buildx build --metadata-file`). Everything here turns user text or
+// build output into a Subject or a clear exit-2 error.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, isAbsolute, normalize } from 'node:path';
-import { errorMessage, VouchError } from '../core/errors.ts';
+import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
+import { isObject, parseJson } from '../core/json.ts';
 import type { Subject } from '../core/statement.ts';
 import type { OciReference } from '../oci/index.ts';
 import { toSlash } from './paths.ts';
@@ -14,12 +16,30 @@ import { toSlash } from './paths.ts';
 export interface ImageDigestFile {
   /** As given: absolute, or relative to the working directory. */
   path: string;
-  /** The subject name: `HOST/REPO` for `FILE=oci://HOST/REPO`, else NAME, else the file's name. */
+  /**
+   * The subject name: `HOST/REPO` for `FILE=oci://HOST/REPO`, else NAME, else
+   * the file's name (which the first `image.name` of a buildx metadata file
+   * replaces, see `named`).
+   */
   name: string;
+  /**
+   * True when NAME was given: it then wins over the image name a buildx
+   * metadata file carries. Absent means false.
+   */
+  named?: boolean;
 }
 
 /** A digest file is `sha256:` + 64 hex and a newline; anything near this size is not one. */
 export const MAX_DIGEST_FILE_BYTES = 1024;
+
+/**
+ * A buildx metadata file is a few KiB (its provenance and build-info keys can
+ * make it tens of KiB); a megabyte is far past any real one.
+ */
+export const MAX_METADATA_FILE_BYTES = 1024 * 1024;
+
+/** Deep enough for buildx's inlined provenance, shallow enough for any walker. */
+const METADATA_MAX_DEPTH = 32;
 
 const DIGEST_FILE = /^[ \t\r\n]*sha256:([0-9a-f]{64})[ \t\r\n]*$/;
 const SPEC = '--image-digest-file';
@@ -79,7 +99,8 @@ export async function imageDigestFileFromSpec(spec: string): Promise<ImageDigest
       field: SPEC,
     });
   }
-  return { path, name: given === undefined ? fileSubjectName(path) : await nameFrom(given, spec) };
+  if (given === undefined) return { path, name: fileSubjectName(path) };
+  return { path, name: await nameFrom(given, spec), named: true };
 }
 
 function fileSubjectName(path: string): string {
@@ -137,16 +158,139 @@ export function parseImageDigest(text: string, file: string): string {
   throw new VouchError('DIGEST_MALFORMED', `not an image digest file: ${why}`, { file });
 }
 
-/** What the digest file was when read: its digest and the stamp of the very file read. */
-export interface ImageDigestRead {
+/** What a digest file holds: the digest, and the image name when the file carries one. */
+export interface ImageDigestContent {
+  /** The 64 lower-case hex digits of the sha256 digest. */
   sha256: string;
+  /** `HOST/REPO` from a buildx metadata file's first `image.name`, when it has one. */
+  name?: string;
+}
+
+const METADATA_DIGEST = 'containerimage.digest';
+const METADATA_CONFIG_DIGEST = 'containerimage.config.digest';
+const METADATA_DESCRIPTOR = 'containerimage.descriptor';
+const METADATA_NAME = 'image.name';
+const OCI_DIGEST = /^sha256:([0-9a-f]{64})$/;
+
+/**
+ * A digest file's text in either form a build writes: a bare
+ * `sha256:HEX` (see parseImageDigest) or, when the text is a JSON object, a
+ * `docker buildx build --metadata-file` document (see parseBuildxMetadata).
+ *
+ * @throws VouchError DIGEST_MALFORMED, naming `file`
+ */
+export async function parseImageDigestContent(
+  text: string,
+  file: string,
+): Promise<ImageDigestContent> {
+  if (/^[ \t\r\n]*\{/.test(text)) return parseBuildxMetadata(text, file);
+  return { sha256: parseImageDigest(text, file) };
+}
+
+/**
+ * The image digest in the JSON `docker buildx build --metadata-file` writes:
+ * `containerimage.digest`, which must be `sha256:` + 64 lower-case hex. The
+ * config digest (`containerimage.config.digest`) names no pushable image and
+ * is never taken in its place. When `containerimage.descriptor` is there its
+ * `digest` must be the same one (for a multi-platform build both name the
+ * image index, which is what an admission check resolves a tag to). The name
+ * is the repository of the first `image.name` entry (`HOST/REPO[:TAG]`,
+ * comma-separated), without its tag; no `image.name`, no name.
+ *
+ * @throws VouchError DIGEST_MALFORMED, naming `file`
+ */
+export async function parseBuildxMetadata(text: string, file: string): Promise<ImageDigestContent> {
+  const bad = (why: string, cause?: unknown) =>
+    new VouchError('DIGEST_MALFORMED', `not a buildx metadata file: ${why}`, { file, cause });
+  if (text.length > MAX_METADATA_FILE_BYTES) {
+    throw bad(`${text.length} bytes, more than ${MAX_METADATA_FILE_BYTES}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseJson(text, file, {
+      maxBytes: MAX_METADATA_FILE_BYTES,
+      maxDepth: METADATA_MAX_DEPTH,
+    });
+  } catch (e) {
+    if (isVouchError(e)) throw bad(e.message, e);
+    throw e;
+  }
+  if (!isObject(doc)) throw bad('expected a JSON object');
+  const digest = doc[METADATA_DIGEST];
+  if (digest === undefined) {
+    throw bad(
+      METADATA_CONFIG_DIGEST in doc
+        ? `no "${METADATA_DIGEST}", only "${METADATA_CONFIG_DIGEST}": a config digest names no image a registry serves; push the image (--push or --output type=image,push=true) so buildx records its digest`
+        : `no "${METADATA_DIGEST}": the build exported no image (push it, or give --output type=image)`,
+    );
+  }
+  const sha256 = metadataDigest(digest, `"${METADATA_DIGEST}"`, bad);
+  const descriptor = doc[METADATA_DESCRIPTOR];
+  if (descriptor !== undefined) {
+    if (!isObject(descriptor)) throw bad(`"${METADATA_DESCRIPTOR}" is not an object`);
+    const other = metadataDigest(descriptor.digest, `"${METADATA_DESCRIPTOR}".digest`, bad);
+    if (other !== sha256) {
+      throw bad(
+        `"${METADATA_DIGEST}" sha256:${sha256} and "${METADATA_DESCRIPTOR}".digest sha256:${other} disagree: which image was built is not clear`,
+      );
+    }
+  }
+  const names = doc[METADATA_NAME];
+  if (names === undefined) return { sha256 };
+  if (typeof names !== 'string' || names.length > 64 * 1024) {
+    throw bad(`"${METADATA_NAME}" is not a string of image names`);
+  }
+  const first = names.split(',')[0]?.trim() ?? '';
+  return { sha256, name: await metadataImageName(first, bad) };
+}
+
+function metadataDigest(value: unknown, field: string, bad: (why: string) => VouchError): string {
+  if (typeof value !== 'string') throw bad(`${field} is not a string`);
+  const m = OCI_DIGEST.exec(value);
+  if (!m) {
+    throw bad(`${field} ${JSON.stringify(value.slice(0, 100))} is not sha256:<64 lower-case hex>`);
+  }
+  return m[1] as string;
+}
+
+/**
+ * `HOST/REPO[:TAG]` as buildx writes it (normalized: Docker Hub names read
+ * `docker.io/…`) to `HOST/REPO`. A first component that is no host (no dot,
+ * no port, not localhost) is refused rather than guessed at.
+ */
+async function metadataImageName(
+  entry: string,
+  bad: (why: string, cause?: unknown) => VouchError,
+): Promise<string> {
+  const shown = JSON.stringify(entry.slice(0, 200));
+  const host = entry.split('/')[0] ?? '';
+  if (!entry.includes('/') || !(host.includes('.') || host.includes(':') || host === 'localhost')) {
+    throw bad(
+      `the first "${METADATA_NAME}" ${shown} is not HOST/REPO[:TAG]; name the image with FILE=oci://HOST/REPO`,
+    );
+  }
+  let ref: OciReference;
+  try {
+    ref = await parseReference(`oci://${entry}`);
+  } catch (e) {
+    throw bad(`the first "${METADATA_NAME}" ${shown}: ${errorMessage(e)}`, e);
+  }
+  if (ref.digest) {
+    throw bad(`the first "${METADATA_NAME}" ${shown} carries a digest; expected HOST/REPO[:TAG]`);
+  }
+  return imageSubjectName(ref);
+}
+
+/** What the digest file was when read: its digest (and name) and the stamp of the very file read. */
+export interface ImageDigestRead extends ImageDigestContent {
   stamp: string;
 }
 
 /**
  * Reads a digest file without blocking on a FIFO or reading a device: opened
  * non-blocking, then it must be a regular file of at most
- * MAX_DIGEST_FILE_BYTES. Symbolic links are followed (the path was named by
+ * MAX_DIGEST_FILE_BYTES, or MAX_METADATA_FILE_BYTES when it is a buildx
+ * metadata JSON object. Symbolic links are followed (the path was named by
  * the user).
  *
  * @throws VouchError FILE_NOT_FOUND | FILE_READ | DIGEST_MALFORMED, naming `shown`
@@ -165,42 +309,67 @@ export async function readImageDigestFile(abs: string, shown: string): Promise<I
     }
     throw new VouchError('FILE_READ', `cannot open: ${errorMessage(e)}`, { file: shown, cause: e });
   }
+  let bytes: Buffer;
+  let stamp: string;
   try {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) {
       throw new VouchError('FILE_READ', 'not a regular file', { file: shown });
     }
-    if (st.size > BigInt(MAX_DIGEST_FILE_BYTES)) {
+    if (st.size > BigInt(MAX_METADATA_FILE_BYTES)) {
       throw new VouchError(
         'DIGEST_MALFORMED',
-        `not an image digest file: ${st.size} bytes, more than ${MAX_DIGEST_FILE_BYTES}`,
+        `not an image digest file: ${st.size} bytes, more than ${MAX_METADATA_FILE_BYTES} (a buildx metadata file) or ${MAX_DIGEST_FILE_BYTES} (a digest)`,
         { file: shown },
       );
     }
-    const buf = Buffer.alloc(MAX_DIGEST_FILE_BYTES + 1);
+    // Only a file that grows after the stat reads past its size: the buffer
+    // is bounded by the stat, plus one byte to see it grew.
+    const buf = Buffer.alloc(Number(st.size) + 1);
     let n = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
-      if (n > MAX_DIGEST_FILE_BYTES) {
-        throw new VouchError(
-          'DIGEST_MALFORMED',
-          `not an image digest file: grew past ${MAX_DIGEST_FILE_BYTES} bytes while read`,
-          { file: shown },
-        );
+      if (n > Number(st.size)) {
+        throw new VouchError('DIGEST_MALFORMED', 'not an image digest file: it grew while read', {
+          file: shown,
+        });
       }
     }
-    return {
-      sha256: parseImageDigest(buf.subarray(0, n).toString('latin1'), shown),
-      stamp: stampString(st),
-    };
+    bytes = buf.subarray(0, n);
+    stamp = stampString(st);
   } catch (e) {
     if (e instanceof VouchError) throw e;
     throw new VouchError('FILE_READ', `cannot read: ${errorMessage(e)}`, { file: shown, cause: e });
   } finally {
     await fh.close();
   }
+  return { ...(await parseImageDigestBytes(bytes, shown)), stamp };
+}
+
+async function parseImageDigestBytes(bytes: Buffer, shown: string): Promise<ImageDigestContent> {
+  const json = /^[ \t\r\n]*\{/.test(bytes.subarray(0, 64).toString('latin1'));
+  if (!json) {
+    if (bytes.length > MAX_DIGEST_FILE_BYTES) {
+      throw new VouchError(
+        'DIGEST_MALFORMED',
+        `not an image digest file: ${bytes.length} bytes, more than ${MAX_DIGEST_FILE_BYTES}`,
+        { file: shown },
+      );
+    }
+    return { sha256: parseImageDigest(bytes.toString('latin1'), shown) };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (e) {
+    throw new VouchError('DIGEST_MALFORMED', 'not a buildx metadata file: not UTF-8', {
+      file: shown,
+      cause: e,
+    });
+  }
+  return parseBuildxMetadata(text, shown);
 }
 
 /** Identity and change times of a file: equal strings mean nobody wrote it in between. */

@@ -146,3 +146,45 @@ test('a failed build: no image read without --attest-failure; a missing digest f
     { name: 'build.log', digest: { sha256: sha256('log\n') } },
   ]);
 });
+
+test('a buildx metadata file: its containerimage.digest, named after its first image.name unless NAME is given', async (t) => {
+  const { work } = await workdir(t);
+  // Hand-written in the shape of `docker buildx build --push --metadata-file`.
+  const meta = JSON.stringify({
+    'buildx.build.ref': 'builder/builder0/abc',
+    'containerimage.config.digest': `sha256:${D2}`,
+    'containerimage.descriptor': {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${D1}`,
+      size: 856,
+    },
+    'containerimage.digest': `sha256:${D1}`,
+    'image.name': 'ghcr.io/acme/app:1.0,ghcr.io/acme/app:latest',
+  });
+  const unnamed = [await imageDigestFileFromSpec('meta.json')];
+  const r = await run(work, writes(['meta.json', meta]), {
+    attestOptions: { imageDigestFiles: unnamed },
+  });
+  assert.ok(r.statement, r.noProvenanceReason);
+  // The image digest, never the config digest; and meta.json is no product.
+  assert.deepEqual(r.statement.subject, [{ name: 'ghcr.io/acme/app', digest: { sha256: D1 } }]);
+
+  const named = [await imageDigestFileFromSpec('meta.json=oci://r.example/team/app')];
+  const n = await run(work, writes(['meta.json', meta]), {
+    attestOptions: { imageDigestFiles: named },
+  });
+  assert.deepEqual(n.statement?.subject, [{ name: 'r.example/team/app', digest: { sha256: D1 } }]);
+
+  const { 'containerimage.digest': _, ...configOnly } = JSON.parse(meta);
+  await assert.rejects(
+    run(work, writes(['meta.json', JSON.stringify(configOnly)]), {
+      attestOptions: { imageDigestFiles: unnamed },
+    }),
+    (e) => {
+      assert.ok(isVouchError(e), String(e));
+      assert.equal(e.code, 'DIGEST_MALFORMED');
+      assert.equal(e.file, 'meta.json');
+      return true;
+    },
+  );
+});

@@ -39,7 +39,8 @@ export const imageDigestStampsAttestor: Attestor<ImageDigestStamps> = {
 
 /**
  * Image subjects: `--image` references as given, and the digest each
- * `--image-digest-file` holds once the command succeeded. A digest file must
+ * `--image-digest-file` holds once the command succeeded (named after the
+ * first `image.name` of a buildx metadata file when no NAME was given). A digest file must
  * have been written during the run: a stale one from an earlier build is
  * refused, since the provenance would claim this run built that image.
  */
@@ -82,7 +83,9 @@ export const imagesAttestor: Attestor<ImagesAttestation> & SubjectProducer<Image
           { file: f.path },
         );
       }
-      images.push({ name: f.name, digest: { sha256: read.sha256 }, source: 'digest-file' });
+      // A buildx metadata file names its image; a NAME given on the command line wins.
+      const name = !f.named && read.name !== undefined ? read.name : f.name;
+      images.push({ name, digest: { sha256: read.sha256 }, source: 'digest-file' });
     }
     if (images.length > 0) ctx.log(`images: ${images.length} image digest(s)`);
     return { images: sortUnique(images) };
