@@ -91,7 +91,8 @@ test('extends: base + service rules both apply; a service signer never satisfies
   const qaOnly = await verify();
   assert.equal(qaOnly.code, 1, show(qaOnly));
   const q = jsonOf(qaOnly);
-  const status = (v: any) => Object.fromEntries(v.rules.map((r: any) => [r.name, r.status]));
+  const status = (v: { rules: Array<{ name: string; status: string }> }) =>
+    Object.fromEntries(v.rules.map((r) => [r.name, r.status]));
   assert.deepEqual(status(q), { provenance: 'fail', 'qa-signed': 'pass' });
 
   // Both signers: allowed, and the signed decision is bound to the merged policy.
@@ -214,7 +215,7 @@ test('extends: conflicts, cycles, depth, escapes and waivers are exit 2 naming f
   const results = await Promise.all(
     cases.map(([name]) => run('verify', 'app.bin', '--policy', name)),
   );
-  for (const [i, [name, , want]] of cases.entries()) {
+  for (const [i, [name]] of cases.entries()) {
     const r = results[i] as Awaited<ReturnType<typeof run>>;
     assert.equal(r.code, 2, `${name}: ${show(r)}`);
     assert.match(r.stderr, /vouch: error POLICY_MALFORMED/, name);
