@@ -127,6 +127,13 @@ test('extends: base + service rules both apply; a service signer never satisfies
     `sha256:${sha256(BASE('org baseline revised'))}`,
   );
 
+  // An evidence pack carries the base policy (and its key) too: verified offline, allowed.
+  const packed = await run('pack', 'app.bin', '--policy', 'service.yaml', '-o', 'ev.pack');
+  assert.equal(packed.code, 0, show(packed));
+  const offline = await run('verify', 'app.bin', '--pack', 'ev.pack', '--no-store', '--json');
+  assert.equal(offline.code, 0, show(offline));
+  assert.deepEqual(status(jsonOf(offline)), { provenance: 'pass', 'qa-signed': 'pass' });
+
   // Tampered artifact: no evidence about its digest, every rule fails.
   await writeFile(join(dir, 'app.bin'), 'the app, tampered\n');
   const bad = await verify();

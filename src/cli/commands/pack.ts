@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
@@ -78,11 +78,19 @@ export const packCommand: Command = {
         return reportPolicyProblems(io, values.policy, parsed.problems, values.json);
       }
       const text = await readTextFile(path, MAX_POLICY_FILE);
-      policy = {
-        name: basename(path),
-        text,
-        files: await policyFiles(text, dirname(path), values.policy),
-      };
+      const root = dirname(path);
+      const files = await policyFiles(text, root, root, values.policy);
+      // Every file the policy extends travels too (its pin is over its exact
+      // bytes), with the key and trusted-root files it names in turn.
+      for (const base of parsed.policy.extends ?? []) {
+        const baseText = await readTextFile(resolve(root, base.file), MAX_POLICY_FILE);
+        files[base.file] = baseText;
+        Object.assign(
+          files,
+          await policyFiles(baseText, dirname(resolve(root, base.file)), root, base.file),
+        );
+      }
+      policy = { name: basename(path), text, files };
     }
     const { sha256, name, candidates } = await gatherForPack(target, values, io);
     const bytes = writePack({
@@ -114,12 +122,14 @@ export const packCommand: Command = {
 };
 
 /**
- * The key and trusted-root files a policy names by relative path, keyed by
- * that path. A path outside the policy's directory cannot travel in a pack.
+ * The key and trusted-root files a policy file in `dir` names, keyed by
+ * their path relative to `root` (the top-level policy's directory). A path
+ * outside `root` cannot travel in a pack.
  */
 async function policyFiles(
   text: string,
   dir: string,
+  root: string,
   source: string,
 ): Promise<Record<string, string>> {
   const doc = parseYaml(text) as {
@@ -131,7 +141,7 @@ async function policyFiles(
     if (typeof s?.key === 'string' && !s.key.includes('-----BEGIN')) names.push(s.key);
   const files: Record<string, string> = {};
   for (const name of names) {
-    const rel = isAbsolute(name) ? relative(dir, name) : name;
+    const rel = relative(root, resolve(dir, name)).split(sep).join('/');
     if (rel.startsWith('..') || isAbsolute(rel))
       throw new VouchError(
         'USAGE',
@@ -140,7 +150,7 @@ async function policyFiles(
           file: source,
         },
       );
-    files[rel] = (await readFile(resolve(dir, rel))).toString('utf8');
+    files[rel] = (await readFile(resolve(root, rel))).toString('utf8');
   }
   return files;
 }
