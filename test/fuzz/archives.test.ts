@@ -111,9 +111,8 @@ describe('fuzz: archive readers', () => {
           name: `diff-${name}`,
           kind: 'binary',
           seeds: [SEEDS[name] as Buffer],
-          // diffFiles names both sides by the first one's base name (see the report: an
-          // error in the second file names the first).
-          file: name,
+          // Only the mutant (side B) is broken, so errors must name it, never the good A.
+          file: `diff-${name}`,
           mutants: 100,
           async run(b) {
             writeFileSync(path, b);

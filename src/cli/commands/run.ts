@@ -31,8 +31,8 @@ Options:
   --image-digest-file FILE[=NAME]
                       after the command succeeds, read the image digest it
                       wrote to FILE (sha256:HEX, as skopeo, podman and
-                      buildah write it, or docker buildx --metadata-file
-                      JSON) and add it as a subject named NAME
+                      buildah write it, or the JSON metadata file of
+                      docker buildx) and add it as a subject named NAME
                       (oci://HOST/REPO gives HOST/REPO; default: buildx's
                       first image.name, else FILE's name);
                       FILE must be written during this run (repeatable)
