@@ -8,8 +8,9 @@ import {
   npmInput,
   type Origin,
   originOf,
-  PUBLIC_NPM_REGISTRIES,
   parseLockJson,
+  registryOfTarball,
+  registryOrigin,
   siblingManifest,
   splitAt,
   unsupported,
@@ -233,13 +234,13 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
     if (e.inBundle) properties['npm:inBundle'] = 'true';
     if (e.devOptional) properties['npm:devOptional'] = 'true';
     if (e.hasInstallScript) properties['npm:hasInstallScript'] = 'true';
-    const registry = isProject ? undefined : registryOf(e.resolved, name);
+    const registry = isProject ? undefined : registryOfTarball(e.resolved, name);
     // Another registry than the public one (or the public one over http) is
     // the copy's source, so the builder keeps it beside every other copy's.
     const origin: Origin = isProject
       ? { source: { kind: 'workspace', url: e.key || '.' } }
-      : registry !== undefined && !PUBLIC_NPM_REGISTRIES.has(registry)
-        ? { source: { kind: 'registry', url: registry } }
+      : registry !== undefined
+        ? registryOrigin(registry)
         : originOf(e.resolved);
     const input = npmInput(name, version ?? '', {
       scope: isProject ? 'required' : scopeOf(e),
@@ -271,28 +272,6 @@ function emit(b: ResultBuilder, entries: Entry[], doc: Record<string, unknown>):
       if (to !== undefined) b.depend(from, to);
     }
   }
-}
-
-/**
- * The registry a registry tarball URL (`<registry>/<name>/-/<file>.tgz`) was
- * served by, without credentials; undefined for anything else (git, file,
- * other tarballs: those are the component's source).
- */
-function registryOf(resolved: string | undefined, name: string): string | undefined {
-  if (resolved === undefined || !/^https?:\/\/[^#]*\/-\/[^/]+\.tgz(?:[?#].*)?$/.test(resolved))
-    return undefined;
-  if (originOf(resolved).source !== undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(resolved);
-  } catch {
-    return undefined;
-  }
-  const path = url.pathname;
-  const at = path.indexOf(`/${name}/-/`);
-  const escaped = path.indexOf(`/${name.replace('/', '%2f')}/-/`);
-  const cut = at >= 0 ? at : escaped >= 0 ? escaped : path.lastIndexOf('/-/');
-  return `${url.protocol}//${url.host}${path.slice(0, Math.max(0, cut))}`.replace(/\/+$/, '');
 }
 
 /** Node's lookup: `<dir>/node_modules/<name>` for the dependent's folder and each parent. */
