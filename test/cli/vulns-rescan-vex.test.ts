@@ -5,102 +5,23 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { jsonOf, show, type VouchResult } from './helpers.ts';
 import {
-  generateKey,
-  isolatedEnv,
-  jsonOf,
-  sha256File,
-  show,
-  tempDir,
-  VECTORS,
-  type VouchResult,
-  vouch,
-} from './helpers.ts';
+  CVE,
+  CYCLONEDX_VEX,
+  type Listed,
+  named,
+  openVex,
+  REQUESTS,
+  vexProject,
+} from './vex-kit.ts';
 
-const RECORDS = `${VECTORS}/osv-oracle/records-PyPI.jsonl`;
-/** requests 2.19.0 has this one (fixed in 2.20.0) and others: VEX names only this one. */
-const CVE = 'CVE-2018-18074';
-
-function openVex(products: Array<Record<string, unknown>>) {
-  return {
-    '@context': 'https://openvex.dev/ns/v0.2.0',
-    '@id': 'https://example.com/vex/app-1',
-    author: 'app security team',
-    timestamp: '2026-01-01T00:00:00Z',
-    version: 1,
-    statements: [
-      {
-        vulnerability: { name: CVE },
-        products,
-        status: 'not_affected',
-        justification: 'vulnerable_code_not_in_execute_path',
-        impact_statement: 'the app never sends proxied requests',
-      },
-    ],
-  };
-}
-
-const REQUESTS = { '@id': 'pkg:pypi/requests@2.19.0' };
-
-interface Brief {
-  id: string;
-  aliases: string[];
-  suppressed?: { status: string; justification: string; detail: string; source: string };
-}
-
-const named = (list: Brief[]) => list.some((f) => f.id === CVE || f.aliases.includes(CVE));
-
-async function setup(t: Parameters<typeof tempDir>[0]) {
-  const dir = await tempDir(t);
-  const env = isolatedEnv(dir, { SOURCE_DATE_EPOCH: '1764000000' });
-  await writeFile(join(dir, 'requirements.txt'), 'requests==2.19.0\n');
-  await writeFile(join(dir, 'app.bin'), 'the artifact\n');
-  await writeFile(join(dir, 'other.bin'), 'another artifact\n');
-  const db = await vouch(['db', 'import', RECORDS, '--db', 'db'], { cwd: dir, env });
-  assert.equal(db.code, 0, show(db));
-  const ci = await generateKey(dir, env, 'ci');
-  const stranger = await generateKey(dir, env, 'stranger');
-  const digest = `sha256:${await sha256File(join(dir, 'app.bin'))}`;
-  const otherDigest = `sha256:${await sha256File(join(dir, 'other.bin'))}`;
-  const run = (args: string[]) => vouch(args, { cwd: dir, env });
-  const ok = async (args: string[]) => {
-    const r = await run(args);
-    assert.equal(r.code, 0, `${args.join(' ')}: ${show(r)}`);
-    return r;
-  };
-  /** A store holding the SBOM attestation about app.bin, signed by the trusted key. */
-  const store = async (name: string) => {
-    await ok(['sbom', '.', '--attest', '--subject', 'app.bin', '--key', ci.key, '--store', name]);
-    return name;
-  };
-  /** Signs a VEX predicate about a file into a store. */
-  const attestVex = async (
-    name: string,
-    about: string,
-    doc: unknown,
-    key: string,
-    type = 'openvex',
-  ) => {
-    const file = `vex-${Math.random().toString(36).slice(2)}.json`;
-    await writeFile(join(dir, file), JSON.stringify(doc));
-    const r = await ok([
-      'attest',
-      about,
-      '--predicate-type',
-      type,
-      '--predicate',
-      file,
-      '--key',
-      key,
-      '--store',
-      name,
-      '--json',
-    ]);
-    return r;
-  };
+/** The VEX project, and `vouch vulns rescan` trusting the ci key. */
+async function setup(t: Parameters<typeof vexProject>[0]) {
+  const s = await vexProject(t);
   const rescan = (name: string, ...extra: string[]) =>
-    run(['vulns', 'rescan', '--db', 'db', '--store', name, '--key', ci.pub, ...extra]);
-  return { dir, ci, stranger, digest, otherDigest, store, attestVex, rescan, ok };
+    s.run(['vulns', 'rescan', '--db', 'db', '--store', name, '--key', s.ci.pub, ...extra]);
+  return { ...s, rescan };
 }
 
 function artifactOf(r: VouchResult, digest: string) {
@@ -108,8 +29,8 @@ function artifactOf(r: VouchResult, digest: string) {
   const a = jsonOf(r).artifacts.find((x: { digest: string }) => x.digest === digest);
   assert.ok(a, `no artifact ${digest}: ${r.stdout}`);
   return a as {
-    new: Brief[];
-    suppressed: Brief[];
+    new: Listed[];
+    suppressed: Listed[];
     gone: string[];
     findings: number;
     vex: string[];
@@ -229,28 +150,7 @@ test('rescan: --vex files and CycloneDX VEX attestations suppress; a VEX-only BO
 
   const cdx = await s.store('s5');
   const components = withFile.findings + withFile.suppressed.length;
-  await s.attestVex(
-    cdx,
-    'app.bin',
-    {
-      bomFormat: 'CycloneDX',
-      specVersion: '1.6',
-      version: 1,
-      vulnerabilities: [
-        {
-          id: CVE,
-          analysis: {
-            state: 'not_affected',
-            justification: 'code_not_reachable',
-            detail: 'proxies are never used',
-          },
-          affects: [{ ref: 'pkg:pypi/requests@2.19.0' }],
-        },
-      ],
-    },
-    s.ci.key,
-    'cyclonedx',
-  );
+  await s.attestVex(cdx, 'app.bin', CYCLONEDX_VEX, s.ci.key, 'cyclonedx');
   const r = await s.rescan(cdx, '--json');
   const a = artifactOf(r, s.digest);
   assert.ok(!named(a.new));
