@@ -153,3 +153,41 @@ export async function statementOf(bundlePath: string): Promise<any> {
   const bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
   return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
 }
+
+/** An SLSA provenance predicate (JSON text) by builder https://ci.example/, finished at `finishedOn`. */
+export const PROVENANCE = (finishedOn: string) =>
+  JSON.stringify({
+    buildDefinition: { buildType: 'https://vouch.dev/build/v1', externalParameters: {} },
+    runDetails: { builder: { id: 'https://ci.example/' }, metadata: { finishedOn } },
+  });
+
+/**
+ * A temp project for the policy tests: a key pair `<name>.key`/`<name>.pub` for each of `keys`,
+ * app.bin, and prov.json (provenance finished now). `attestProvenance(key, ...extra)` signs
+ * prov.json as SLSA provenance of app.bin with `key`; `extra` flags follow.
+ */
+export async function provenanceProject(
+  t: { after: (fn: () => Promise<void>) => void },
+  keys: readonly string[],
+) {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, '.home'));
+  const env = isolatedEnv(dir);
+  await Promise.all(keys.map((name) => generateKey(dir, env, name)));
+  await writeFile(join(dir, 'app.bin'), 'the app\n');
+  await writeFile(join(dir, 'prov.json'), PROVENANCE(new Date().toISOString()));
+  const run = (...args: string[]) => vouch(args, { cwd: dir, env });
+  const attestProvenance = (key: string, ...extra: string[]) =>
+    run(
+      'attest',
+      'app.bin',
+      '--predicate-type',
+      'slsaprovenance',
+      '--predicate',
+      'prov.json',
+      '--key',
+      key,
+      ...extra,
+    );
+  return { dir, env, run, attestProvenance };
+}

@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateKey, isolatedEnv, jsonOf, sha256, show, tempDir, vouch } from './helpers.ts';
-
-const PROVENANCE = (finishedOn: string) =>
-  JSON.stringify({
-    buildDefinition: { buildType: 'https://vouch.dev/build/v1', externalParameters: {} },
-    runDetails: { builder: { id: 'https://ci.example/' }, metadata: { finishedOn } },
-  });
+import { jsonOf, provenanceProject, sha256, show } from './helpers.ts';
 
 // The org base: one signer, one rule that names no signers ("any trusted signer").
 const BASE = (description = 'org baseline') => `apiVersion: vouch.dev/policy/v1
@@ -47,33 +41,12 @@ ssdf:
   PS.3.1: [qa-signed]
 ${extra}`;
 
-async function project(t: Parameters<typeof tempDir>[0]) {
-  const dir = await tempDir(t);
-  await mkdir(join(dir, '.home'));
+async function project(t: Parameters<typeof provenanceProject>[0]) {
+  const { dir, run, attestProvenance } = await provenanceProject(t, ['ci', 'qa', 'rel']);
   await mkdir(join(dir, 'org'));
-  const env = isolatedEnv(dir);
-  await Promise.all([
-    generateKey(dir, env, 'ci'),
-    generateKey(dir, env, 'qa'),
-    generateKey(dir, env, 'rel'),
-  ]);
-  await writeFile(join(dir, 'app.bin'), 'the app\n');
-  await writeFile(join(dir, 'prov.json'), PROVENANCE(new Date().toISOString()));
   await writeFile(join(dir, 'org', 'base.yaml'), BASE());
   await writeFile(join(dir, 'service.yaml'), SERVICE(sha256(BASE())));
-  const run = (...args: string[]) => vouch(args, { cwd: dir, env });
-  const attest = (key: string) =>
-    run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'slsaprovenance',
-      '--predicate',
-      'prov.json',
-      '--key',
-      key,
-    );
-  return { dir, run, attest };
+  return { dir, run, attest: attestProvenance };
 }
 
 function vsaOf(text: string) {

@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateKey, isolatedEnv, jsonOf, sha256, show, tempDir, vouch } from './helpers.ts';
-
-const PROVENANCE = (finishedOn: string) =>
-  JSON.stringify({
-    buildDefinition: { buildType: 'https://vouch.dev/build/v1', externalParameters: {} },
-    runDetails: { builder: { id: 'https://ci.example/' }, metadata: { finishedOn } },
-  });
+import { jsonOf, provenanceProject, sha256, show } from './helpers.ts';
 
 const POLICY = `apiVersion: vouch.dev/policy/v1
 kind: Policy
@@ -26,31 +20,10 @@ require:
     where: predicate.runDetails.builder.id == "https://ci.example/"
 `;
 
-async function project(t: Parameters<typeof tempDir>[0]) {
-  const dir = await tempDir(t);
-  await mkdir(join(dir, '.home'));
-  const env = isolatedEnv(dir);
-  await generateKey(dir, env, 'ci');
-  await generateKey(dir, env, 'rel');
-  await generateKey(dir, env, 'other');
-  await writeFile(join(dir, 'app.bin'), 'the app\n');
-  await writeFile(join(dir, 'prov.json'), PROVENANCE(new Date().toISOString()));
-  await writeFile(join(dir, 'policy.yaml'), POLICY);
-  const run = (...args: string[]) => vouch(args, { cwd: dir, env });
-  /** Signs prov.json as SLSA provenance of app.bin with `key`; `extra` flags follow. */
-  const attestProvenance = (key: string, ...extra: string[]) =>
-    run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'slsaprovenance',
-      '--predicate',
-      'prov.json',
-      '--key',
-      key,
-      ...extra,
-    );
-  return { dir, env, run, attestProvenance };
+async function project(t: Parameters<typeof provenanceProject>[0]) {
+  const p = await provenanceProject(t, ['ci', 'rel', 'other']);
+  await writeFile(join(p.dir, 'policy.yaml'), POLICY);
+  return p;
 }
 
 test('verify --policy allows signed fresh provenance, signs a VSA, and denies a tampered artifact', async (t) => {
