@@ -41,6 +41,19 @@ function sigArgs(kind: KeyKind): string[] {
     : [];
 }
 
+/** A CA directory: the openssl config, an empty certificate database and the CRL number. */
+function initCaDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'ca.cnf'), CONFIG);
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'crlnumber'), '01\n');
+}
+
+/** `openssl ca` in `ca`'s directory, with its config, key and certificate, then `args`. */
+function opensslCa(ca: TestCa, args: string[]): void {
+  openssl(ca.dir, ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem', ...args]);
+}
+
 /** An openssl CA in its own directory: its certificate, key and CRL database. */
 export interface TestCa {
   dir: string;
@@ -51,10 +64,7 @@ export interface TestCa {
 
 /** A self-signed root CA named `subject` (openssl -subj syntax). */
 export function makeRoot(dir: string, subject: string, kind: KeyKind = 'p256'): TestCa {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'ca.cnf'), CONFIG);
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'crlnumber'), '01\n');
+  initCaDir(dir);
   openssl(dir, [
     'req',
     '-x509',
@@ -87,10 +97,7 @@ export function issue(
   opts: { ca?: boolean; kind?: KeyKind } = {},
 ): TestCa {
   const kind = opts.kind ?? 'p256';
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'ca.cnf'), CONFIG);
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'crlnumber'), '01\n');
+  initCaDir(dir);
   openssl(dir, [
     'req',
     ...keyArgs(kind),
@@ -129,31 +136,12 @@ export function issue(
 
 /** Record `cert` (issued by `ca`) as revoked in `ca`'s database. */
 export function revoke(ca: TestCa, cert: TestCa): void {
-  openssl(ca.dir, [
-    'ca',
-    '-config',
-    'ca.cnf',
-    '-keyfile',
-    'ca.key',
-    '-cert',
-    'ca.pem',
-    '-revoke',
-    join(cert.dir, 'ca.pem'),
-    '-crl_reason',
-    'keyCompromise',
-  ]);
+  opensslCa(ca, ['-revoke', join(cert.dir, 'ca.pem'), '-crl_reason', 'keyCompromise']);
 }
 
 /** A DER CRL signed by `ca` with the given window (YYYYMMDDHHMMSSZ). */
 export function makeCrl(ca: TestCa, lastUpdate: string, nextUpdate: string): Buffer {
-  openssl(ca.dir, [
-    'ca',
-    '-config',
-    'ca.cnf',
-    '-keyfile',
-    'ca.key',
-    '-cert',
-    'ca.pem',
+  opensslCa(ca, [
     '-gencrl',
     '-md',
     ca.kind === 'p256' ? 'sha256' : 'sha384',
