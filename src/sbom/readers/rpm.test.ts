@@ -65,6 +65,18 @@ function source(
   };
 }
 
+/** Asserts that reading `buf` as the database at `path` fails with `code`, naming `path`, its message matching. */
+function refusedAt(path: string) {
+  return async (buf: Buffer, message: RegExp, code = 'LOCKFILE_MALFORMED') => {
+    await assert.rejects(rpmReader.read(source(buf, path)), (e: Error & { file?: string }) => {
+      assert.equal((e as { code?: string }).code, code, e.message);
+      assert.equal(e.file, path);
+      assert.match(e.message, message);
+      return true;
+    });
+  };
+}
+
 /** What two databases must agree on: every component's purl and licences, and the graph. */
 function summary(r: ReaderResult) {
   return {
@@ -316,14 +328,7 @@ describe('rpm reader: Berkeley DB and ndb forms of the same installed set', {
         if (buf[p * pageSize + 25] === type) out.push(p);
       return out;
     };
-    const refused = async (buf: Buffer, message: RegExp, code = 'LOCKFILE_MALFORMED') => {
-      await assert.rejects(rpmReader.read(source(buf, PATH)), (e: Error & { file?: string }) => {
-        assert.equal((e as { code?: string }).code, code, e.message);
-        assert.equal(e.file, PATH);
-        assert.match(e.message, message);
-        return true;
-      });
-    };
+    const refused = refusedAt(PATH);
 
     test('truncated meta page', async () => {
       await refused(good.subarray(0, 300), /meta page.*shorter than one page/);
@@ -441,14 +446,7 @@ describe('rpm reader: Berkeley DB and ndb forms of the same installed set', {
     before(() => {
       good = ndbFile(headers);
     });
-    const refused = async (buf: Buffer, message: RegExp, code = 'LOCKFILE_MALFORMED') => {
-      await assert.rejects(rpmReader.read(source(buf, PATH)), (e: Error & { file?: string }) => {
-        assert.equal((e as { code?: string }).code, code, e.message);
-        assert.equal(e.file, PATH);
-        assert.match(e.message, message);
-        return true;
-      });
-    };
+    const refused = refusedAt(PATH);
     const firstBlob = () => good.readUInt32LE(32 + 8) * 16;
 
     test('header: short, wrong magic, unknown version, slot pages past the end', async () => {
