@@ -190,6 +190,9 @@ describe('vouch comply for a release', { concurrency: false }, () => {
     // Named as every verb names a file: relative to the working directory.
     assert.equal(one.subject.name, 'dist/app.bin');
     assert.equal(one.ok, true);
+    // The policy is named as the user gave it: no machine path in the report.
+    assert.equal(one.profile.source, 'policy.yaml');
+    assert.ok(!JSON.stringify(one).includes(fx.root), 'an absolute path leaked into the report');
   });
 
   test('--release: a manifest with a path and a sha256 digest; given evidence for the second makes the release compliant, exit 0', async (t) => {

@@ -4,7 +4,7 @@ import { normalize, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
 import { makeStatement } from '../../core/statement.ts';
-import { fileSubjectName } from '../../core/subject-name.ts';
+import { fileSubjectName, subjectNameOf } from '../../core/subject-name.ts';
 import { evaluatePolicy, loadPolicy, type Policy } from '../../policy/index.ts';
 import {
   type ComplianceProfile,
@@ -150,7 +150,14 @@ export const complyCommand: Command = {
     if (values.profile === 'policy') {
       if (Object.keys(userPolicy.ssdf).length === 0)
         throw usage('comply', `--profile policy: ${values.policy} has no ssdf map`);
-      profile = profileFromPolicy(userPolicy);
+      // The report (and a signed one) names the policy as the user does,
+      // never by the absolute path it was loaded from.
+      const shown = subjectNameOf(policyFile, io.cwd);
+      profile = profileFromPolicy({
+        ...userPolicy,
+        name: userPolicy.name === userPolicy.source ? shown : userPolicy.name,
+        source: shown,
+      });
     } else profile = loadProfile(values.profile);
     const kinds = Object.keys(profile.artifactKinds);
     const kind = values.kind ?? (kinds[0] as string);
