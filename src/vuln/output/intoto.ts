@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { PREDICATE_TYPES } from '../../core/predicates.ts';
 import { makeStatement, type Statement, type Subject } from '../../core/statement.ts';
 import { open, type ScanReport, suppressed } from './report.ts';
@@ -43,7 +44,7 @@ export function vulnsPredicate(r: ScanReport): Record<string, unknown> {
       uri: r.scanner.uri,
       version: r.scanner.version,
       db: {
-        uri: r.db.sources.join(' '),
+        uri: r.db.sources.map(sourceUri).join(' '),
         version: `${r.db.records} records`,
         lastUpdate: r.db.updatedAt ?? '',
       },
@@ -55,4 +56,13 @@ export function vulnsPredicate(r: ScanReport): Record<string, unknown> {
 
 export function vulnsStatement(r: ScanReport, subject: Subject): Statement {
   return makeStatement([subject], VULNS_PREDICATE_TYPE, vulnsPredicate(r));
+}
+
+/**
+ * A database source as signed evidence names it: export URLs as they are, a
+ * local import by its file name only — never the importing machine's path.
+ */
+function sourceUri(source: string): string {
+  if (/^https?:\/\//i.test(source)) return source;
+  return `file:${basename(source)}`;
 }

@@ -328,4 +328,8 @@ test('in-toto vulns predicate: scanner, db and every finding with its severity',
     p.scanner.result.map((x) => x.id),
     r.result.findings.filter((f) => !f.suppressed).map((f) => f.id),
   );
+  // Sources: export URLs as they are, local imports by file name (no machine path).
+  const db = { ...r.db, sources: ['https://osv.example/PyPI/all.zip', '/home/ci/data/osv.jsonl'] };
+  const signed = vulnsPredicate({ ...r, db }) as { scanner: { db: { uri: string } } };
+  assert.equal(signed.scanner.db.uri, 'https://osv.example/PyPI/all.zip file:osv.jsonl');
 });
