@@ -84,7 +84,7 @@ export async function checkReproducible(o: CheckOptions): Promise<CheckResult> {
   if (!o.argv[0]) throw new VouchError('USAGE', 'no build command given', { field: 'argv' });
   const runs = o.runs ?? 2;
   if (!Number.isInteger(runs) || runs < 2 || runs > 20)
-    throw new VouchError('USAGE', '--runs must be an integer from 2 to 20', { field: '--runs' });
+    throw new VouchError('USAGE', 'must be an integer from 2 to 20', { field: '--runs' });
   const log = o.log ?? (() => {});
   let source: string;
   try {

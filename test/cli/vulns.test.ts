@@ -115,7 +115,7 @@ test('vouch vulns: bad input exits 2 with the error code', async (t) => {
     [['vulns', '.', '--db', 'db', '--fail-on', 'severe'], /--fail-on must be one of/],
     [['vulns', '.', '--db', 'db', '--format', 'xml'], /unknown --format/],
     [['vulns', '.', '--db', 'db', '--vex', 'requirements.txt'], /JSON_MALFORMED/],
-    [['vulns', 'nothere', '--db', 'db'], /no such file/],
+    [['vulns', 'nothere', '--db', 'db'], /FILE_NOT_FOUND: nothere: no such file/],
     [['db', 'import', 'requirements.txt', '--db', 'db'], /VULN_DB_UPDATE_FAILED/],
     [['db', 'frobnicate'], /unknown subcommand/],
   ];

@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { isDigestString, parseDigest } from '../../core/digest.ts';
 import { readJsonFile } from '../../core/json.ts';
+import { statPath } from '../../core/stat.ts';
 import type { Subject } from '../../core/statement.ts';
 import { fileSubject } from '../../core/subject-name.ts';
 import { generateSbom, renderSbom, sbomCreated } from '../../sbom/index.ts';
@@ -196,8 +196,8 @@ export const vulnsCommand: Command = {
       kind = 'attestation';
     } else {
       const path = resolve(io.cwd, target);
-      const st = await stat(path).catch(() => undefined);
-      if (!st) throw usage('vulns', `no such file or directory: ${target}`);
+      // As every verb reports a missing input: FILE_NOT_FOUND naming it.
+      const st = await statPath(path, target);
       const doc = st.isFile() && /\.json$/i.test(path) ? await readJsonFile(path) : undefined;
       if (doc !== undefined && isSbomDocument(doc)) {
         input = componentsOfSbom(doc, target);
