@@ -63,19 +63,17 @@ export async function digestFiles(
     }
     const rel = paths[i] as string;
     const r = digestSmallSync(at(rel), rel, buf);
-    if (r === undefined) continue;
-    if (stamps) stamps.set(rel, r.stamp);
-    if (r.digest === 'large') large.push(i);
-    else out[i] = r.digest;
+    if (r === 'large') large.push(i);
+    else if (r !== undefined) {
+      stamps?.set(rel, r.stamp);
+      out[i] = r.digest;
+    }
   }
   await mapLimit(large, DIGEST_CONCURRENCY, async (i) => {
     const rel = paths[i] as string;
     const r = await digestLarge(join(root, rel), rel);
-    if (r === undefined) {
-      stamps?.delete(rel);
-      return;
-    }
-    if (stamps) stamps.set(rel, r.stamp);
+    if (r === undefined) return;
+    stamps?.set(rel, r.stamp);
     out[i] = r.digest;
   });
   return out;
@@ -86,23 +84,21 @@ interface Hashed {
   digest: DigestSet;
 }
 
-/** digest 'large': a regular file over SMALL_FILE, left for streaming. */
-type Digested = Hashed | { stamp: FileStamp; digest: 'large' };
-
-function digestSmallSync(abs: string, rel: string, buf: Buffer): Digested | undefined {
+/**
+ * A small regular file or a link, hashed; 'large' for a regular file over
+ * SMALL_FILE, left for digestLarge (which stamps it when it opens it).
+ */
+function digestSmallSync(abs: string, rel: string, buf: Buffer): Hashed | 'large' | undefined {
   let fd: number;
   try {
     fd = openSync(abs, OPEN_FLAGS);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return digestLink(abs, rel);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw readError(rel, e);
+    return notOpened(e, abs, rel);
   }
   try {
     const stamp = stampOf(fstatSync(fd, { bigint: true }));
     if (stamp?.kind !== 'file') return undefined;
-    if (stamp.size > BigInt(SMALL_FILE)) return { stamp, digest: 'large' };
+    if (stamp.size > BigInt(SMALL_FILE)) return 'large';
     // Read to end of file, not just the stat'ed size: a file that grew since
     // is still digested whole (and its new ctime marks it changed). Having
     // read exactly the stat'ed size, the usual case, the read that would
@@ -144,10 +140,7 @@ async function digestLarge(abs: string, rel: string): Promise<Hashed | undefined
   try {
     fh = await open(abs, OPEN_FLAGS);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return digestLink(abs, rel);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw readError(rel, e);
+    return notOpened(e, abs, rel);
   }
   try {
     const stamp = stampOf(await fh.stat({ bigint: true }));
@@ -165,6 +158,17 @@ async function digestLarge(abs: string, rel: string): Promise<Hashed | undefined
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Why a no-follow open failed: a link (ELOOP) is digested as a link, a path
+ * gone since it was listed is not there; anything else is a read error.
+ */
+function notOpened(e: unknown, abs: string, rel: string): Hashed | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return digestLink(abs, rel);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw readError(rel, e);
 }
 
 /** A symbolic link: digested by its target text, as git records it. */
