@@ -1,8 +1,7 @@
-import { lstatSync } from 'node:fs';
-import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DigestSet } from '../core/digest.ts';
 import { digestFiles } from './hashing.ts';
-import { type FileStamp, listFiles, pathsUnder, stampOf } from './tree.ts';
+import { type FileStamp, listFiles, stampPaths } from './tree.ts';
 
 /**
  * File system timestamps come from a coarse kernel clock (one tick, at most
@@ -73,22 +72,7 @@ export function beginSnapshot(root: string, racyWindowNs: bigint = RACY_WINDOW_N
  * did not. A file deleted since the walk is simply not part of the snapshot.
  */
 export async function completeSnapshot(root: string, snapshot: TreeSnapshot): Promise<void> {
-  let done = 0;
-  const paths = await snapshot.paths;
-  let at = pathsUnder(root);
-  for (const rel of paths) {
-    if (snapshot.stamps.has(rel)) continue;
-    if (++done % 1024 === 0) {
-      await yieldToLoop();
-      at = pathsUnder(root);
-    }
-    try {
-      const stamp = stampOf(lstatSync(at(rel), { bigint: true }));
-      if (stamp) snapshot.stamps.set(rel, stamp);
-    } catch {
-      // deleted since the walk: simply not part of the snapshot
-    }
-  }
+  await stampPaths(root, await snapshot.paths, snapshot.stamps);
 }
 
 /** Steps 1 and 2 without hashing in between: every file's stamp, now. */

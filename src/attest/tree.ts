@@ -84,30 +84,40 @@ export function pathsUnder(root: string): (rel: string) => string {
   return process.cwd() === root ? (rel) => rel : (rel) => join(root, rel);
 }
 
-/**
- * Stamps of every file under `root`, keyed by relative path. lstat runs
- * synchronously in batches: one async call per file costs a thread-pool round
- * trip each, several times slower on large trees (see hashing.ts).
- */
+/** Stamps of every file under `root`, keyed by relative path. */
 export async function stampTree(
   root: string,
   excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
 ): Promise<Map<string, FileStamp>> {
-  const files = await listFiles(root, excludedDirs);
   const out = new Map<string, FileStamp>();
+  await stampPaths(root, await listFiles(root, excludedDirs), out);
+  return out;
+}
+
+/**
+ * Adds to `into` the stamp of each of `paths` (relative to `root`) it does
+ * not hold yet. lstat runs synchronously in batches: one async call per file
+ * costs a thread-pool round trip each, several times slower on large trees
+ * (see hashing.ts). A path deleted since it was listed is simply left out.
+ */
+export async function stampPaths(
+  root: string,
+  paths: readonly string[],
+  into: Map<string, FileStamp>,
+): Promise<void> {
+  let done = 0;
   let at = pathsUnder(root);
-  for (let i = 0; i < files.length; i++) {
-    if (i > 0 && i % 1024 === 0) {
+  for (const rel of paths) {
+    if (into.has(rel)) continue;
+    if (++done % 1024 === 0) {
       await yieldToLoop();
       at = pathsUnder(root);
     }
-    const rel = files[i] as string;
     try {
-      const s = stampOf(lstatSync(at(rel), { bigint: true }));
-      if (s) out.set(rel, s);
+      const stamp = stampOf(lstatSync(at(rel), { bigint: true }));
+      if (stamp) into.set(rel, stamp);
     } catch {
-      // deleted while we walked: simply not part of the snapshot
+      // deleted since it was listed
     }
   }
-  return out;
 }
