@@ -18,6 +18,8 @@ export interface Segment {
   offset: bigint;
   /** Bytes present in the file (ELF p_filesz, Mach-O filesize, PE SizeOfRawData). */
   size: bigint;
+  /** ELF only: p_flags (1 execute, 2 write, 4 read). */
+  flags?: number;
 }
 
 /** Largest table read (program headers, load commands, section headers). */
@@ -47,8 +49,18 @@ export async function elfSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]>
     if (u32(t, o) !== 1) continue; // PT_LOAD
     out.push(
       is64
-        ? { offset: word(t, o + 8), vaddr: word(t, o + 16), size: word(t, o + 32) }
-        : { offset: word(t, o + 4), vaddr: word(t, o + 8), size: word(t, o + 16) },
+        ? {
+            offset: word(t, o + 8),
+            vaddr: word(t, o + 16),
+            size: word(t, o + 32),
+            flags: u32(t, o + 4),
+          }
+        : {
+            offset: word(t, o + 4),
+            vaddr: word(t, o + 8),
+            size: word(t, o + 16),
+            flags: u32(t, o + 24),
+          },
     );
   }
   return out;

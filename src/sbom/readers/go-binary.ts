@@ -138,21 +138,8 @@ async function elfRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
     }
   }
   // No section table, or no .go.buildinfo in it: the first writable, non-executable PT_LOAD.
-  const phoff = word(h, is64 ? 0x20 : 0x1c);
-  const phentsize = u16(h, is64 ? 0x36 : 0x2a);
-  const phnum = u16(h, is64 ? 0x38 : 0x2c);
-  const phmin = is64 ? 56 : 32;
-  if (phoff > 0 && phnum > 0 && phentsize >= phmin) {
-    const t = await readAt(phoff, Math.min(phnum * phentsize, MAX_TABLE));
-    for (let i = 0; i < phnum && (i + 1) * phentsize <= t.length; i++) {
-      const o = i * phentsize;
-      const flags = u32(t, o + (is64 ? 4 : 24));
-      if (u32(t, o) === 1 && (flags & 3) === 2) {
-        return is64 ? [u64(t, o + 8), u64(t, o + 32)] : [u32(t, o + 4), u32(t, o + 16)];
-      }
-    }
-  }
-  return undefined;
+  const data = (await elfSegments(h, readAt)).find((seg) => ((seg.flags ?? 0) & 3) === 2);
+  return data ? [Number(data.offset), Number(data.size)] : undefined;
 }
 
 async function machoRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
