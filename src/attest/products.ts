@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { type DigestSet, digestFile } from '../core/digest.ts';
 import { VouchError } from '../core/errors.ts';
 import type { Subject } from '../core/statement.ts';
+import { subjectNameOf } from '../core/subject-name.ts';
 import type { Attestor, SubjectProducer } from './attestor.ts';
 import { expandGlobs } from './globs.ts';
 import { resolveInside, toSlash } from './paths.ts';
@@ -117,7 +118,7 @@ async function digestProducts(workdir: string, paths: readonly string[]): Promis
       const real = await resolveInside(workdir, p);
       if (!real || !(await stat(real)).isFile()) return undefined;
       return {
-        name: toSlash(relative(workdir, resolve(workdir, p))),
+        name: subjectNameOf(p, workdir),
         digest: await digestFile(real),
       };
     } catch (error) {
