@@ -104,48 +104,29 @@ describe('admission with evidence from a real registry', () => {
     assert.equal(bare.json.response.allowed, false);
     assert.match(msg(bare), /rule provenance: no verified evidence/);
 
+    /** Points the `moving` tag at the image tagged `from`, as a registry user would. */
+    const moveTag = (from: string) =>
+      execFileSync(
+        'skopeo',
+        [
+          'copy',
+          '--quiet',
+          '--src-tls-verify=false',
+          '--dest-tls-verify=false',
+          `docker://${registry.host}/team/app:${from}`,
+          `docker://${registry.host}/team/app:moving`,
+        ],
+        { stdio: 'pipe', env: { ...process.env, HOME: dir } },
+      );
     // CI verified v1; then someone points the tag at other content.
-    execFileSync(
-      'skopeo',
-      [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        '--dest-tls-verify=false',
-        `docker://${registry.host}/team/app:v2`,
-        `docker://${registry.host}/team/app:moving`,
-      ],
-      { stdio: 'pipe', env: { ...process.env, HOME: dir } },
-    );
-    execFileSync(
-      'skopeo',
-      [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        '--dest-tls-verify=false',
-        `docker://${registry.host}/team/app:v1`,
-        `docker://${registry.host}/team/app:moving`,
-      ],
-      { stdio: 'pipe', env: { ...process.env, HOME: dir } },
-    );
+    moveTag('v2');
+    moveTag('v1');
     const before = await admit(
       hook,
       review(workload('Pod', { containers: [`${registry.host}/team/app:moving`] })),
     );
     assert.equal(before.json.response.allowed, true, msg(before));
-    execFileSync(
-      'skopeo',
-      [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        '--dest-tls-verify=false',
-        `docker://${registry.host}/team/app:v2`,
-        `docker://${registry.host}/team/app:moving`,
-      ],
-      { stdio: 'pipe', env: { ...process.env, HOME: dir } },
-    );
+    moveTag('v2');
     const moved = await admit(
       hook,
       review(workload('Pod', { containers: [`${registry.host}/team/app:moving`] })),
