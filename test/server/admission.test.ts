@@ -418,3 +418,16 @@ describe('admission: a tampered store denies', () => {
     assert.match(msg, /unavailable: .*bundle bytes hash to/);
   });
 });
+
+describe('admission: a store that is not there denies as unavailable', () => {
+  test('a missing store directory (volume not mounted, wrong path) is evidence-unavailable, not "no evidence"', async (t) => {
+    const missing = join(await tempDir(t), 'not-mounted');
+    const h = await startWebhook(t, tls, { policy, source: new StoreEvidenceSource(missing) });
+    const r = await admit(h, review(workload('Pod', { containers: [good] })));
+    const msg = deny(r);
+    const response = (r.json as { response: { auditAnnotations: { reason: string } } }).response;
+    assert.equal(response.auditAnnotations.reason, 'evidence-unavailable');
+    assert.match(msg, /unavailable: .*not-mounted/);
+    assert.doesNotMatch(msg, /no verified evidence/);
+  });
+});

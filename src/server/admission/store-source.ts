@@ -1,4 +1,5 @@
-import { VouchError } from '../../core/errors.ts';
+import { stat } from 'node:fs/promises';
+import { errorMessage, VouchError } from '../../core/errors.ts';
 import { DirectoryStore } from '../../store/index.ts';
 import type { CandidateBundle } from '../../verify/index.ts';
 import { type EvidenceSource, type FetchedEvidence, MAX_CANDIDATES } from './evidence.ts';
@@ -26,6 +27,7 @@ export class StoreEvidenceSource implements EvidenceSource {
   }
 
   async fetch(_ref: ImageReference, digest: string, signal: AbortSignal): Promise<FetchedEvidence> {
+    await this.#present();
     const entries = await this.#store.find(digest);
     const candidates: CandidateBundle[] = [];
     // Newest first when capped: fresh evidence is what a policy's maxAge wants.
@@ -37,5 +39,33 @@ export class StoreEvidenceSource implements EvidenceSource {
       });
     }
     return { digest, candidates };
+  }
+
+  /**
+   * A store that is not there (volume not mounted, wrong path) cannot answer:
+   * the directory store reads a missing root as empty, which would deny as
+   * "no evidence" and hide the outage from the evidence-unavailable alerts.
+   *
+   * @throws VouchError FILE_NOT_FOUND | FILE_READ
+   */
+  async #present(): Promise<void> {
+    const root = this.#store.root;
+    let isDir: boolean;
+    try {
+      isDir = (await stat(root)).isDirectory();
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new VouchError(
+        missing ? 'FILE_NOT_FOUND' : 'FILE_READ',
+        missing
+          ? `evidence store ${root} does not exist`
+          : `cannot read evidence store ${root}: ${errorMessage(e)}`,
+        { file: root, cause: e },
+      );
+    }
+    if (!isDir)
+      throw new VouchError('FILE_READ', `evidence store ${root} is not a directory`, {
+        file: root,
+      });
   }
 }
