@@ -1,0 +1,232 @@
+// One policy file, one set of evidence, four deciders: `vouch verify
+// sha256:… --policy` over a directory store, `vouch verify oci://…
+// --policy` over a real registry (Debian's docker-registry 2.8), and the
+// admission webhook over HTTPS with the same store and the same registry.
+// They must agree on allow/deny and on which rules failed, image by image,
+// by digest and by tag.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PREDICATE_TYPES } from '../../src/core/predicates.ts';
+import { makeStatement } from '../../src/core/statement.ts';
+import { pushEvidence, RegistryClient } from '../../src/oci/index.ts';
+import { loadPolicy, type Policy } from '../../src/policy/index.ts';
+import { RegistryEvidenceSource, StoreEvidenceSource } from '../../src/server/index.ts';
+import { loadSigningKey, signStatement } from '../../src/sign/index.ts';
+import { DirectoryStore } from '../../src/store/index.ts';
+import { isolatedEnv, jsonOf, show, vouch } from '../cli/helpers.ts';
+import {
+  admit,
+  alice,
+  makeTls,
+  mallory,
+  pushImage,
+  type Registry,
+  type RunningWebhook,
+  review,
+  startRegistry,
+  startWebhook,
+  type TestContext,
+  tempDir,
+  workload,
+} from './helpers.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+const suite: TestContext = { after: (fn) => cleanups.push(fn) };
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+const POLICY = (pub: string) => `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata: { name: parity }
+requireDigest: false
+trust:
+  signers:
+    - name: ci
+      key: |
+        ${pub.trim().replace(/\n/g, '\n        ')}
+require:
+  - name: provenance
+    predicateType: slsaprovenance
+    signers: [ci]
+    maxAge: 7d
+    where: predicate.runDetails.builder.id == "https://ci.example.com/builder"
+  - name: sbom
+    anyOf:
+      - { name: sbom-cyclonedx, predicateType: cyclonedx }
+      - { name: sbom-spdx, predicateType: spdx }
+  - name: no-critical
+    predicateType: vuln
+    where: >-
+      predicate.scanner.result.all(r, r.severity.all(s, double(s.score) < 9.0))
+`;
+
+type Part = 'provenance' | 'old-provenance' | 'other-builder' | 'sbom' | 'clean' | 'critical';
+
+const now = new Date().toISOString();
+const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
+const provenance = (builder: string, finishedOn: string) => ({
+  buildDefinition: { buildType: 'https://example.com/b', externalParameters: {} },
+  runDetails: { builder: { id: builder }, metadata: { finishedOn } },
+});
+const vulns = (score: string) => ({
+  scanner: {
+    uri: 'https://example.com/scanner',
+    result: score ? [{ id: 'CVE-1', severity: [{ method: 'CVSSv3', score }] }] : [],
+  },
+  metadata: { scanStartedOn: now, scanFinishedOn: now },
+});
+const PREDICATES: Record<Part, [keyof typeof PREDICATE_TYPES, unknown]> = {
+  provenance: ['slsaprovenance', provenance('https://ci.example.com/builder', now)],
+  'old-provenance': ['slsaprovenance', provenance('https://ci.example.com/builder', old)],
+  'other-builder': ['slsaprovenance', provenance('https://elsewhere.example/builder', now)],
+  sbom: [
+    'cyclonedx',
+    { bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, metadata: { timestamp: now } },
+  ],
+  clean: ['vuln', vulns('')],
+  critical: ['vuln', vulns('9.8')],
+};
+
+/** Each image: its evidence, who signed it, and the rules every decider must fail (none: allow). */
+const CASES: Array<{ name: string; parts: Part[]; key?: 'mallory'; fails: string[] }> = [
+  { name: 'good', parts: ['provenance', 'sbom', 'clean'], fails: [] },
+  {
+    name: 'no-sbom',
+    parts: ['provenance', 'clean'],
+    fails: ['sbom', 'sbom-cyclonedx', 'sbom-spdx'],
+  },
+  { name: 'critical', parts: ['provenance', 'sbom', 'critical'], fails: ['no-critical'] },
+  { name: 'other-builder', parts: ['other-builder', 'sbom', 'clean'], fails: ['provenance'] },
+  { name: 'stale', parts: ['old-provenance', 'sbom', 'clean'], fails: ['provenance'] },
+  {
+    name: 'forged',
+    parts: ['provenance', 'sbom', 'clean'],
+    key: 'mallory',
+    fails: ['provenance', 'sbom', 'sbom-cyclonedx', 'sbom-spdx', 'no-critical'],
+  },
+];
+
+let dir: string;
+let registry: Registry;
+let policyFile: string;
+let policy: Policy;
+let storeDir: string;
+const digests = new Map<string, string>();
+let viaStore: RunningWebhook;
+let viaRegistry: RunningWebhook;
+
+before(async () => {
+  dir = await tempDir(suite);
+  const tls = await makeTls(dir);
+  registry = await startRegistry(suite, dir);
+  policyFile = join(dir, 'policy.yaml');
+  await writeFile(policyFile, POLICY(alice.publicKeyPem));
+  const loaded = await loadPolicy(policyFile);
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  policy = loaded.policy;
+  storeDir = join(dir, 'store');
+  const store = new DirectoryStore(storeDir);
+  const client = new RegistryClient({
+    insecure: true,
+    auth: { kind: 'anonymous' },
+    warn: () => {},
+  });
+  for (const c of CASES) {
+    const digest = await pushImage(dir, registry, `team/${c.name}`, 'v1', `image ${c.name}\n`);
+    digests.set(c.name, digest);
+    const key = loadSigningKey((c.key === 'mallory' ? mallory : alice).privateKeyPem, 'test');
+    for (const part of c.parts) {
+      const [type, predicate] = PREDICATES[part];
+      const st = makeStatement(
+        [{ name: c.name, digest: { sha256: digest.slice('sha256:'.length) } }],
+        PREDICATE_TYPES[type],
+        predicate,
+      );
+      // The same signed bytes go to the store and to the registry.
+      const bundle = Buffer.from(JSON.stringify(await signStatement(st, { mode: 'key', key })));
+      await store.put(bundle);
+      await pushEvidence(
+        { registry: registry.host, repository: `team/${c.name}`, digest },
+        bundle,
+        client,
+      );
+    }
+  }
+  viaStore = await startWebhook(suite, tls, { policy, source: new StoreEvidenceSource(storeDir) });
+  viaRegistry = await startWebhook(suite, tls, {
+    policy,
+    source: new RegistryEvidenceSource({
+      insecure: true,
+      auth: { kind: 'anonymous' },
+      timeoutMs: 5000,
+      warn: () => {},
+    }),
+  });
+});
+
+interface Outcome {
+  allowed: boolean;
+  failed: string[];
+}
+
+/** Failed rules the way the webhook names them: a failed rule, then its failed children. */
+function failedRules(
+  rules: Array<{ name: string; status: string; children?: unknown[] }>,
+): string[] {
+  const out: string[] = [];
+  const walk = (r: { name: string; status: string; children?: unknown[] }) => {
+    if (r.status !== 'fail') return;
+    out.push(r.name);
+    for (const c of (r.children ?? []) as (typeof r)[]) walk(c);
+  };
+  for (const r of rules) walk(r);
+  return out.sort();
+}
+
+async function cli(target: string, digest: string, ...extra: string[]): Promise<Outcome> {
+  const r = await vouch(['verify', target, '--policy', policyFile, '--json', ...extra], {
+    cwd: dir,
+    env: isolatedEnv(dir),
+  });
+  assert.ok(r.code === 0 || r.code === 1, show(r));
+  const v = jsonOf(r);
+  assert.equal(v.ok, r.code === 0, show(r));
+  assert.equal(v.subject, digest, 'the decision is about the digest');
+  return { allowed: v.ok, failed: failedRules(v.rules) };
+}
+
+async function webhook(hook: RunningWebhook, image: string): Promise<Outcome> {
+  const r = await admit(hook, review(workload('Pod', { containers: [image] })));
+  const response = (r.json as { response: { allowed: boolean; status: { message: string } } })
+    .response;
+  const failed = [...response.status.message.matchAll(/^ {2}- rule ([^:]+):/gm)].map(
+    (m) => m[1] as string,
+  );
+  return { allowed: response.allowed, failed: failed.sort() };
+}
+
+describe('one policy, one evidence set: the CLI, the registry gate and the webhook agree', () => {
+  for (const c of CASES) {
+    test(`${c.name}: ${c.fails.length ? `deny (${c.fails.join(', ')})` : 'allow'} everywhere, by digest and by tag`, async () => {
+      const digest = digests.get(c.name) as string;
+      const repo = `${registry.host}/team/${c.name}`;
+      const expected: Outcome = { allowed: c.fails.length === 0, failed: [...c.fails].sort() };
+      const outcomes: Record<string, Outcome> = {
+        'verify --store': await cli(digest, digest, '--store', storeDir),
+        'verify oci:// by digest': await cli(
+          `oci://${repo}@${digest}`,
+          digest,
+          '--insecure-registry',
+        ),
+        'verify oci:// by tag': await cli(`oci://${repo}:v1`, digest, '--insecure-registry'),
+        'webhook, store': await webhook(viaStore, `${repo}@${digest}`),
+        'webhook, registry, by digest': await webhook(viaRegistry, `${repo}@${digest}`),
+        'webhook, registry, by tag': await webhook(viaRegistry, `${repo}:v1`),
+      };
+      for (const [where, got] of Object.entries(outcomes)) assert.deepEqual(got, expected, where);
+    });
+  }
+});
