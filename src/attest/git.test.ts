@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AttestationContext } from './attestor.ts';
@@ -139,4 +139,101 @@ test('a signature by a key not in the allowed signers file is not reported good'
   const g = await present(dir, env);
   assert.notEqual(g.signature?.status, 'good');
   assert.notEqual(g.signature?.status, 'none');
+});
+
+/** An SSH-signed repository with one signed commit; `allowed` says whether git is told whom to trust. */
+async function sshSignedRepo(dir: string, env: NodeJS.ProcessEnv, allowed: boolean): Promise<void> {
+  const key = join(dir, '.signing-key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', key], { env });
+  await writeFile(
+    join(dir, '.allowed_signers'),
+    `test@example.com namespaces="git" ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`,
+  );
+  await writeFile(join(dir, '.gitignore'), '.signing-key*\n.allowed_signers\n.gitconfig\n');
+  await writeFile(join(dir, 'a.txt'), 'a\n');
+  gitIn(dir, env, 'init', '-q', '-b', 'main');
+  gitIn(dir, env, 'config', 'gpg.format', 'ssh');
+  gitIn(dir, env, 'config', 'user.signingkey', `${key}.pub`);
+  if (allowed) {
+    gitIn(dir, env, 'config', 'gpg.ssh.allowedSignersFile', join(dir, '.allowed_signers'));
+  }
+  gitIn(dir, env, 'add', '-A');
+  gitIn(dir, env, 'commit', '-q', '-S', '-m', 'signed');
+}
+
+test('log.showSignature=true in the user config does not garble the signature status', async (t) => {
+  if (!hasSshKeygen()) {
+    t.skip('ssh-keygen is not installed');
+    return;
+  }
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  await sshSignedRepo(dir, env, true);
+  gitIn(dir, env, 'config', '--global', 'log.showSignature', 'true');
+  const g = await present(dir, env);
+  assert.equal(g.signature?.status, 'good');
+  assert.equal(g.signature?.code, 'G');
+  assert.equal(g.signature?.signer, 'test@example.com');
+});
+
+test('an SSH-signed commit git cannot check (no allowed signers file) is not reported unsigned', async (t) => {
+  if (!hasSshKeygen()) {
+    t.skip('ssh-keygen is not installed');
+    return;
+  }
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  await sshSignedRepo(dir, env, false);
+  const g = await present(dir, env);
+  assert.equal(g.signature?.status, 'cannot-check');
+  assert.match(g.signature?.reason ?? '', /allowedSignersFile/);
+});
+
+function hasGpg(): boolean {
+  try {
+    execFileSync('gpg', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a GPG-signed commit: good with the key in the keyring, cannot-check without it', async (t) => {
+  if (!hasGpg()) {
+    t.skip('gpg is not installed');
+    return;
+  }
+  const dir = await tempDir(t);
+  const gnupg = join(dir, '.gnupg');
+  const env = isolatedEnv(dir, { GNUPGHOME: gnupg });
+  await mkdir(gnupg, { mode: 0o700 });
+  t.after(() => {
+    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env, stdio: 'ignore' });
+  });
+  const gpg = (...args: string[]) =>
+    execFileSync('gpg', ['--batch', '--passphrase', '', ...args], { env, stdio: 'pipe' });
+  gpg('--quick-gen-key', 'Test <test@example.com>', 'ed25519', 'sign', 'never');
+  const colons = execFileSync('gpg', ['--batch', '--with-colons', '--list-keys'], {
+    env,
+    encoding: 'utf8',
+  });
+  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1] as string;
+  await writeFile(join(dir, '.gitignore'), '.gnupg/\n.gitconfig\n');
+  await writeFile(join(dir, 'a.txt'), 'a\n');
+  gitIn(dir, env, 'init', '-q', '-b', 'main');
+  gitIn(dir, env, 'config', 'user.signingkey', fpr);
+  gitIn(dir, env, 'config', 'log.showSignature', 'true');
+  gitIn(dir, env, 'add', '-A');
+  gitIn(dir, env, 'commit', '-q', '-S', '-m', 'gpg-signed');
+
+  const good = await present(dir, env);
+  assert.equal(good.signature?.status, 'good');
+  assert.equal(good.signature?.fingerprint, fpr);
+
+  // Another verifier without the signer's key: git cannot check it, and says so.
+  const stranger = join(dir, '.gnupg-empty');
+  await mkdir(stranger, { mode: 0o700 });
+  const unknown = await present(dir, { ...env, GNUPGHOME: stranger });
+  assert.equal(unknown.signature?.status, 'cannot-check');
+  assert.equal(unknown.signature?.code, 'E');
 });

@@ -28,6 +28,8 @@ export interface CommitSignature {
   fingerprint?: string;
   /** `%GP`: fingerprint of the primary key, when a subkey signed. */
   primaryFingerprint?: string;
+  /** Why git could not check a signature the commit carries (git's own message). */
+  reason?: string;
 }
 
 export type GitAttestation =
@@ -130,13 +132,34 @@ export function sanitizeRemoteUrl(url: string): string | undefined {
 }
 
 async function signatureOf(g: Git): Promise<CommitSignature> {
-  const r = await g(['log', '-1', '--format=%G?%x00%GK%x00%GS%x00%GF%x00%GP', 'HEAD']);
+  // --no-show-signature: with log.showSignature set (common among people who
+  // sign), git would print gpg's report into stdout ahead of the format.
+  const r = await g([
+    'log',
+    '-1',
+    '--no-show-signature',
+    '--format=%G?%x00%GK%x00%GS%x00%GF%x00%GP',
+    'HEAD',
+  ]);
   const [code = 'E', key, signer, fingerprint, primaryFingerprint] = r.stdout.trim().split('\0');
-  const status = (SIGNATURE_STATUS as Record<string, SignatureStatus>)[code] ?? 'cannot-check';
+  let status = (SIGNATURE_STATUS as Record<string, SignatureStatus>)[code] ?? 'cannot-check';
+  // git says N ("no signature") also for a signature it has no means to check
+  // (SSH signing without gpg.ssh.allowedSignersFile): a signed commit must not
+  // be recorded as unsigned.
+  if (status === 'none' && (await carriesSignature(g))) status = 'cannot-check';
   const sig: CommitSignature = { status, code };
   if (key) sig.key = key;
   if (signer) sig.signer = signer;
   if (fingerprint) sig.fingerprint = fingerprint;
   if (primaryFingerprint) sig.primaryFingerprint = primaryFingerprint;
+  const reason = r.stderr.trim().split('\n')[0];
+  if (status === 'cannot-check' && reason) sig.reason = reason;
   return sig;
+}
+
+/** True when HEAD's commit object has a signature header (gpgsig, gpgsig-sha256). */
+async function carriesSignature(g: Git): Promise<boolean> {
+  const r = await g(['cat-file', 'commit', 'HEAD']);
+  const headers = r.stdout.split('\n\n', 1)[0] ?? '';
+  return /^gpgsig(?:-sha256)? /m.test(headers);
 }
