@@ -102,30 +102,29 @@ describe('sigstore-conformance bundle-verify', () => {
   }
 });
 
+/** Identity and issuer read from the leaf certificate, as a user would copy them. */
+function identityOf(bundle: { verificationMaterial: unknown }): {
+  subject: string;
+  issuer: string;
+} {
+  const vm = bundle.verificationMaterial as {
+    certificate?: { rawBytes: string };
+    x509CertificateChain?: { certificates: Array<{ rawBytes: string }> };
+  };
+  const raw = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes ?? '';
+  const cert = X509Certificate.parse(Buffer.from(raw, 'base64'));
+  const v2 = cert.extension('1.3.6.1.4.1.57264.1.8');
+  const issuer = v2
+    ? v2.valueObj.subs[0]?.value.toString('ascii')
+    : cert.extension('1.3.6.1.4.1.57264.1.1')?.value.toString('ascii');
+  assert.ok(cert.subjectAltName && issuer);
+  return { subject: cert.subjectAltName, issuer };
+}
+
 describe('real public-good bundles from sigstore-js', () => {
   const dir = `${SIGSTORE}/sigstore-js/bundles`;
   const files = readdirSync(dir).filter((f) => f.endsWith('.sigstore'));
   const trustedRoot = publicGoodTrustedRoot();
-
-  /** Identity and issuer read from the leaf certificate, as a user would copy them. */
-  function identityOf(bundle: { verificationMaterial: unknown }): {
-    subject: string;
-    issuer: string;
-  } {
-    const vm = bundle.verificationMaterial as {
-      certificate?: { rawBytes: string };
-      x509CertificateChain?: { certificates: Array<{ rawBytes: string }> };
-    };
-    const raw =
-      vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes ?? '';
-    const cert = X509Certificate.parse(Buffer.from(raw, 'base64'));
-    const v2 = cert.extension('1.3.6.1.4.1.57264.1.8');
-    const issuer = v2
-      ? v2.valueObj.subs[0]?.value.toString('ascii')
-      : cert.extension('1.3.6.1.4.1.57264.1.1')?.value.toString('ascii');
-    assert.ok(cert.subjectAltName && issuer);
-    return { subject: cert.subjectAltName, issuer };
-  }
 
   test('there are v0.1, v0.2 and v0.3 bundles', () => {
     const types = new Set(
@@ -248,6 +247,121 @@ describe('real public-good bundles from sigstore-js', () => {
     });
     assert.equal(k.ok, false);
     assert.ok(k.checks.some((c) => c.name === 'verification-material' && !c.ok));
+  });
+});
+
+describe('sigstore-python bundles and trusted roots', () => {
+  const assets = `${SIGSTORE}/sigstore-python/assets`;
+  const stagingDir = `${assets}/staging-tuf/targets`;
+  const stagingFile = readdirSync(stagingDir).find((f) => f.endsWith('.trusted_root.json'));
+  assert.ok(stagingFile, 'the staging trusted root is in the vectors');
+  const staging = JSON.parse(readFileSync(join(stagingDir, stagingFile), 'utf8'));
+  const tsaRoot = {
+    ...staging,
+    // As sigstore-python's TestVerifierWithTimestamp: staging plus the test TSA.
+    timestampAuthorities: [JSON.parse(readFileSync(`${assets}/tsa/ca.json`, 'utf8'))],
+  };
+  const roots: Record<string, unknown> = {
+    staging,
+    'public-good': JSON.parse(readFileSync(PUBLIC_GOOD_FILE, 'utf8')),
+    'staging+tsa': tsaRoot,
+  };
+  // [bundle, artifact, trusted root, expected]: outcomes from the vectors'
+  // MANIFEST and sigstore-python's tests/test_verifier.py and test_models.py
+  // (null_policy there: the identity is read from the certificate here).
+  const cases: Array<[string, string | undefined, string, 'PASS' | 'FAIL']> = [
+    ['bundle.txt.sigstore', 'bundle.txt', 'staging', 'PASS'],
+    ['bundle_v3.txt.sigstore', 'bundle_v3.txt', 'staging', 'PASS'],
+    ['bundle_v3_alt.txt.sigstore', 'bundle_v3_alt.txt', 'staging', 'PASS'],
+    ['staging-rekor-v2.txt.sigstore.json', 'staging-rekor-v2.txt', 'staging', 'PASS'],
+    ['integration/bundle_v3.txt.sigstore', 'integration/bundle_v3.txt', 'staging', 'PASS'],
+    ['bundle_v3_github.whl.sigstore', 'bundle_v3_github.whl', 'public-good', 'PASS'],
+    ['tsa/bundle.txt.sigstore', 'tsa/bundle.txt', 'staging+tsa', 'PASS'],
+    ['a.dsse.staging-rekor-v2.txt.sigstore.json', undefined, 'staging', 'PASS'],
+    ['integration/Python-3.12.5.tgz.sigstore', undefined, 'public-good', 'PASS'],
+    ['bundle_cve_2022_36056.txt.sigstore', 'bundle_cve_2022_36056.txt', 'staging', 'FAIL'],
+    ['bundle_invalid_version.txt.sigstore', 'bundle_invalid_version.txt', 'staging', 'FAIL'],
+    ['bundle_no_cert_v1.txt.sigstore', 'bundle_no_cert_v1.txt', 'staging', 'FAIL'],
+    ['bundle_no_log_entry.txt.sigstore', 'bundle_no_log_entry.txt', 'staging', 'FAIL'],
+    ['bundle_no_checkpoint.txt.sigstore', 'bundle_no_checkpoint.txt', 'staging', 'FAIL'],
+    [
+      'bundle_v3_no_signed_time.txt.sigstore.json',
+      'bundle_v3_no_signed_time.txt',
+      'staging',
+      'FAIL',
+    ],
+    ['tsa/bundle.duplicate.sigstore', 'tsa/bundle.txt', 'staging+tsa', 'FAIL'],
+    ['tsa/bundle.many_timestamp.sigstore', 'tsa/bundle.txt', 'staging+tsa', 'FAIL'],
+    ['tsa/bundle.txt.late_timestamp.sigstore', 'tsa/bundle.txt', 'staging+tsa', 'FAIL'],
+  ];
+  /**
+   * Cases that reach the wrong outcome, with the reason. Each must keep
+   * reaching it, so the table cannot go stale.
+   */
+  const wrongOutcome: Record<string, string> = {
+    'tsa/bundle.txt.sigstore':
+      "sigstore-js 4's Verifier rejects its RFC 3161 timestamp (TIMESTAMP_ERROR) although `openssl ts -verify` accepts it with tsa/ca.json",
+    'a.dsse.staging-rekor-v2.txt.sigstore.json':
+      'signed 2026-05 with a staging CT log newer than the staging trusted root in the vectors; sigstore-python verifies it online',
+    'integration/Python-3.12.5.tgz.sigstore':
+      'a v0.1 bundle whose inclusion proof has no checkpoint, which sigstore-js 4 cannot verify (BUNDLE_MALFORMED); the artifact is not in the vectors',
+  };
+
+  test('every bundle in the assets has a case', () => {
+    const bundles = (dir: string, prefix: string) =>
+      readdirSync(dir)
+        .filter((f) => /\.sigstore(\.json)?$/.test(f))
+        .map((f) => `${prefix}${f}`);
+    const all = [
+      ...bundles(assets, ''),
+      ...bundles(`${assets}/integration`, 'integration/'),
+      ...bundles(`${assets}/tsa`, 'tsa/'),
+    ].sort();
+    assert.deepEqual(all, cases.map((c) => c[0]).sort());
+  });
+
+  for (const [name, artifactName, root, expected] of cases) {
+    test(`${name}: ${expected}`, () => {
+      const text = readFileSync(join(assets, name), 'utf8');
+      let identity: KeylessIdentity = { subject: 'no certificate', issuer: 'none' };
+      try {
+        identity = identityOf(JSON.parse(text));
+      } catch {
+        // Malformed, or no certificate: the verdict must say so.
+      }
+      const artifact = artifactName
+        ? { bytes: readFileSync(join(assets, artifactName)) }
+        : undefined;
+      const v = verifyBundle(text, name, artifact, {
+        mode: 'keyless',
+        trustedRoot: roots[root],
+        identity,
+      });
+      assert.equal(v.ok, v.checks.length > 0 && v.checks.every((c) => c.ok));
+      const mustPass = expected === 'PASS';
+      if (name in wrongOutcome) {
+        assert.notEqual(v.ok, mustPass, `now handled: remove ${name} from wrongOutcome`);
+      } else {
+        assert.equal(v.ok, mustPass, `expected ${expected}; ${failedChecks(v)}`);
+      }
+    });
+  }
+
+  test('trusted roots: v1 files load; a bad media type or a CA file is TRUSTED_ROOT_MALFORMED', async () => {
+    const dir = `${assets}/trusted_root`;
+    for (const f of ['trustedroot.v1.json', 'trustedroot.v1.local_tlog_ed25519_rekor-tiles.json'])
+      assert.ok(await loadTrustedRoot(join(dir, f)), f);
+    for (const f of [
+      'trustedroot.badtype.json',
+      'certificate_authority.json',
+      'certificate_authority.empty.json',
+      'certificate_authority.missingroot.json',
+    ]) {
+      await assert.rejects(loadTrustedRoot(join(dir, f)), {
+        code: 'TRUSTED_ROOT_MALFORMED',
+        file: join(dir, f),
+      });
+    }
   });
 });
 
