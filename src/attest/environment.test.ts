@@ -80,3 +80,56 @@ test('redactArgv hides --token=…, the value after --password, and token-shaped
   ]);
   assert.deepEqual(r.redacted, [1, 3, 4]);
 });
+
+test('redactArgv hides NAME=value arguments with secret-like names (docker -e, --build-arg, env)', () => {
+  const argv = [
+    'docker',
+    'build',
+    '--build-arg',
+    'NPM_TOKEN=hunter2',
+    '-e',
+    'DB_PASSWORD=hunter2',
+    '--build-arg',
+    'VERSION=1.2.3',
+  ];
+  const r = redactArgv(argv);
+  assert.deepEqual(r.argv, [
+    'docker',
+    'build',
+    '--build-arg',
+    `NPM_TOKEN=${REDACTED}`,
+    '-e',
+    `DB_PASSWORD=${REDACTED}`,
+    '--build-arg',
+    'VERSION=1.2.3',
+  ]);
+  assert.deepEqual(r.redacted, [3, 5]);
+});
+
+test('redactArgv hides credential headers and assignments, also inside a shell script', () => {
+  const argv = [
+    'curl',
+    '-H',
+    'Authorization: Bearer s3cret-bearer',
+    '--header',
+    'PRIVATE-TOKEN: s3cret-private',
+    'sh',
+    '-c',
+    'NPM_TOKEN=s3cret-assign npm publish',
+  ];
+  const r = redactArgv(argv);
+  const json = JSON.stringify(r.argv);
+  for (const s of ['s3cret-bearer', 's3cret-private', 's3cret-assign']) {
+    assert.ok(!json.includes(s), `${s} leaked`);
+  }
+  // A reference to a variable is not a secret: the script stays readable.
+  const ref = ['sh', '-c', 'curl -H "Authorization: Bearer $TOKEN" -d NPM_TOKEN=$NPM_TOKEN x'];
+  assert.deepEqual(redactArgv(ref).argv, ref);
+});
+
+test('secretKind: a password with an empty user name, and GitLab CI job tokens', () => {
+  assert.equal(secretKind('redis://:hunter2@cache.internal:6379/0'), 'url-credentials');
+  assert.equal(secretKind('https://:hunter2@example.com/x'), 'url-credentials');
+  assert.equal(secretKind('glcbt-64_abcdefghijklmnopqrstu'), 'gitlab-token');
+  assert.equal(secretKind('https://example.com:8443/path@v1'), undefined);
+});

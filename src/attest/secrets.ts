@@ -18,10 +18,26 @@ const VALUE_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
   ['github-token', /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/],
   ['aws-access-key', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/],
   ['pem', /-----BEGIN [A-Z0-9 ]*-----/],
-  ['gitlab-token', /\bglpat-[A-Za-z0-9_-]{20,}/],
+  // Personal, CI job, trigger, deploy, runner, feed, incoming-mail, agent, OAuth tokens.
+  [
+    'gitlab-token',
+    /\b(?:glpat|glcbt|glptt|gldt|glrt|glsoat|glft|glimt|glagent|gloas)-[A-Za-z0-9_.-]{20,}/,
+  ],
   ['slack-token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
   ['npm-token', /\bnpm_[A-Za-z0-9]{36}\b/],
-  ['url-credentials', /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i],
+  // The user name may be empty: redis://:password@host.
+  ['url-credentials', /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i],
+  // `Authorization: Bearer …`, `PRIVATE-TOKEN: …`, `X-Api-Key: …` (curl -H, inside a script too);
+  // `$VAR` is a reference, not a secret, so a script that uses one stays readable.
+  [
+    'credential-header',
+    /\b(?:[A-Za-z0-9]+-)*(?:[A-Za-z0-9]*(?:TOKEN|SECRET|PASSWORD|AUTH[A-Za-z]*|COOKIE|SESSION)|KEY)(?:-[A-Za-z0-9]+)*:\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?(?!\$|(?:Bearer|Basic|Token|Digest|Negotiate)\s)[^\s"'$]{4,}/i,
+  ],
+  // `NPM_TOKEN=… npm publish` inside `sh -c`.
+  [
+    'secret-assignment',
+    /\b[A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH|PRIVATE)[A-Za-z0-9_]*=(?!\$)[^\s"';$]+/i,
+  ],
 ];
 
 /** Names the kind of secret `value` looks like, or undefined when it looks harmless. */
@@ -57,7 +73,7 @@ function entropy(s: string): number {
 
 /**
  * Redacts command-line arguments that carry credentials: `--token=…`,
- * `--password …` (the argument after a secret-named flag) and any argument
+ * `NPM_TOKEN=…`, `--password …` (the argument after a secret-named flag) and any argument
  * whose value looks like a secret. Returns the redacted argv and the indexes
  * changed, so the record says exactly what was withheld.
  */
@@ -65,7 +81,8 @@ export function redactArgv(argv: readonly string[]): { argv: string[]; redacted:
   const out: string[] = [];
   const redacted: number[] = [];
   argv.forEach((arg, i) => {
-    const flagValue = /^(-{1,2}[A-Za-z0-9_.-]+)=(.*)$/s.exec(arg);
+    // `--token=…`, and `NAME=…` as docker -e, --build-arg and env(1) take it.
+    const flagValue = /^(-{0,2}[A-Za-z0-9_.-]+)=(.*)$/s.exec(arg);
     const prev = i > 0 ? argv[i - 1] : undefined;
     const prevIsSecretFlag =
       prev !== undefined && /^-{1,2}[A-Za-z0-9_.-]+$/.test(prev) && isSecretName(prev);
