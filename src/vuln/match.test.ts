@@ -270,3 +270,97 @@ test('componentsOfSbom: CycloneDX nested components and SPDX packages with purls
     /must be an array/,
   );
 });
+
+test('rpm: the epoch in the purl qualifier (as the rpm reader and Syft write it) is part of the version', () => {
+  // AlmaLinux oracle lines whose version has an epoch, as `vouch sbom` lists
+  // an installed rpm: `pkg:rpm/almalinux/NAME@VERSION-RELEASE?epoch=N`.
+  const lines = readFileSync(`${ORACLE}/oracle-AlmaLinux.jsonl`, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          id: string;
+          ecosystem: string;
+          package: string;
+          version: string;
+          affected: boolean;
+        },
+    )
+    .filter((o) => /^[1-9]\d*:/.test(o.version))
+    .filter((_, i) => i % 4 === 0);
+  assert.ok(lines.length > 100, `${lines.length} oracle lines with an epoch`);
+  const components: ScanComponent[] = lines.map((o, i) => {
+    const epoch = o.version.slice(0, o.version.indexOf(':'));
+    const bare = o.version.slice(o.version.indexOf(':') + 1);
+    const release = o.ecosystem.slice(o.ecosystem.indexOf(':') + 1);
+    return {
+      ref: String(i),
+      name: o.package,
+      version: bare,
+      purl: new PackageURL(
+        'rpm',
+        'almalinux',
+        o.package,
+        bare,
+        { arch: 'x86_64', epoch, distro: `almalinux-${release}` },
+        undefined,
+      ).toString(),
+    };
+  });
+  const result = matchComponents(db, components, { now });
+  const found = new Set(
+    result.findings.flatMap((f) => f.records.map((r) => `${f.component.ref} ${r}`)),
+  );
+  const wrong = lines.filter((o, i) => found.has(`${i} ${o.id}`) !== o.affected);
+  assert.equal(
+    wrong.length,
+    0,
+    wrong
+      .slice(0, 5)
+      .map((o) => `${o.id} ${o.package}@${o.version} expected ${o.affected}`)
+      .join('; '),
+  );
+  // (The oracle's epoch lines are all at a fixed version: before the fix each one was a false positive.)
+  assert.ok(lines.some((o) => !o.affected));
+  // The key: the epoch joins the version; a version that already has one, or epoch 0, is kept.
+  const key = (purl: string) => {
+    const k = packageKeyOf({ purl, version: undefined });
+    return k.ok ? k.version : k.reason;
+  };
+  assert.equal(
+    key('pkg:rpm/almalinux/oci-umount@2.3.4-2.el8?arch=x86_64&epoch=2'),
+    '2:2.3.4-2.el8',
+  );
+  assert.equal(key('pkg:rpm/almalinux/bash@4.4.20-4.el8?epoch=0'), '4.4.20-4.el8');
+  assert.equal(key('pkg:rpm/almalinux/bash@1:4.4.20-4.el8?epoch=1'), '1:4.4.20-4.el8');
+  assert.match(key('pkg:rpm/almalinux/bash@4.4.20-4.el8?epoch=x'), /epoch/);
+});
+
+test('deb and apk: binary packages are looked up by their source package (OSV names them so)', () => {
+  const key = (purl: string) => {
+    const k = packageKeyOf({ purl, version: undefined });
+    return k.ok ? `${k.ecosystem} ${k.name} ${k.version}` : k.reason;
+  };
+  // Syft's form: `upstream=SOURCE`, or `SOURCE@SOURCE-VERSION` when dpkg records one
+  // (a binNMU, or binaries versioned apart from their source): that version is
+  // the one Debian's advisories speak of.
+  assert.equal(
+    key('pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc'),
+    'Debian glibc 2.36-9+deb12u4',
+  );
+  assert.equal(
+    key('pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2'),
+    'Debian bash 5.2.15-2',
+  );
+  assert.equal(
+    key('pkg:deb/debian/cpp@4:12.2.0-3?arch=amd64&distro=debian-12&upstream=gcc-defaults%401.203'),
+    'Debian gcc-defaults 1.203',
+  );
+  // Alpine's secdb and OSV name the origin package.
+  assert.equal(
+    key('pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl'),
+    'Alpine openssl 3.1.4-r5',
+  );
+  assert.equal(key('pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64'), 'Alpine busybox 1.36.1-r15');
+});

@@ -85,7 +85,7 @@ export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): Packag
   } catch (e) {
     return { ok: false, reason: `malformed purl ${JSON.stringify(c.purl)}: ${errorMessage(e)}` };
   }
-  const version = p.version ?? c.version;
+  let version = p.version ?? c.version;
   if (!version) return { ok: false, reason: 'no version' };
   if (p.type === 'generic') return { ok: false, reason: 'generic purl (no ecosystem)' };
   let ecosystem = PURL_ECOSYSTEMS[p.type];
@@ -113,10 +113,29 @@ export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): Packag
           reason: `${p.type} purl of unknown distribution ${JSON.stringify(p.namespace ?? '')}`,
         };
       }
-      // OSV names Debian and Ubuntu packages by source package.
+      // OSV names Debian, Ubuntu and Alpine packages by source (origin)
+      // package: Syft's `upstream=SOURCE`, or `SOURCE@VERSION` when dpkg
+      // records a source version apart from the binary's (a binNMU `+b1`,
+      // or binaries versioned on their own), which is what the advisories
+      // speak of.
       const upstream = p.qualifiers?.upstream;
-      if (p.type === 'deb' && typeof upstream === 'string' && upstream !== '') {
-        name = upstream.replace(/@.*$/, '');
+      if (
+        (p.type === 'deb' || p.type === 'apk') &&
+        typeof upstream === 'string' &&
+        upstream !== ''
+      ) {
+        const at = upstream.indexOf('@');
+        name = at < 0 ? upstream : upstream.slice(0, at);
+        if (at >= 0 && p.type === 'deb' && upstream.length > at + 1)
+          version = upstream.slice(at + 1);
+      }
+      // rpm keeps the epoch in its own qualifier (the rpm reader and Syft
+      // write it so); OSV's rpm versions carry it as `N:`.
+      const epoch = p.qualifiers?.epoch;
+      if (p.type === 'rpm' && typeof epoch === 'string' && !version.includes(':')) {
+        if (!/^\d{1,10}$/.test(epoch))
+          return { ok: false, reason: `rpm purl with a bad epoch ${JSON.stringify(epoch)}` };
+        if (Number(epoch) !== 0) version = `${Number(epoch)}:${version}`;
       }
       break;
     }

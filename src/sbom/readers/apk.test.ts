@@ -129,7 +129,8 @@ describe('apk reader', () => {
       r.components.map((c) => c.purl),
       [
         'pkg:apk/alpine/bash@5.2.21-r0?arch=x86_64&distro=alpine-3.19.0',
-        'pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=x86_64&distro=alpine-3.19.0',
+        // The origin, when it is another package, as Syft writes it (OSV names origins).
+        'pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=x86_64&distro=alpine-3.19.0&upstream=busybox',
         'pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64&distro=alpine-3.19.0',
         'pkg:apk/alpine/readline@8.2.1-r2?arch=x86_64&distro=alpine-3.19.0',
       ],
@@ -165,7 +166,7 @@ describe('apk reader', () => {
       ['block has no V: (version)', 'block has no P: (package name)'],
     );
     const a = r.components.find((c) => c.name === 'a');
-    assert.equal(a?.purl, 'pkg:apk/wolfi/a@1-r0?arch=x86_64');
+    assert.equal(a?.purl, 'pkg:apk/wolfi/a@1-r0?arch=x86_64&upstream=a-src');
     assert.equal(a?.properties?.['apk:checksum'], 'Q1p78yvTLG094tHE1+dToJGbmYzQE=');
     assert.deepEqual(r.dependencies, [{ ref: a?.ref, dependsOn: ['pkg:apk/wolfi/c@2-r0'] }]);
   });

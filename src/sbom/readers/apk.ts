@@ -96,6 +96,8 @@ function buildApk(
     const properties: Record<string, string> = {};
     const origin = f.get('o');
     if (origin) properties['apk:origin'] = origin;
+    // As Syft writes it; Alpine's advisories (secdb, OSV) name the origin package.
+    if (origin && origin !== name) qualifiers.upstream = origin;
     // C: is the SHA-1 of the package's control segment (apk's identity for
     // the package), not of the .apk file, so it is kept as a fact rather than
     // offered as the component's hash.

@@ -112,8 +112,10 @@ Architecture: amd64
       r.components.map((c) => c.purl),
       [
         'pkg:deb/debian/bar@2.0?arch=all&distro=debian-12',
-        'pkg:deb/debian/foo@1:1.0-1+b1?arch=amd64&distro=debian-12',
-        'pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12',
+        // The source package as Syft writes it (`upstream=SOURCE[@VERSION]`):
+        // OSV's Debian advisories name the source, so vulns looks it up.
+        'pkg:deb/debian/foo@1:1.0-1+b1?arch=amd64&distro=debian-12&upstream=foo-src%401%3A1.0-1',
+        'pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12&upstream=glibc',
       ],
     );
     const foo = r.components.find((c) => c.name === 'foo');

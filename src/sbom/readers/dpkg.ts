@@ -246,6 +246,8 @@ function component(
   if (source) {
     properties['deb:source'] = source.name;
     properties['deb:source-version'] = source.version ?? version;
+    // As Syft writes it; OSV's Debian and Ubuntu advisories name the source package.
+    qualifiers.upstream = source.version ? `${source.name}@${source.version}` : source.name;
   }
   if (state !== 'installed') properties['dpkg:status'] = state;
   return {
