@@ -83,6 +83,24 @@ test('sanitizeRemoteUrl strips user, password and query; keeps scp-style account
   assert.equal(sanitizeRemoteUrl('file:///home/me/src/r.git'), undefined);
 });
 
+test('sanitizeRemoteUrl never lets a credential through an unparseable or scp-like URL', () => {
+  // A '/' in the password makes the URL unparseable by WHATWG rules.
+  for (const url of [
+    'https://user:abc/def@github.com/o/r.git',
+    'https://u:tok#en@github.com/o/r.git',
+    'user:hunter2@github.com:o/r.git',
+  ]) {
+    const clean = sanitizeRemoteUrl(url);
+    for (const secret of ['abc/def', 'tok#en', 'hunter2']) {
+      assert.ok(!clean?.includes(secret), `${url} gave ${clean}`);
+    }
+  }
+  assert.equal(
+    sanitizeRemoteUrl('https://user:abc/def@github.com/o/r.git'),
+    'https://github.com/o/r.git',
+  );
+});
+
 test('SSH-signed commit verifies as good with signer key; unsigned commit reports none', async (t) => {
   if (!hasSshKeygen()) {
     t.skip('ssh-keygen is not installed');

@@ -123,11 +123,14 @@ export function sanitizeRemoteUrl(url: string): string | undefined {
       u.hash = '';
       return u.toString();
     } catch {
-      // Unparseable: cut everything between the scheme and the last '@' of the authority.
-      return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1');
+      // Unparseable (a '/' or '#' in a password does it): cut through the last
+      // '@', and keep the rest only if it is then a clean URL — fail closed.
+      const cut = url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
+      return cut !== url && URL.canParse(cut) ? sanitizeRemoteUrl(cut) : undefined;
     }
   }
-  if (/^[^/\s]+@[^/\s:]+:/.test(url) || /^[^/\s:]+:[^/]/.test(url)) return url;
+  // scp-like `[user@]host:path`; a user part holding ':' is a password.
+  if (/^[^/\s:@]+@[^/\s:@]+:/.test(url) || /^[^/\s:@]+:[^/@][^@]*$/.test(url)) return url;
   return undefined;
 }
 
