@@ -699,10 +699,15 @@ function safeVerify(key: VerificationKey, message: Buffer, sig: Buffer): boolean
   }
 }
 
+/**
+ * A JSON pointer into the bundle as written. sigstore-js names fields by the
+ * protobuf model, whose oneofs sit under a `content` that the JSON lacks.
+ */
 function toPointer(field: string): string {
   return `/${field
     .replace(/\[(\d+)\]/g, '.$1')
     .split('.')
+    .filter((part) => part !== 'content')
     .join('/')}`;
 }
 

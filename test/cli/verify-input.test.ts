@@ -90,7 +90,8 @@ test('malformed bundles are input errors: exit 2, BUNDLE_MALFORMED naming file a
       await variant('no-signatures.json', (b) => {
         b.dsseEnvelope.signatures = [];
       }),
-      /no-signatures\.json: \/content\/dsseEnvelope\/signatures: /,
+      // A JSON pointer into the file as written: no protobuf oneof ("content") in it.
+      /no-signatures\.json: \/dsseEnvelope\/signatures: /,
     ],
     [
       await variant('no-content.json', (b) => {
