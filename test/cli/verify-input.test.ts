@@ -216,6 +216,11 @@ test('verify input errors: missing artifact, missing bundle, bad digest, no trus
     [['verify', 'app.bin'], 'USAGE', /say whom to trust/],
     [['verify', '--key', 'k.pub'], 'USAGE', /exactly one/],
     [['verify', `sha512:${'ab'.repeat(64)}`, '--key', 'k.pub'], 'USAGE', /only sha256/],
+    [
+      ['verify', 'app.bin', '--key', 'k.pub', '--type', 'nosuch'],
+      'STATEMENT_UNKNOWN_TYPE',
+      /^--type: unknown predicate type "nosuch"/,
+    ],
   ];
   for (const [args, code, message] of cases) {
     const r = await vouch([...args, '--json'], { cwd: dir, env });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
-import type { ErrorCode } from '../../core/errors.ts';
+import { type ErrorCode, isVouchError, VouchError } from '../../core/errors.ts';
 import { readTextFile } from '../../core/json.ts';
 import { resolvePredicateType } from '../../core/predicates.ts';
 import { fileSubjectName } from '../../core/subject-name.ts';
@@ -99,7 +99,7 @@ export const verifyCommand: Command = {
     for (const flag of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const) {
       if (values[flag] !== undefined) throw usage('verify', `--${flag} needs --policy`);
     }
-    const types = (values.type ?? []).map(resolvePredicateType);
+    const types = (values.type ?? []).map(typeFlag);
     const trust = await trustPolicyFrom('verify', values, cacheDir(io));
 
     const { file, sha256 } = await resolveTarget('verify', target, io);
@@ -261,6 +261,17 @@ export async function gatherCandidates(
     }
   }
   return candidates;
+}
+
+/** resolvePredicateType, with the error naming --type (its own message names --predicate-type). */
+function typeFlag(value: string): string {
+  try {
+    return resolvePredicateType(value);
+  } catch (e) {
+    if (!isVouchError(e)) throw e;
+    const reason = e.field ? e.message.slice(`${e.field}: `.length) : e.message;
+    throw new VouchError(e.code, reason, { field: '--type', cause: e });
+  }
 }
 
 function digestOf(target: string): string {
