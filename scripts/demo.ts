@@ -24,8 +24,17 @@ type Vars = Record<string, string>;
 
 function shown(vars: Vars): string {
   return Object.entries(vars)
-    .map(([k, v]) => `${k}=${v} `)
+    .map(([k, v]) => `${k}=${quoted(v)} `)
     .join('');
+}
+
+/** An argument as a POSIX shell needs it, so every printed `$ vouch …` line can be pasted and run. */
+function quoted(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+function commandLine(args: string[]): string {
+  return args.map(quoted).join(' ');
 }
 
 function sh(cmd: string, args: string[], cwd = dir): void {
@@ -34,7 +43,7 @@ function sh(cmd: string, args: string[], cwd = dir): void {
 }
 
 function vouch(args: string[], expect: number, vars: Vars = {}): void {
-  process.stdout.write(`$ ${shown(vars)}vouch ${args.join(' ')}\n`);
+  process.stdout.write(`$ ${shown(vars)}vouch ${commandLine(args)}\n`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: dir,
     env: { ...env, ...vars },
@@ -45,7 +54,7 @@ function vouch(args: string[], expect: number, vars: Vars = {}): void {
 
 /** A vouch command whose stdout the demo reads (and shows unless `quiet`); stderr goes to the terminal. */
 function vouchOut(args: string[], expect: number, vars: Vars = {}, quiet = false): string {
-  process.stdout.write(`$ ${shown(vars)}vouch ${args.join(' ')}\n`);
+  process.stdout.write(`$ ${shown(vars)}vouch ${commandLine(args)}\n`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: dir,
     env: { ...env, ...vars },
