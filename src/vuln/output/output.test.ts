@@ -333,3 +333,55 @@ test('in-toto vulns predicate: scanner, db and every finding with its severity',
   const signed = vulnsPredicate({ ...r, db }) as { scanner: { db: { uri: string } } };
   assert.equal(signed.scanner.db.uri, 'https://osv.example/PyPI/all.zip file:osv.jsonl');
 });
+
+test('table: an OS package matched by its source package names both (libc6 (glibc))', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-vout-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const records = join(dir, 'debian.jsonl');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(
+    records,
+    `${JSON.stringify({
+      id: 'DEBIAN-CVE-2026-0001',
+      modified: '2026-01-01T00:00:00Z',
+      summary: 'glibc bug',
+      affected: [
+        {
+          package: { ecosystem: 'Debian:12', name: 'glibc' },
+          ranges: [
+            { type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.36-9+deb12u5' }] },
+          ],
+        },
+      ],
+    })}\n`,
+  );
+  await importExports(join(dir, 'db'), [records], { now, cwd: dir });
+  const db = await VulnDatabase.open(join(dir, 'db'));
+  t.after(() => db.close());
+  const input = componentsOfSbom(
+    {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      components: ['libc6', 'libc-bin'].map((name) => ({
+        type: 'library',
+        name,
+        version: '2.36-9+deb12u4',
+        purl: `pkg:deb/debian/${name}@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc`,
+      })),
+    },
+    'sbom.json',
+  );
+  const result = matchComponents(db, input.components, { now });
+  const r: ScanReport = {
+    target: { kind: 'sbom', name: 'sbom.json' },
+    input,
+    result,
+    db: { path: 'db', updatedAt: db.status().updatedAt, records: 1, sources: [] },
+    vex: [],
+    scanner: { name: 'vouch', version: '0.1.0', uri: 'https://example.com/vouch' },
+    time: '2026-11-25T12:00:00Z',
+  };
+  const table = (OUTPUTS[0] as (typeof OUTPUTS)[number]).render(r);
+  assert.match(table, /DEBIAN-CVE-2026-0001 +libc-bin \(glibc\) +2\.36-9\+deb12u4/);
+  assert.match(table, /DEBIAN-CVE-2026-0001 +libc6 \(glibc\) +2\.36-9\+deb12u4/);
+});

@@ -20,7 +20,7 @@ export const tableOutput: OutputFormat = {
       for (const f of sup) {
         const s = f.suppressed as NonNullable<Finding['suppressed']>;
         const why = [s.status, s.justification, s.detail].filter((x) => x !== '').join(': ');
-        lines.push(`  ${f.id} ${f.package}@${f.version}  ${why}  (${s.source})`);
+        lines.push(`  ${f.id} ${packageOf(f)}@${f.version}  ${why}  (${s.source})`);
       }
     }
     const t = totalsOf(r);
@@ -41,7 +41,25 @@ export const tableOutput: OutputFormat = {
 function row(f: Finding): string[] {
   const summary =
     f.summary.length > MAX_SUMMARY ? `${f.summary.slice(0, MAX_SUMMARY - 1)}…` : f.summary;
-  return [f.severity.toUpperCase(), f.id, f.package, f.version, f.fixed.join(', ') || '-', summary];
+  return [
+    f.severity.toUpperCase(),
+    f.id,
+    packageOf(f),
+    f.version,
+    f.fixed.join(', ') || '-',
+    summary,
+  ];
+}
+
+/**
+ * The package as installed, with the source package the advisory names when
+ * that is another (`libc6 (glibc)`): one source builds many binaries, and a
+ * table of seven `glibc` lines would not say which is which.
+ */
+function packageOf(f: Finding): string {
+  const name = f.component.name;
+  const os = /^pkg:(deb|apk)\//.test(f.component.purl ?? '');
+  return os && name !== '' && name !== f.package ? `${name} (${f.package})` : f.package;
 }
 
 function grid(rows: string[][]): string[] {
