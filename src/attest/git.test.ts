@@ -33,6 +33,23 @@ test('not a git repository: present false, not an error', async (t) => {
   assert.deepEqual(await gitAttestor.attest(ctx(dir, env)), { present: false });
 });
 
+test('a repository git refuses (dubious ownership) is not passed off as "no repository"', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to give the repository to another user');
+    return;
+  }
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  await writeFile(join(dir, 'a.txt'), 'a\n');
+  initRepo(dir, env);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const logged: string[] = [];
+  const g = await gitAttestor.attest({ ...ctx(dir, env), log: (m) => logged.push(m) });
+  assert.equal(g.present, false);
+  assert.match((g as { reason?: string }).reason ?? '', /dubious ownership/);
+  assert.match(logged.join('\n'), /dubious ownership/);
+});
+
 test('commit, tree, branch, subdir and clean state match git itself', async (t) => {
   const dir = await tempDir(t);
   const env = isolatedEnv(dir);

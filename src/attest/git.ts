@@ -33,7 +33,11 @@ export interface CommitSignature {
 }
 
 export type GitAttestation =
-  | { present: false }
+  | {
+      present: false;
+      /** Set when there is a repository git would not read (e.g. "detected dubious ownership"). */
+      reason?: string;
+    }
   | {
       present: true;
       /** HEAD commit; absent in a repository with no commits yet. */
@@ -57,7 +61,17 @@ export const gitAttestor: Attestor<GitAttestation> = {
   async attest(ctx) {
     const g = (args: string[]) => git(args, ctx.workdir, ctx.env);
     const inside = await g(['rev-parse', '--is-inside-work-tree']);
-    if (!inside.ok || inside.stdout.trim() !== 'true') return { present: false };
+    if (!inside.ok || inside.stdout.trim() !== 'true') {
+      // "not a git repository" is an answer; anything else (a checkout owned
+      // by another user in a CI container, a broken .git) must not read as one.
+      const reason = inside.stderr
+        .trim()
+        .split('\n')[0]
+        ?.replace(/^fatal: /, '');
+      if (inside.ok || !reason || /not a git repository/i.test(reason)) return { present: false };
+      ctx.log(`git: not recorded: ${reason}`);
+      return { present: false, reason };
+    }
 
     const [head, tree, branch, prefix, status] = await Promise.all([
       g(['rev-parse', '--verify', '-q', 'HEAD']),
