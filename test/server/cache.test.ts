@@ -2,6 +2,7 @@
 // the earliest time any rule could decide otherwise. Coalescing and the
 // in-flight bound, at the gate (no HTTP timing involved).
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parsePolicy } from '../../src/policy/index.ts';
@@ -118,6 +119,8 @@ exceptions:
   test('a cached DENY is re-evaluated soon, so evidence pushed after a denial is seen', async (t) => {
     const hex = hexOf('late evidence');
     const dir = join(await tempDir(t), 'store');
+    // An empty store that is there: a missing one is "unavailable", never cached.
+    await mkdir(dir);
     const store = new DirectoryStore(dir);
     let now = T0;
     const gate = new AdmissionGate({
