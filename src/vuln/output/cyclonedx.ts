@@ -135,7 +135,14 @@ function vulnerabilityOf(list: Finding[], index: number): Record<string, unknown
   }
   v.affects = list.map((x) => ({
     ref: x.component.ref,
-    versions: [{ version: x.version, status: x.suppressed ? 'unaffected' : 'affected' }],
+    // The version of the component `ref` points at (a deb matched on its
+    // source package's version, e.g. a binNMU, is still listed as installed).
+    versions: [
+      {
+        version: x.component.version || x.version,
+        status: x.suppressed ? 'unaffected' : 'affected',
+      },
+    ],
   }));
   return v;
 }

@@ -384,4 +384,24 @@ test('table: an OS package matched by its source package names both (libc6 (glib
   const table = (OUTPUTS[0] as (typeof OUTPUTS)[number]).render(r);
   assert.match(table, /DEBIAN-CVE-2026-0001 +libc-bin \(glibc\) +2\.36-9\+deb12u4/);
   assert.match(table, /DEBIAN-CVE-2026-0001 +libc6 \(glibc\) +2\.36-9\+deb12u4/);
+  // A binNMU (binary version apart from its source's): matched on the source
+  // version, while the VDR's affects[] gives the version of the component it points at.
+  input.components.push({
+    ref: 'binnmu',
+    name: 'libc-l10n',
+    version: '2.36-9+deb12u4+b1',
+    purl: 'pkg:deb/debian/libc-l10n@2.36-9%2Bdeb12u4%2Bb1?arch=all&distro=debian-12&upstream=glibc%402.36-9%2Bdeb12u4',
+  });
+  r.result = matchComponents(db, input.components, { now });
+  assert.equal(
+    r.result.findings.find((f) => f.component.ref === 'binnmu')?.version,
+    '2.36-9+deb12u4',
+  );
+  const vdr = vdrOf(r) as {
+    vulnerabilities: { affects: { ref: string; versions: { version: string }[] }[] }[];
+  };
+  const affects = vdr.vulnerabilities.flatMap((v) => v.affects);
+  assert.deepEqual(affects.find((a) => a.ref === 'binnmu')?.versions, [
+    { version: '2.36-9+deb12u4+b1', status: 'affected' },
+  ]);
 });
