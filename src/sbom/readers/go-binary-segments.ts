@@ -1,9 +1,12 @@
 /**
- * Virtual address → file offset maps of executables, for the pre-1.18 Go build
- * info format, whose header holds pointers (virtual addresses) instead of
- * the strings themselves. One map per format, read through the same tables
- * the loader uses: ELF PT_LOAD program headers, Mach-O segment load commands,
- * PE section headers (plus the image base). Every number in those tables is
+ * The segment and section tables of executables, walked once per format:
+ * Mach-O segment load commands with their sections and the PE section table
+ * serve both go-binary.ts, finding the section or segment that holds the
+ * build info, and the virtual address → file offset maps here, for the
+ * pre-1.18 Go build info format, whose header holds pointers (virtual
+ * addresses) instead of the strings themselves. The maps are read through the
+ * tables the loader uses: ELF PT_LOAD program headers, Mach-O segment load
+ * commands, PE section headers (plus the image base). Every number in those tables is
  * hostile input: addresses are kept as bigint (64-bit values past 2^53 stay
  * exact), tables are read with a size bound, and a range that does not fit
  * is simply not resolved.
@@ -22,8 +25,15 @@ export interface Segment {
   flags?: number;
 }
 
-/** Largest table read (program headers, load commands, section headers). */
-const MAX_TABLE = 1024 * 1024;
+/** Largest table read (program headers, load commands, section headers, section names). */
+export const MAX_TABLE = 1024 * 1024;
+
+/** A name in a fixed-width field at `at`: up to its first NUL. */
+function fixedName(b: Buffer, at: number, width: number): string {
+  let end = at;
+  while (end < at + width && b[end] !== 0) end++;
+  return b.toString('latin1', at, end);
+}
 
 /**
  * The file-backed segments of an ELF file whose first 64 bytes are `h`, in
@@ -66,69 +76,144 @@ export async function elfSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]>
   return out;
 }
 
-/** The segments of a little-endian Mach-O file (LC_SEGMENT_64 / LC_SEGMENT), __PAGEZERO left out. */
-export async function machoSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+/** A Mach-O section header: its name and the file bytes it spans. */
+export interface MachoSection {
+  name: string;
+  offset: bigint;
+  size: bigint;
+}
+
+/** A Mach-O segment load command: its name, its file-backed bytes and its sections. */
+export interface MachoSegment extends Segment {
+  name: string;
+  /**
+   * Its section headers (at most 256), read from the load commands on demand:
+   * a hostile table can name a million of them, and a caller stops at the first it wants.
+   */
+  sections(): Generator<MachoSection>;
+}
+
+/**
+ * The segment load commands (LC_SEGMENT_64 / LC_SEGMENT) of a little-endian
+ * Mach-O file whose first bytes are `h`, in table order, __PAGEZERO included.
+ * At most 4096 load commands in at most MAX_TABLE bytes are read.
+ */
+export async function machoLoadSegments(h: Buffer, readAt: ReadAt): Promise<MachoSegment[]> {
   if (h.length < 28) return [];
   const is64 = h.readUInt32LE(0) === 0xfeedfacf;
   const ncmds = h.readUInt32LE(16);
   const cmds = await readAt(is64 ? 32 : 28, Math.min(h.readUInt32LE(20), MAX_TABLE));
-  const out: Segment[] = [];
+  const segSize = is64 ? 72 : 56;
+  const sectSize = is64 ? 80 : 68;
+  const out: MachoSegment[] = [];
   let o = 0;
   for (let c = 0; c < Math.min(ncmds, 4096) && o + 8 <= cmds.length; c++) {
     const cmd = cmds.readUInt32LE(o);
     const size = cmds.readUInt32LE(o + 4);
     if (size < 8) break;
-    const segSize = is64 ? 72 : 56;
     if (((is64 && cmd === 0x19) || (!is64 && cmd === 0x1)) && o + segSize <= cmds.length) {
-      const name = cmds.toString('latin1', o + 8, o + 24).replace(/\0.*$/s, '');
-      if (name !== '__PAGEZERO') {
-        out.push(
-          is64
-            ? {
-                vaddr: cmds.readBigUInt64LE(o + 24),
-                offset: cmds.readBigUInt64LE(o + 40),
-                size: cmds.readBigUInt64LE(o + 48),
-              }
-            : {
-                vaddr: BigInt(cmds.readUInt32LE(o + 24)),
-                offset: BigInt(cmds.readUInt32LE(o + 32)),
-                size: BigInt(cmds.readUInt32LE(o + 36)),
-              },
-        );
-      }
+      const first = o + segSize;
+      const nsects = Math.min(cmds.readUInt32LE(o + (is64 ? 64 : 48)), 256);
+      out.push({
+        name: fixedName(cmds, o + 8, 16),
+        ...(is64
+          ? {
+              vaddr: cmds.readBigUInt64LE(o + 24),
+              offset: cmds.readBigUInt64LE(o + 40),
+              size: cmds.readBigUInt64LE(o + 48),
+            }
+          : {
+              vaddr: BigInt(cmds.readUInt32LE(o + 24)),
+              offset: BigInt(cmds.readUInt32LE(o + 32)),
+              size: BigInt(cmds.readUInt32LE(o + 36)),
+            }),
+        // Section headers follow their segment command; read while the table holds them.
+        *sections() {
+          for (
+            let s = 0, so = first;
+            s < nsects && so + sectSize <= cmds.length;
+            s++, so += sectSize
+          ) {
+            yield {
+              name: fixedName(cmds, so, 16),
+              offset: BigInt(cmds.readUInt32LE(so + (is64 ? 48 : 40))),
+              size: is64 ? cmds.readBigUInt64LE(so + 40) : BigInt(cmds.readUInt32LE(so + 36)),
+            };
+          }
+        },
+      });
     }
     o += size;
   }
   return out;
 }
 
+/** The segments of a little-endian Mach-O file (LC_SEGMENT_64 / LC_SEGMENT), __PAGEZERO left out. */
+export async function machoSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+  return (await machoLoadSegments(h, readAt))
+    .filter((s) => s.name !== '__PAGEZERO')
+    .map(({ vaddr, offset, size }) => ({ vaddr, offset, size }));
+}
+
+/** A PE section header: its name, characteristics, address relative to the image base and file bytes. */
+export interface PeSection {
+  name: string;
+  characteristics: number;
+  rva: number;
+  /** PointerToRawData. */
+  offset: bigint;
+  /** SizeOfRawData. */
+  size: bigint;
+}
+
+/** A PE file's section table, and the image base when its optional header has a known magic. */
+export interface PeSections {
+  imageBase: bigint | undefined;
+  sections: PeSection[];
+}
+
 /**
- * The sections of a PE file at their run-time addresses: the optional
- * header's ImageBase (PE32: 32-bit, PE32+: 64-bit) plus each section's
- * VirtualAddress; SizeOfRawData bytes from PointerToRawData in the file.
+ * The section table of a PE file whose first bytes are `h` (at most 96
+ * sections), or undefined when there is no `PE\0\0` header. The image base
+ * is the optional header's ImageBase: 32-bit in PE32, 64-bit in PE32+.
  */
-export async function peSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
-  if (h.length < 0x40) return [];
+export async function peSections(h: Buffer, readAt: ReadAt): Promise<PeSections | undefined> {
+  if (h.length < 0x40) return undefined;
   const pe = h.readUInt32LE(0x3c);
   const hdr = await readAt(pe, 24 + 32);
-  if (hdr.length < 24 + 32 || hdr.readUInt32BE(0) !== 0x50450000) return [];
-  const optSize = hdr.readUInt16LE(20);
-  const magic = hdr.readUInt16LE(24);
-  let base: bigint;
-  if (magic === 0x10b) base = BigInt(hdr.readUInt32LE(24 + 28));
-  else if (magic === 0x20b) base = hdr.readBigUInt64LE(24 + 24);
-  else return [];
+  if (hdr.length < 24 || hdr.readUInt32BE(0) !== 0x50450000) return undefined;
+  const magic = hdr.length < 24 + 32 ? undefined : hdr.readUInt16LE(24);
+  const imageBase =
+    magic === 0x10b
+      ? BigInt(hdr.readUInt32LE(24 + 28))
+      : magic === 0x20b
+        ? hdr.readBigUInt64LE(24 + 24)
+        : undefined;
   const nsec = Math.min(hdr.readUInt16LE(6), 96);
-  const secs = await readAt(pe + 24 + optSize, nsec * 40);
-  const out: Segment[] = [];
+  const secs = await readAt(pe + 24 + hdr.readUInt16LE(20), nsec * 40);
+  const sections: PeSection[] = [];
   for (let o = 0; o + 40 <= secs.length; o += 40) {
-    out.push({
-      vaddr: base + BigInt(secs.readUInt32LE(o + 12)),
+    sections.push({
+      name: fixedName(secs, o, 8),
+      rva: secs.readUInt32LE(o + 12),
       size: BigInt(secs.readUInt32LE(o + 16)),
       offset: BigInt(secs.readUInt32LE(o + 20)),
+      characteristics: secs.readUInt32LE(o + 36),
     });
   }
-  return out;
+  return { imageBase, sections };
+}
+
+/**
+ * The sections of a PE file at their run-time addresses: the image base plus
+ * each section's VirtualAddress; SizeOfRawData bytes from PointerToRawData in
+ * the file. None without a known optional header magic (no image base).
+ */
+export async function peSegments(h: Buffer, readAt: ReadAt): Promise<Segment[]> {
+  const t = await peSections(h, readAt);
+  const base = t?.imageBase;
+  if (t === undefined || base === undefined) return [];
+  return t.sections.map((s) => ({ vaddr: base + BigInt(s.rva), size: s.size, offset: s.offset }));
 }
 
 /** Where a virtual address is in the file. */

@@ -107,11 +107,10 @@ export function syntheticGoBinary(o: SyntheticOptions): SyntheticBinary {
       break;
     }
     case 'macho': {
-      if (o.bits !== 64) throw new Error('synthetic Mach-O is 64-bit only');
-      const base = 0x100000000n;
+      const base = o.bits === 64 ? 0x100000000n : 0x1000n;
       roVaddr = base + BigInt(roOff);
       dataVaddr = base + 0x100000n + BigInt(dataOff);
-      bytes = macho({ roOff, rodata, dataOff, dataLen, dataVaddr, base });
+      bytes = macho({ roOff, rodata, dataOff, dataLen, dataVaddr, base, is64: o.bits === 64 });
       break;
     }
   }
@@ -350,14 +349,18 @@ interface MachoLayout {
   dataLen: number;
   dataVaddr: bigint;
   base: bigint;
+  /** LC_SEGMENT_64 (x86-64) or LC_SEGMENT (i386, 32-bit fields). */
+  is64: boolean;
 }
 
 function macho(l: MachoLayout): Buffer {
   const size = l.dataOff + PAGE;
   const b = Buffer.alloc(size);
   const w = writer(b, false);
-  const seg = 72;
-  const sect = 80;
+  const is64 = l.is64;
+  const seg = is64 ? 72 : 56;
+  const sect = is64 ? 80 : 68;
+  const word = (o: number, v: bigint | number) => (is64 ? w.u64(o, v) : w.u32(o, Number(v)));
   const cmds: Array<{
     name: string;
     vmaddr: bigint;
@@ -405,32 +408,34 @@ function macho(l: MachoLayout): Buffer {
     },
   ];
   const sizeofcmds = cmds.reduce((n, c) => n + seg + c.sects.length * sect, 0);
-  w.u32(0, 0xfeedfacf);
-  w.u32(4, 0x01000007); // CPU_TYPE_X86_64
-  w.u32(8, 3); // CPU_SUBTYPE_X86_64_ALL
+  w.u32(0, is64 ? 0xfeedfacf : 0xfeedface);
+  w.u32(4, is64 ? 0x01000007 : 7); // CPU_TYPE_X86_64 / CPU_TYPE_I386
+  w.u32(8, 3); // CPU_SUBTYPE_X86_64_ALL / CPU_SUBTYPE_I386_ALL
   w.u32(12, 2); // MH_EXECUTE
   w.u32(16, cmds.length);
   w.u32(20, sizeofcmds);
-  let p = 32;
+  // Segment and section fields past the names: 64-bit words, or 32-bit ones 4 bytes apart.
+  const n = is64 ? 8 : 4;
+  let p = is64 ? 32 : 28;
   for (const c of cmds) {
-    w.u32(p, 0x19); // LC_SEGMENT_64
+    w.u32(p, is64 ? 0x19 : 0x1); // LC_SEGMENT_64 / LC_SEGMENT
     w.u32(p + 4, seg + c.sects.length * sect);
     b.write(c.name, p + 8, 'latin1');
-    w.u64(p + 24, c.vmaddr);
-    w.u64(p + 32, c.vmsize);
-    w.u64(p + 40, c.off);
-    w.u64(p + 48, c.filesz);
-    w.u32(p + 56, c.prot); // maxprot
-    w.u32(p + 60, c.prot); // initprot
-    w.u32(p + 64, c.sects.length);
+    word(p + 24, c.vmaddr);
+    word(p + 24 + n, c.vmsize);
+    word(p + 24 + 2 * n, c.off);
+    word(p + 24 + 3 * n, c.filesz);
+    w.u32(p + 24 + 4 * n, c.prot); // maxprot
+    w.u32(p + 28 + 4 * n, c.prot); // initprot
+    w.u32(p + 32 + 4 * n, c.sects.length);
     let s = p + seg;
     for (const x of c.sects) {
       b.write(x.name, s, 'latin1');
       b.write(c.name, s + 16, 'latin1');
-      w.u64(s + 32, x.addr);
-      w.u64(s + 40, x.size);
-      w.u32(s + 48, x.off);
-      w.u32(s + 52, x.align);
+      word(s + 32, x.addr);
+      word(s + 32 + n, x.size);
+      w.u32(s + 32 + 2 * n, x.off);
+      w.u32(s + 36 + 2 * n, x.align);
       s += sect;
     }
     p = s;

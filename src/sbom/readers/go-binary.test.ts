@@ -44,6 +44,7 @@ const LAYOUTS: Array<
   { name: 'PE32+', format: 'pe', bits: 64 },
   { name: 'PE32', format: 'pe', bits: 32 },
   { name: 'Mach-O 64', format: 'macho', bits: 64 },
+  { name: 'Mach-O 32', format: 'macho', bits: 32 },
 ];
 
 /** A SourceFile over bytes with ranged reads that records the largest read asked for. */
@@ -138,6 +139,7 @@ test('pointer format fixtures: file(1), readelf and objdump take them for real e
     'PE32+': /^PE32\+ executable \(console\) x86-64, for MS Windows/,
     PE32: /^PE32 executable \(console\) Intel 80386, for MS Windows/,
     'Mach-O 64': /^Mach-O 64-bit x86_64 executable/,
+    'Mach-O 32': /^Mach-O i386 executable/,
   };
   for (const l of LAYOUTS) {
     const b = syntheticGoBinary({ ...l, goVersion, modinfo });
@@ -185,6 +187,48 @@ test('pointer format fixtures: file(1), readelf and objdump take them for real e
         modinfo: (strings[1] as string).slice(16, -16),
       });
     }
+  }
+});
+
+test('the build info is looked for where Go looks: Mach-O __go_buildinfo, else __DATA; PE .data or the first writable data section', async () => {
+  const opts = { goVersion: 'go1.16', modinfo: framed(MODINFO) };
+  const read = async (name: string, bytes: Buffer) => {
+    const r = await goBinaryReader.read(fileOf(name, bytes));
+    checkResult(r);
+    return anonymous(r);
+  };
+  for (const bits of [64, 32] as const) {
+    const macho = syntheticGoBinary({ format: 'macho', bits, ...opts }).bytes;
+    const want = await read('bin/app', macho);
+    assert.equal((want as ReaderResult).components.length, 4);
+    // No __go_buildinfo section: the __DATA segment, which starts with the header, is searched.
+    const noSection = Buffer.from(macho);
+    noSection.write('__no', noSection.indexOf('__go_buildinfo'), 'latin1');
+    assert.deepEqual(await read('bin/app', noSection), want, `Mach-O ${bits}: __DATA`);
+    // Nor a __DATA segment: nothing is guessed at.
+    const neither = Buffer.from(noSection);
+    for (let at = neither.indexOf('__DATA'); at >= 0; at = neither.indexOf('__DATA', at + 1)) {
+      neither.write('__DAT0', at, 'latin1');
+    }
+    assert.equal(await readGoBuildInfo(neither, 'bin/app'), undefined, `Mach-O ${bits}`);
+
+    const pe = syntheticGoBinary({ format: 'pe', bits, ...opts }).bytes;
+    const peWant = await read('app.exe', pe);
+    assert.deepEqual(peWant, want, `PE ${bits}`);
+    const data = pe.indexOf('.data\0');
+    // Another name, still initialised + readable + writable data (alignment bits aside).
+    const byFlags = Buffer.from(pe);
+    byFlags.write('.godat', data, 'latin1');
+    byFlags.writeUInt32LE(0xc0300040, data + 36);
+    assert.deepEqual(await read('app.exe', byFlags), want, `PE ${bits}: by characteristics`);
+    // Named .data, read-only like .rdata before it: found by its name.
+    const byName = Buffer.from(pe);
+    byName.writeUInt32LE(0x40000040, data + 36);
+    assert.deepEqual(await read('app.exe', byName), want, `PE ${bits}: by name`);
+    // Neither: .rdata is not searched.
+    const none = Buffer.from(byName);
+    none.write('.godat', data, 'latin1');
+    assert.equal(await readGoBuildInfo(none, 'app.exe'), undefined, `PE ${bits}`);
   }
 });
 

@@ -4,7 +4,10 @@ import type { ReaderResult } from '../model.ts';
 import type { ContentMatch, Reader, SourceFile } from '../reader.ts';
 import {
   elfSegments,
+  MAX_TABLE,
+  machoLoadSegments,
   machoSegments,
+  peSections,
   peSegments,
   type ReadAt,
   resolveAddress,
@@ -50,8 +53,6 @@ const ALIGN = 16;
 const SEARCH_CHUNK = 64 * 1024;
 /** …up to this far: with an external (cgo) linker the header sits after `.data`, not at the start. */
 const MAX_SEARCH = 32 * 1024 * 1024;
-/** Largest section/segment/name table read while locating the header. */
-const MAX_TABLE = 1024 * 1024;
 /** Max modinfo size we accept (real ones are a few KB to ~100 KB). */
 const MAX_STRING = 4 * 1024 * 1024;
 
@@ -142,56 +143,24 @@ async function elfRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
   return data ? [Number(data.offset), Number(data.size)] : undefined;
 }
 
+/** The first __go_buildinfo section, else the first __DATA segment. */
 async function machoRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
-  const is64 = h.readUInt32LE(0) === 0xfeedfacf;
-  const ncmds = h.readUInt32LE(16);
-  const cmds = await readAt(is64 ? 32 : 28, Math.min(h.readUInt32LE(20), MAX_TABLE));
   let data: Range | undefined;
-  let o = 0;
-  for (let c = 0; c < Math.min(ncmds, 4096) && o + 8 <= cmds.length; c++) {
-    const cmd = cmds.readUInt32LE(o);
-    const size = cmds.readUInt32LE(o + 4);
-    if (size < 8) break;
-    const segSize = is64 ? 72 : 56;
-    if (((is64 && cmd === 0x19) || (!is64 && cmd === 0x1)) && o + segSize <= cmds.length) {
-      const nsects = cmds.readUInt32LE(o + (is64 ? 64 : 48));
-      const sectSize = is64 ? 80 : 68;
-      for (
-        let s = 0, so = o + segSize;
-        s < Math.min(nsects, 256) && so + sectSize <= cmds.length;
-        s++, so += sectSize
-      ) {
-        if (cstring(cmds, so, 16) === '__go_buildinfo') {
-          const sz = is64 ? Number(cmds.readBigUInt64LE(so + 40)) : cmds.readUInt32LE(so + 36);
-          return [cmds.readUInt32LE(so + (is64 ? 48 : 40)), sz];
-        }
-      }
-      if (!data && cstring(cmds, o + 8, 16) === '__DATA') {
-        data = is64
-          ? [Number(cmds.readBigUInt64LE(o + 40)), Number(cmds.readBigUInt64LE(o + 48))]
-          : [cmds.readUInt32LE(o + 32), cmds.readUInt32LE(o + 36)];
-      }
+  for (const seg of await machoLoadSegments(h, readAt)) {
+    for (const s of seg.sections()) {
+      if (s.name === '__go_buildinfo') return [Number(s.offset), Number(s.size)];
     }
-    o += size;
+    if (!data && seg.name === '__DATA') data = [Number(seg.offset), Number(seg.size)];
   }
   return data;
 }
 
+/** The first initialised, readable, writable data section (alignment bits aside), as Go does. */
 async function peRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
-  if (h.length < 0x40) return undefined;
-  const pe = h.readUInt32LE(0x3c);
-  const hdr = await readAt(pe, 24);
-  if (hdr.length < 24 || hdr.readUInt32BE(0) !== 0x50450000) return undefined;
-  const nsec = Math.min(hdr.readUInt16LE(6), 96);
-  const secs = await readAt(pe + 24 + hdr.readUInt16LE(20), nsec * 40);
-  for (let o = 0; o + 40 <= secs.length; o += 40) {
-    // The first initialised, readable, writable data section (alignment bits aside), as Go does.
-    const chars = (secs.readUInt32LE(o + 36) & ~0x00f00000) >>> 0;
-    if (cstring(secs, o, 8) === '.data' || chars === 0xc0000040) {
-      return [secs.readUInt32LE(o + 20), secs.readUInt32LE(o + 16)];
-    }
-  }
-  return undefined;
+  const data = (await peSections(h, readAt))?.sections.find(
+    (s) => s.name === '.data' || (s.characteristics & ~0x00f00000) >>> 0 === 0xc0000040,
+  );
+  return data ? [Number(data.offset), Number(data.size)] : undefined;
 }
 
 /** Where the build info header is, in a file of which format (with its first bytes). */
