@@ -134,6 +134,17 @@ describe('admission: allow and deny', () => {
     });
   }
 
+  test('an unsigned image used in several places is checked once and the denial names every place', async () => {
+    const r = await admit(
+      hook,
+      review(workload('Pod', { containers: [good, bare], initContainers: [bare] })),
+    );
+    const msg = deny(r);
+    assert.match(msg, /^vouch: 1 of 2 image\(s\) denied/);
+    assert.ok(msg.includes('spec.containers[1].image'), msg);
+    assert.ok(msg.includes('spec.initContainers[0].image'), msg);
+  });
+
   test('an ephemeral container added through pods/ephemeralcontainers is checked', async () => {
     const pod = workload('Pod', {
       containers: [good],

@@ -74,6 +74,7 @@ export type DecisionReason =
 
 export interface ImageDecision {
   image: string;
+  /** Every place the object names the image, comma-separated (`spec.containers[0].image, …`). */
   field: string;
   digest?: string;
   /** The tag that was resolved to `digest`, when the Pod named a tag. */
@@ -208,9 +209,12 @@ export class AdmissionGate {
     if (!found.gated) return this.#whole(req.uid, true, 'not-gated', found.why);
     if (found.images.length === 0) return this.#whole(req.uid, true, 'no-images', 'no images');
 
-    // Each distinct image once; all of them at the same time.
+    // Each distinct image once (named by every place it is used); all of them at the same time.
     const unique = new Map<string, string>();
-    for (const i of found.images) if (!unique.has(i.image)) unique.set(i.image, i.field);
+    for (const i of found.images) {
+      const seen = unique.get(i.image);
+      unique.set(i.image, seen === undefined ? i.field : `${seen}, ${i.field}`);
+    }
     const budget = AbortSignal.timeout(this.options.timeoutMs);
     const settled = new Map<string, ImageDecision>();
     const work = Promise.all(
