@@ -364,3 +364,60 @@ test('deb and apk: binary packages are looked up by their source package (OSV na
   );
   assert.equal(key('pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64'), 'Alpine busybox 1.36.1-r15');
 });
+
+test('release scoping: Ubuntu:22.04:LTS and Ubuntu:Pro:18.04:LTS entries, codename distro qualifiers', async (t) => {
+  const tmp = await new Promise<string>((res, rej) =>
+    mkdtemp(join(tmpdir(), 'vouch-match-rel-'), (e, d) => (e ? rej(e) : res(d))),
+  );
+  t.after(() => rm(tmp, { recursive: true, force: true }, () => {}));
+  const entry = (ecosystem: string, fixed: string) => ({
+    package: { ecosystem, name: 'openssl' },
+    ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
+  });
+  // The shape of OSV's Ubuntu records: one entry per release, source package names.
+  const records = [
+    {
+      id: 'UBUNTU-CVE-2026-0001',
+      modified: '2026-01-01T00:00:00Z',
+      affected: [
+        entry('Ubuntu:20.04:LTS', '1.1.1f-1ubuntu2.23'),
+        entry('Ubuntu:22.04:LTS', '3.0.2-0ubuntu1.18'),
+        entry('Ubuntu:24.04:LTS', '3.0.13-0ubuntu3.4'),
+        entry('Ubuntu:Pro:18.04:LTS', '1.1.1-1ubuntu2.1~18.04.23+esm5'),
+      ],
+    },
+    {
+      id: 'DEBIAN-CVE-2026-0001',
+      modified: '2026-01-01T00:00:00Z',
+      affected: [entry('Debian:11', '1.1.1w-0+deb11u2'), entry('Debian:12', '3.0.15-1~deb12u1')],
+    },
+  ];
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(tmp, 'r.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await importExports(join(tmp, 'db'), [join(tmp, 'r.jsonl')], { now, cwd: tmp });
+  const rdb = await VulnDatabase.open(join(tmp, 'db'));
+  t.after(() => rdb.close());
+  const hits = (purl: string) =>
+    matchComponents(rdb, [{ ref: 'c', name: 'libssl', version: undefined, purl }], {
+      now,
+    }).findings.map((f) => `${f.records.join(',')} ${f.fixed.join(',')}`);
+  const q = (distro: string) => `arch=amd64&distro=${distro}&upstream=openssl`;
+  // Fixed in 22.04: the 24.04 entry's higher fix is about another release.
+  assert.deepEqual(hits(`pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?${q('ubuntu-22.04')}`), []);
+  assert.deepEqual(hits(`pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.17?${q('ubuntu-22.04')}`), [
+    'UBUNTU-CVE-2026-0001 3.0.2-0ubuntu1.18',
+  ]);
+  assert.deepEqual(hits(`pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?${q('jammy')}`), []);
+  // Ubuntu Pro (ESM) fixes are about that release too: without them, it is affected.
+  assert.deepEqual(
+    hits(`pkg:deb/ubuntu/libssl1.1@1.1.1-1ubuntu2.1~18.04.23?${q('ubuntu-18.04')}`),
+    ['UBUNTU-CVE-2026-0001 1.1.1-1ubuntu2.1~18.04.23+esm5'],
+  );
+  // Debian codenames (the purl spec's own examples, osv-scalibr) are releases.
+  assert.deepEqual(hits(`pkg:deb/debian/libssl3@3.0.15-1~deb12u1?${q('bookworm')}`), []);
+  assert.deepEqual(hits(`pkg:deb/debian/libssl1.1@1.1.1w-0+deb11u1?${q('bullseye')}`), [
+    'DEBIAN-CVE-2026-0001 1.1.1w-0+deb11u2',
+  ]);
+  // No release known: every entry is evaluated (never silently dropped).
+  assert.equal(hits('pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?upstream=openssl').length, 1);
+});

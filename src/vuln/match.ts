@@ -159,20 +159,57 @@ function releaseOf(p: PackageURL, version: string): string | undefined {
   if (typeof distro === 'string') {
     const m = /(?:^|-)v?(\d+(?:\.\d+)*)$/.exec(distro);
     if (m) return m[1];
+    if (p.type === 'deb') {
+      const codename = CODENAMES[distro.toLowerCase().replace(/^(debian|ubuntu)-/, '')];
+      if (codename) return codename;
+    }
   }
   if (p.type === 'rpm') return /\.el(\d+)/.exec(version)?.[1];
   return undefined;
 }
 
 /**
+ * Debian and Ubuntu releases by codename (`distro=bookworm`, as in the purl
+ * spec's examples): the numbers OSV's `Debian:12` / `Ubuntu:22.04:LTS` use.
+ */
+const CODENAMES: Readonly<Record<string, string>> = {
+  squeeze: '6',
+  wheezy: '7',
+  jessie: '8',
+  stretch: '9',
+  buster: '10',
+  bullseye: '11',
+  bookworm: '12',
+  trixie: '13',
+  forky: '14',
+  duke: '15',
+  trusty: '14.04',
+  xenial: '16.04',
+  bionic: '18.04',
+  focal: '20.04',
+  jammy: '22.04',
+  kinetic: '22.10',
+  lunar: '23.04',
+  mantic: '23.10',
+  noble: '24.04',
+  oracular: '24.10',
+  plucky: '25.04',
+  questing: '25.10',
+};
+
+/**
  * Whether an affected entry's ecosystem (`AlmaLinux:8`, `Alpine:v3.18`,
- * `Debian:12`) is about the component's release. No suffix, or no known
- * release, matches: the entry is then evaluated (never silently dropped).
+ * `Debian:12`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`) is about the
+ * component's release. No suffix, or no known release, matches: the entry
+ * is then evaluated (never silently dropped). Ubuntu Pro (ESM) entries are
+ * about their release: without the ESM update the package is affected.
  */
 function sameRelease(entryEcosystem: string, release: string | undefined): boolean {
   const i = entryEcosystem.indexOf(':');
   if (i < 0 || release === undefined) return true;
-  const want = entryEcosystem.slice(i + 1).replace(/^v/, '');
+  let want = entryEcosystem.slice(i + 1).replace(/^v/, '');
+  if (entryEcosystem.slice(0, i) === 'Ubuntu')
+    want = want.replace(/^Pro:/, '').replace(/:LTS$/, '');
   if (!/^\d+(\.\d+)*$/.test(want)) return true;
   return release === want || release.startsWith(`${want}.`);
 }
