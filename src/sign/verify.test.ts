@@ -299,8 +299,6 @@ describe('sigstore-python bundles and trusted roots', () => {
    * reaching it, so the table cannot go stale.
    */
   const wrongOutcome: Record<string, string> = {
-    'tsa/bundle.txt.sigstore':
-      "sigstore-js 4's Verifier rejects its RFC 3161 timestamp (TIMESTAMP_ERROR) although `openssl ts -verify` accepts it with tsa/ca.json",
     'a.dsse.staging-rekor-v2.txt.sigstore.json':
       'signed 2026-05 with a staging CT log newer than the staging trusted root in the vectors; sigstore-python verifies it online',
     'integration/Python-3.12.5.tgz.sigstore':
@@ -346,6 +344,79 @@ describe('sigstore-python bundles and trusted roots', () => {
       }
     });
   }
+
+  describe('RFC 3161 timestamps, as sigstore-go and sigstore-python count them', () => {
+    const tsaBundle = () => JSON.parse(readFileSync(`${assets}/tsa/bundle.txt.sigstore`, 'utf8'));
+    const artifact = { bytes: readFileSync(`${assets}/tsa/bundle.txt`) };
+    const check = (b: unknown, name: string) => {
+      const v = verifyBundle(JSON.stringify(b), name, artifact, {
+        mode: 'keyless',
+        trustedRoot: roots['staging+tsa'],
+        identity: identityOf(b),
+      });
+      return { v, timestamp: v.checks.find((c) => c.name === 'timestamp') };
+    };
+
+    test('one timestamp that does not verify is left out, not a veto: the other and the log time count', () => {
+      const { v, timestamp } = check(tsaBundle(), 'tsa/bundle.txt.sigstore');
+      assert.equal(v.ok, true, failedChecks(v));
+      assert.match(
+        timestamp?.detail ?? '',
+        /1 RFC 3161 timestamp\(s\) \(1 more could not be verified/,
+      );
+    });
+
+    test('with only the bad timestamp and no signed log time, nothing vouches for the time: refused', () => {
+      const b = tsaBundle();
+      const vm = b.verificationMaterial;
+      // [1] is the timestamp whose message imprint is not this signature's.
+      vm.timestampVerificationData.rfc3161Timestamps = [
+        vm.timestampVerificationData.rfc3161Timestamps[1],
+      ];
+      const alone = check(b, 'bad-timestamp-only');
+      assert.equal(alone.v.ok, true, "the log entry's signed integrated time still counts");
+      delete vm.tlogEntries[0].inclusionPromise;
+      const none = check(b, 'bad-timestamp-no-promise');
+      assert.equal(none.v.ok, false);
+      assert.equal(none.timestamp?.ok, false);
+    });
+
+    test('a repeated timestamp and more than 32 are refused by name', () => {
+      const dup = check(
+        JSON.parse(readFileSync(`${assets}/tsa/bundle.duplicate.sigstore`, 'utf8')),
+        'dup',
+      );
+      assert.equal(dup.v.ok, false);
+      assert.match(
+        dup.timestamp?.detail ?? '',
+        /duplicate RFC 3161 timestamp: .*\[2\] repeats \[0\]/,
+      );
+      const many = check(
+        JSON.parse(readFileSync(`${assets}/tsa/bundle.many_timestamp.sigstore`, 'utf8')),
+        'many',
+      );
+      assert.equal(many.v.ok, false);
+      assert.match(many.timestamp?.detail ?? '', /too many RFC 3161 timestamps: 33, at most 32/);
+      // The good bundle's valid timestamp twice is still a duplicate, not two sources of time.
+      const b = tsaBundle();
+      const ts = b.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+      ts.push(ts[0]);
+      assert.match(check(b, 'twice').timestamp?.detail ?? '', /duplicate/);
+    });
+
+    test('a timestamp after the certificate expired is verified, kept, and fails the certificate', () => {
+      const late = check(
+        JSON.parse(readFileSync(`${assets}/tsa/bundle.txt.late_timestamp.sigstore`, 'utf8')),
+        'late',
+      );
+      assert.equal(late.v.ok, false);
+      assert.equal(
+        late.v.checks.find((c) => c.name === 'certificate')?.ok,
+        false,
+        failedChecks(late.v),
+      );
+    });
+  });
 
   test('trusted roots: v1 files load; a bad media type or a CA file is TRUSTED_ROOT_MALFORMED', async () => {
     const dir = `${assets}/trusted_root`;

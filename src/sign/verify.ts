@@ -632,6 +632,12 @@ function runSigstoreVerifier(
     add('trusted-root', false, errorMessage(e));
     return undefined;
   }
+  const rfc3161 = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  const refused = timestampListProblem(rfc3161.map((t) => t.signedTimestamp));
+  if (refused) {
+    add('timestamp', false, refused);
+    return undefined;
+  }
   let entity: SignedEntity;
   try {
     entity = withOwnSignatureCheck(toSignedEntity(bundle, artifactBytes), bundle);
@@ -640,12 +646,26 @@ function runSigstoreVerifier(
     return undefined;
   }
   try {
-    const signer = verifier.verify(entity);
+    let signer: SigstoreSigner;
+    let dropped = 0;
+    try {
+      signer = verifier.verify(entity);
+    } catch (e) {
+      const usable = withoutUnverifiableTimestamps(verifier, entity, e);
+      if (usable === undefined) throw e;
+      dropped = entity.timestamps.length - usable.timestamps.length;
+      entity = usable;
+      signer = verifier.verify(entity);
+    }
     const n = bundle.verificationMaterial.tlogEntries.length;
-    const t = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
+    const t = rfc3161.length;
     if (bundle.verificationMaterial.content.$case !== 'publicKey') {
       add('certificate', true, 'certificate chains to a trusted CA at the signed time, with SCT');
-      add('timestamp', true, `${n} log time(s), ${t} RFC 3161 timestamp(s)`);
+      add(
+        'timestamp',
+        true,
+        `${n} log time(s), ${t - dropped} RFC 3161 timestamp(s)${dropped > 0 ? ` (${dropped} more could not be verified and were not counted)` : ''}`,
+      );
     }
     add('transparency-log', true, `${n} log entr${n === 1 ? 'y' : 'ies'} verified`);
     if (keyFinder === undefined)
@@ -656,6 +676,60 @@ function runSigstoreVerifier(
     add(CHECK_FOR_CODE[code] ?? 'sigstore', false, `${code ? `${code}: ` : ''}${errorMessage(e)}`);
     return undefined;
   }
+}
+
+/** As sigstore-go and sigstore-python: more RFC 3161 timestamps than this is refused. */
+const MAX_RFC3161_TIMESTAMPS = 32;
+
+/**
+ * Why a bundle's list of RFC 3161 timestamps is refused before any is
+ * checked: too many to be honest, or one repeated (a repeat would count twice
+ * towards a threshold).
+ */
+function timestampListProblem(signed: readonly Uint8Array[]): string | undefined {
+  if (signed.length > MAX_RFC3161_TIMESTAMPS) {
+    return `too many RFC 3161 timestamps: ${signed.length}, at most ${MAX_RFC3161_TIMESTAMPS}`;
+  }
+  const seen = new Map<string, number>();
+  for (const [i, bytes] of signed.entries()) {
+    const key = Buffer.from(bytes).toString('base64');
+    const first = seen.get(key);
+    if (first !== undefined) {
+      return `duplicate RFC 3161 timestamp: timestampVerificationData.rfc3161Timestamps[${i}] repeats [${first}]`;
+    }
+    seen.set(key, i);
+  }
+  return undefined;
+}
+
+/**
+ * sigstore-js throws when any one RFC 3161 timestamp fails, where sigstore-go
+ * and sigstore-python leave it out and count the rest towards the threshold:
+ * a timestamp that cannot be verified is not there, it does not veto the
+ * ones that can. After a TIMESTAMP_ERROR, each RFC 3161 timestamp is checked
+ * on its own (the Verifier checks timestamps first, so a TIMESTAMP_ERROR for
+ * a one-timestamp entity is about that timestamp) and the entity comes back
+ * without the ones that fail; undefined when the error was not a timestamp's
+ * or no timestamp fails on its own (the original error stands).
+ */
+function withoutUnverifiableTimestamps(
+  verifier: Verifier,
+  entity: SignedEntity,
+  error: unknown,
+): SignedEntity | undefined {
+  if ((error as { code?: string }).code !== 'TIMESTAMP_ERROR') return undefined;
+  const fails = (t: SignedEntity['timestamps'][number]): boolean => {
+    if (t.$case !== 'timestamp-authority') return false;
+    try {
+      verifier.verify({ ...entity, timestamps: [t] });
+      return false;
+    } catch (e) {
+      return (e as { code?: string }).code === 'TIMESTAMP_ERROR';
+    }
+  };
+  const kept = entity.timestamps.filter((t) => !fails(t));
+  if (kept.length === entity.timestamps.length) return undefined;
+  return { ...entity, timestamps: kept };
 }
 
 /**
