@@ -6,30 +6,38 @@ import { pypiName } from './python-name.ts';
 
 /**
  * An installed Python distribution: `<name>-<version>.dist-info/METADATA`
- * (core metadata, RFC 822 style headers). `License-Expression` (core
- * metadata 2.4) is preferred; the free-text `License` header is kept only
- * when it is short enough to be a licence name rather than the licence text.
- * RECORD (the installed file list) is noted as present or absent: without it
- * pip cannot uninstall the package and its files cannot be verified.
+ * (core metadata, RFC 822 style headers), or the same metadata in the older
+ * egg-info layout — `<name>-<version>.egg-info/PKG-INFO` (setuptools; how
+ * Debian's python3-* packages install) or a single `<name>.egg-info` file
+ * (distutils). `License-Expression` (core metadata 2.4) is preferred; the
+ * free-text `License` header is kept only when it is short enough to be a
+ * licence name rather than the licence text. A dist-info's RECORD (the
+ * installed file list) is noted as present or absent: without it pip cannot
+ * uninstall the package and its files cannot be verified.
  */
 export const distInfoReader: Reader = {
   name: 'python-dist-info',
-  matches: (path) => /(^|\/)[^/]+\.dist-info\/METADATA$/.test(path),
+  matches: (path) => DIST_INFO.test(path) || EGG_INFO.test(path),
   read,
 };
 
+const DIST_INFO = /(^|\/)[^/]+\.dist-info\/METADATA$/;
+const EGG_INFO = /(^|\/)[^/]+\.egg-info(\/PKG-INFO)?$/;
+
 async function read(file: SourceFile): Promise<ReaderResult> {
   const headers = parseHeaders((await file.bytes()).toString('utf8'));
+  const distInfo = DIST_INFO.test(file.path);
+  const what = distInfo ? 'METADATA' : file.path.endsWith('/PKG-INFO') ? 'PKG-INFO' : 'egg-info';
   const b = new ResultBuilder(
     file.path,
     'python-dist-info',
-    `dist-info METADATA ${headers.get('metadata-version')?.[0] ?? '?'}`,
+    `${distInfo ? 'dist-info METADATA' : what === 'PKG-INFO' ? 'egg-info PKG-INFO' : 'egg-info file'} ${headers.get('metadata-version')?.[0] ?? '?'}`,
   );
   b.declare();
   const name = headers.get('name')?.[0];
   const version = headers.get('version')?.[0];
   if (!name || !version) {
-    throw new VouchError('LOCKFILE_MALFORMED', 'METADATA without Name and Version headers', {
+    throw new VouchError('LOCKFILE_MALFORMED', `${what} without Name and Version headers`, {
       file: file.path,
     });
   }
@@ -39,9 +47,8 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   if (expr) licenses.push(expr);
   else if (free && free.length <= 80 && !free.includes('\n') && free.toUpperCase() !== 'UNKNOWN')
     licenses.push(free);
-  const properties: Record<string, string> = {
-    'python:record': (await file.sibling('RECORD')) ? 'present' : 'absent',
-  };
+  const properties: Record<string, string> = {};
+  if (distInfo) properties['python:record'] = (await file.sibling('RECORD')) ? 'present' : 'absent';
   b.add({ ecosystem: 'pypi', name: pypiName(name), version, licenses, properties });
   return b.build();
 }

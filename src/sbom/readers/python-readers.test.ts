@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { scanDirectory } from '../scan.ts';
 import { pipfileLockReader } from './pipfile-lock.ts';
 import { poetryLockReader } from './poetry-lock.ts';
 import { byPurl, checkResult, fileAt, fileOf, rejectsWith, VECTORS } from './polyglot-testkit.ts';
@@ -296,4 +297,55 @@ test('dist-info METADATA: name, version, License-Expression, RECORD presence', a
     'LOCKFILE_MALFORMED',
     'METADATA',
   );
+});
+
+test('egg-info: PKG-INFO in an .egg-info directory, and a single .egg-info file (distutils)', async () => {
+  const r = await distInfoReader.read(
+    fileOf(
+      'usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO',
+      'Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\nPlatform: UNKNOWN\n\n.. image:: x\n',
+    ),
+  );
+  checkResult(r);
+  assert.equal(r.accounting.format, 'egg-info PKG-INFO 2.1');
+  assert.deepEqual(byPurl(r, 'pkg:pypi/six@1.16.0').licenses, ['MIT']);
+  const single = await distInfoReader.read(
+    fileOf(
+      'lib/python2.7/wsgiref.egg-info',
+      'Metadata-Version: 1.0\nName: wsgiref\nVersion: 0.1.2\n',
+    ),
+  );
+  assert.equal(single.components[0]?.purl, 'pkg:pypi/wsgiref@0.1.2');
+  assert.ok(distInfoReader.matches('site-packages/PyJWT-2.6.0.egg-info/PKG-INFO'));
+  assert.ok(distInfoReader.matches('lib/python2.7/wsgiref.egg-info'));
+  assert.ok(!distInfoReader.matches('site-packages/PyJWT-2.6.0.egg-info/SOURCES.txt'));
+  assert.ok(!distInfoReader.matches('src/PKG-INFO'));
+  await rejectsWith(
+    distInfoReader.read(fileOf('x.egg-info/PKG-INFO', 'Name: a\n')),
+    'LOCKFILE_MALFORMED',
+    'PKG-INFO',
+  );
+});
+
+test("this machine's dist-packages: every installed distribution, dist-info and egg-info alike", async (t) => {
+  const dir = '/usr/lib/python3/dist-packages';
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    t.skip(`no ${dir}`);
+    return;
+  }
+  const installed = names.filter((n) => /\.(dist|egg)-info$/.test(n));
+  if (!installed.some((n) => n.endsWith('.egg-info'))) {
+    t.skip(`no .egg-info in ${dir}`);
+    return;
+  }
+  const sbom = await scanDirectory(dir);
+  const got = new Set(sbom.components.map((c) => c.name));
+  // Each distribution found, under its PEP 503 name (what the directory is named after).
+  for (const n of installed) {
+    const dist = pypiName(n.replace(/\.(dist|egg)-info$/, '').replace(/-\d.*$/, ''));
+    assert.ok(got.has(dist), `${n}: ${dist} not in the SBOM`);
+  }
 });
