@@ -348,7 +348,7 @@ describe('sigstore-python bundles and trusted roots', () => {
   describe('RFC 3161 timestamps, as sigstore-go and sigstore-python count them', () => {
     const tsaBundle = () => JSON.parse(readFileSync(`${assets}/tsa/bundle.txt.sigstore`, 'utf8'));
     const artifact = { bytes: readFileSync(`${assets}/tsa/bundle.txt`) };
-    const check = (b: unknown, name: string) => {
+    const check = (b: { verificationMaterial: unknown }, name: string) => {
       const v = verifyBundle(JSON.stringify(b), name, artifact, {
         mode: 'keyless',
         trustedRoot: roots['staging+tsa'],
