@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash, hash as oneShotHash } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -18,6 +18,7 @@ import { type FileStamp, pathsUnder, stampOf } from './tree.ts';
 
 /** Files up to this size are read whole, synchronously; larger ones are streamed. */
 const SMALL_FILE = 1024 * 1024;
+const SMALL_FILE_BYTES = BigInt(SMALL_FILE);
 /** Synchronous work between yields to the event loop, so child-process output keeps flowing. */
 const BATCH = 256;
 /**
@@ -52,29 +53,52 @@ export async function digestFiles(
   paths: readonly string[],
   stamps?: Map<string, FileStamp>,
 ): Promise<Array<DigestSet | undefined>> {
-  const out = new Array<DigestSet | undefined>(paths.length);
-  const large: number[] = [];
+  const found = await digestEach(root, [paths], stamps);
+  return paths.map((p) => found.get(p));
+}
+
+/**
+ * digestFiles for paths that arrive in batches (a FileWalk, a directory at a
+ * time): each batch is hashed as soon as it is there, while the rest is still
+ * being listed. Returns the digest of every path seen, by path (undefined
+ * where digestFiles gives undefined); a path seen twice is hashed once.
+ *
+ * @throws VouchError FILE_READ, or whatever iterating `batches` throws
+ */
+export async function digestEach(
+  root: string,
+  batches: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
+  stamps?: Map<string, FileStamp>,
+): Promise<Map<string, DigestSet | undefined>> {
+  const out = new Map<string, DigestSet | undefined>();
+  const large: string[] = [];
   const buf = Buffer.allocUnsafe(SMALL_FILE);
-  let at = pathsUnder(root);
-  for (let i = 0; i < paths.length; i++) {
-    if (i > 0 && i % BATCH === 0) {
-      await yieldToLoop();
-      at = pathsUnder(root);
-    }
-    const rel = paths[i] as string;
-    const r = digestSmallSync(at(rel), rel, buf);
-    if (r === 'large') large.push(i);
-    else if (r !== undefined) {
-      stamps?.set(rel, r.stamp);
-      out[i] = r.digest;
+  let done = 0;
+  for await (const batch of batches) {
+    let at = pathsUnder(root);
+    for (const rel of batch) {
+      if (out.has(rel)) continue;
+      if (++done % BATCH === 0) {
+        await yieldToLoop();
+        at = pathsUnder(root);
+      }
+      const r = digestSmallSync(at(rel), rel, buf);
+      if (r === 'large') {
+        large.push(rel);
+        out.set(rel, undefined); // until digestLarge below
+      } else if (r === undefined) {
+        out.set(rel, undefined);
+      } else {
+        stamps?.set(rel, r.stamp);
+        out.set(rel, r.digest);
+      }
     }
   }
-  await mapLimit(large, DIGEST_CONCURRENCY, async (i) => {
-    const rel = paths[i] as string;
+  await mapLimit(large, DIGEST_CONCURRENCY, async (rel) => {
     const r = await digestLarge(join(root, rel), rel);
     if (r === undefined) return;
     stamps?.set(rel, r.stamp);
-    out[i] = r.digest;
+    out.set(rel, r.digest);
   });
   return out;
 }
@@ -98,13 +122,15 @@ function digestSmallSync(abs: string, rel: string, buf: Buffer): Hashed | 'large
   try {
     const stamp = stampOf(fstatSync(fd, { bigint: true }));
     if (stamp?.kind !== 'file') return undefined;
-    if (stamp.size > BigInt(SMALL_FILE)) return 'large';
+    if (stamp.size > SMALL_FILE_BYTES) return 'large';
     // Read to end of file, not just the stat'ed size: a file that grew since
     // is still digested whole (and its new ctime marks it changed). Having
     // read exactly the stat'ed size, the usual case, the read that would
     // return 0 is skipped: growth after this point changes ctime too.
     const size = Number(stamp.size);
-    const hash = createHash('sha256');
+    // Created only for a file that outgrows the buffer while it is read; the
+    // usual file is hashed in one call, without a Hash object.
+    let hash: Hash | undefined;
     let n = 0;
     let total = 0;
     for (;;) {
@@ -113,14 +139,16 @@ function digestSmallSync(abs: string, rel: string, buf: Buffer): Hashed | 'large
       n += r;
       total += r;
       if (n === buf.length) {
+        hash ??= createHash('sha256');
         hash.update(buf);
         n = 0;
       } else if (total === size) {
         break;
       }
     }
-    hash.update(buf.subarray(0, n));
-    return { stamp, digest: { sha256: hash.digest('hex') } };
+    const rest = buf.subarray(0, n);
+    const sha256 = hash ? hash.update(rest).digest('hex') : oneShotHash('sha256', rest, 'hex');
+    return { stamp, digest: { sha256 } };
   } catch (e) {
     throw readError(rel, e);
   } finally {

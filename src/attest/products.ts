@@ -9,7 +9,7 @@ import { expandGlobs } from './globs.ts';
 import { resolveInside, toSlash } from './paths.ts';
 import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
 import { isRacy, type TreeSnapshot } from './snapshot.ts';
-import { sameStamp, stampTree } from './tree.ts';
+import { DEFAULT_EXCLUDED_DIRS, stampMatches, statTree } from './tree.ts';
 
 export interface ProductsAttestation {
   /**
@@ -73,26 +73,28 @@ export async function changedFiles(
   before: TreeSnapshot,
   materials: ReadonlyMap<string, DigestSet>,
 ): Promise<string[]> {
-  const after = await stampTree(workdir);
   const products: string[] = [];
   const toCompare: Array<[string, DigestSet]> = [];
-  for (const [path, st] of after) {
+  // Each file is compared as it is stat'ed: no second map of 10,000 stamps.
+  await statTree(workdir, DEFAULT_EXCLUDED_DIRS, (path, st) => {
+    const isFile = st.isFile();
+    if (!isFile && !st.isSymbolicLink()) return;
     const old = before.stamps.get(path);
     if (!old) {
       products.push(path);
-      continue;
+      return;
     }
-    const same = sameStamp(old, st);
-    if (same && !isRacy(st, before)) continue;
+    const same = stampMatches(old, st);
+    if (same && !isRacy(st, before)) return;
     const material = materials.get(path);
     // Links: materials hold the link text's digest, so nothing comparable; a touched link counts.
-    if (material?.sha256 && st.kind === 'file') toCompare.push([path, material]);
+    if (material?.sha256 && isFile) toCompare.push([path, material]);
     else if (!same) products.push(path);
     else {
       const baseline = before.baselines.get(path);
-      if (baseline?.sha256 && st.kind === 'file') toCompare.push([path, baseline]);
+      if (baseline?.sha256 && isFile) toCompare.push([path, baseline]);
     }
-  }
+  });
   const differs = await mapLimit(toCompare, DIGEST_CONCURRENCY, async ([path, earlier]) => {
     try {
       return (await digestFile(resolve(workdir, path))).sha256 !== earlier.sha256;

@@ -6,9 +6,12 @@ import { isVouchError } from '../core/errors.ts';
 import { STATEMENT_V1 } from '../core/statement.ts';
 import type { CommandAttestation } from './command.ts';
 import type { GitAttestation } from './git.ts';
+import { digestFiles } from './hashing.ts';
+import type { MaterialsAttestation } from './materials.ts';
 import { SLSA_PROVENANCE_V1, VOUCH_RUN_BUILD_TYPE, validateProvenance } from './predicate.ts';
 import { runAndAttest } from './run.ts';
 import { gitIn, initRepo, isolatedEnv, nodeScript, sha256, tempDir } from './testing.ts';
+import { listFiles } from './tree.ts';
 
 const BUILD = nodeScript(
   "const fs=require('fs');fs.mkdirSync('dist',{recursive:true});fs.writeFileSync('dist/out.txt','built:'+fs.readFileSync('src/in.txt','utf8'))",
@@ -242,6 +245,39 @@ test('outside git: materials are every file except .git, node_modules, .vouch', 
   );
   assert.deepEqual(r.attestations.git, { present: false });
   assert.deepEqual(r.subjects, [{ name: 'a.out', digest: { sha256: sha256('bin') } }]);
+});
+
+test('outside git, materials hashed while the walk runs: same materials and products as listing first', async (t) => {
+  const dir = await tempDir(t);
+  for (let d = 0; d < 10; d++) {
+    await mkdir(join(dir, `src${d}`, 'deep'), { recursive: true });
+    for (let f = 0; f < 4; f++) await writeFile(join(dir, `src${d}`, `m${f}.c`), `${d}.${f}`);
+    await writeFile(join(dir, `src${d}`, 'deep', 'h.h'), `h${d}`);
+  }
+  await writeFile(join(dir, 'go.sum'), 'sum');
+  const expected = await listFiles(dir);
+  const digests = await digestFiles(dir, expected);
+  const env = isolatedEnv(dir, { GIT_CEILING_DIRECTORIES: dir });
+  const r = await runAndAttest({
+    // Rewrites one input with new bytes, one with the same bytes, and adds a file.
+    argv: nodeScript(
+      "const fs=require('fs');fs.writeFileSync('src3/m1.c','changed');fs.writeFileSync('src5/m2.c','5.2');fs.writeFileSync('src7/deep/new.o','obj')",
+    ),
+    workdir: dir,
+    env,
+    stdio: 'pipe',
+  });
+  const materials = r.attestations.materials as MaterialsAttestation;
+  assert.equal(materials.source, 'walk');
+  assert.deepEqual(
+    materials.materials,
+    expected.map((path, i) => ({ path, digest: digests[i] })),
+  );
+  assert.deepEqual(
+    r.subjects.map((s) => s.name),
+    ['src3/m1.c', 'src7/deep/new.o'],
+  );
+  assert.deepEqual(r.subjects[0]?.digest, { sha256: sha256('changed') });
 });
 
 test('SIGTERM sent to vouch is forwarded to the command, and its result recorded', async (t) => {

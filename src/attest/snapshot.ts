@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DigestSet } from '../core/digest.ts';
 import { digestFiles } from './hashing.ts';
-import { type FileStamp, listFiles, stampPaths } from './tree.ts';
+import { type FileStamp, type FileWalk, stampPaths, walkFiles } from './tree.ts';
 
 /**
  * File system timestamps come from a coarse kernel clock (one tick, at most
@@ -34,6 +34,8 @@ export interface TreeSnapshot {
    * walk overlaps with the other 'before' attestors (git's start-up).
    */
   paths: Promise<string[]>;
+  /** The same walk, a directory at a time as it goes: hashing starts before it ends. */
+  walk: FileWalk;
   /**
    * Stamps by path. Hashing materials fills in theirs (taken from the open
    * file just before it is read); completeSnapshot() stats the rest.
@@ -43,7 +45,7 @@ export interface TreeSnapshot {
   baselines: Map<string, DigestSet>;
 }
 
-export function isRacy(stamp: FileStamp, snapshot: TreeSnapshot): boolean {
+export function isRacy(stamp: Pick<FileStamp, 'ctimeNs'>, snapshot: TreeSnapshot): boolean {
   return stamp.ctimeNs >= snapshot.takenAtNs - snapshot.racyWindowNs;
 }
 
@@ -60,11 +62,18 @@ function nowNs(): bigint {
  */
 export function beginSnapshot(root: string, racyWindowNs: bigint = RACY_WINDOW_NS): TreeSnapshot {
   const takenAtNs = nowNs();
-  const paths = listFiles(root);
+  const walk = walkFiles(root);
   // Handled here so a failed walk is not an unhandled rejection while no one
   // awaits it yet; completeSnapshot() still awaits it and throws.
-  paths.catch(() => {});
-  return { takenAtNs, racyWindowNs, paths, stamps: new Map(), baselines: new Map() };
+  walk.all.catch(() => {});
+  return {
+    takenAtNs,
+    racyWindowNs,
+    paths: walk.all,
+    walk,
+    stamps: new Map(),
+    baselines: new Map(),
+  };
 }
 
 /**

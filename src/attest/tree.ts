@@ -1,4 +1,4 @@
-import { type BigIntStats, lstatSync } from 'node:fs';
+import { type BigIntStats, lstatSync, readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -55,22 +55,77 @@ export async function listFiles(
   root: string,
   excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
 ): Promise<string[]> {
+  return walkFiles(root, excludedDirs).all;
+}
+
+/**
+ * A walk of the tree (as listFiles) still in progress. Iterating it yields
+ * the files of each directory read so far, then each further directory as it
+ * is read, so work on the files can start before the walk ends; every
+ * iteration starts from the first directory, and ends by throwing if the
+ * walk failed. `all` is every file, sorted, once the walk is done.
+ */
+export interface FileWalk extends AsyncIterable<readonly string[]> {
+  readonly all: Promise<string[]>;
+}
+
+export function walkFiles(
+  root: string,
+  excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
+): FileWalk {
   const skip = new Set(excludedDirs);
-  const out: string[] = [];
-  const dirs: string[] = [''];
-  while (dirs.length > 0) {
-    const rel = dirs.pop() as string;
-    const entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });
-    for (const e of entries) {
-      const path = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        if (!skip.has(e.name)) dirs.push(path);
-      } else if (e.isFile() || e.isSymbolicLink()) {
-        out.push(path);
+  const found: string[][] = [];
+  let done = false;
+  let waiting: Array<() => void> = [];
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    for (const f of w) f();
+  };
+  const all = (async () => {
+    try {
+      const dirs: string[] = [''];
+      while (dirs.length > 0) {
+        const rel = dirs.pop() as string;
+        const entries = await readdir(rel === '' ? root : join(root, rel), {
+          withFileTypes: true,
+        });
+        const files: string[] = [];
+        for (const e of entries) {
+          const path = rel === '' ? e.name : `${rel}/${e.name}`;
+          if (e.isDirectory()) {
+            if (!skip.has(e.name)) dirs.push(path);
+          } else if (e.isFile() || e.isSymbolicLink()) {
+            files.push(path);
+          }
+        }
+        if (files.length > 0) {
+          found.push(files);
+          wake();
+        }
       }
+      return found.flat().sort();
+    } finally {
+      done = true;
+      wake();
     }
-  }
-  return out.sort();
+  })();
+  return {
+    all,
+    async *[Symbol.asyncIterator]() {
+      let i = 0;
+      for (;;) {
+        if (i < found.length) {
+          yield found[i++] as string[];
+        } else if (done) {
+          await all; // throws what the walk threw
+          return;
+        } else {
+          await new Promise<void>((r) => waiting.push(r));
+        }
+      }
+    },
+  };
 }
 
 /**
@@ -90,8 +145,69 @@ export async function stampTree(
   excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
 ): Promise<Map<string, FileStamp>> {
   const out = new Map<string, FileStamp>();
-  await stampPaths(root, await listFiles(root, excludedDirs), out);
+  await statTree(root, excludedDirs, (rel, st) => {
+    const stamp = stampOf(st);
+    if (stamp) out.set(rel, stamp);
+  });
   return out;
+}
+
+/**
+ * True when `st` (an lstat) is what `stamp` recorded: the same test as
+ * sameStamp(stamp, stampOf(st)), without building a stamp to throw away.
+ */
+export function stampMatches(stamp: FileStamp, st: BigIntStats): boolean {
+  return (
+    (stamp.kind === 'file' ? st.isFile() : st.isSymbolicLink()) &&
+    stamp.size === st.size &&
+    stamp.mtimeNs === st.mtimeNs &&
+    stamp.ctimeNs === st.ctimeNs &&
+    stamp.ino === st.ino &&
+    stamp.dev === st.dev
+  );
+}
+
+/**
+ * Walks `root` as listFiles does and calls `visit` with each file's lstat,
+ * in no particular order. One pass, synchronous system calls (each async call
+ * is a thread-pool round trip, several times slower per file on large trees),
+ * each file stat'ed right after its directory is read, and nothing kept per
+ * file: the cheap way to look at every stamp after the command. A path
+ * deleted between readdir and lstat is simply left out.
+ */
+export async function statTree(
+  root: string,
+  excludedDirs: readonly string[],
+  visit: (rel: string, st: BigIntStats) => void,
+): Promise<void> {
+  const skip = new Set(excludedDirs);
+  const dirs: string[] = [''];
+  let at = pathsUnder(root);
+  let since = 0;
+  while (dirs.length > 0) {
+    if (since >= 1024) {
+      since = 0;
+      await yieldToLoop();
+      at = pathsUnder(root);
+    }
+    const rel = dirs.pop() as string;
+    const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!skip.has(e.name)) dirs.push(path);
+      } else if (e.isFile() || e.isSymbolicLink()) {
+        since++;
+        let st: BigIntStats | undefined;
+        try {
+          st = lstatSync(at(path), { bigint: true, throwIfNoEntry: false });
+        } catch {
+          // gone or replaced since readdir: not part of the tree
+        }
+        if (st) visit(path, st);
+      }
+    }
+  }
 }
 
 /**
