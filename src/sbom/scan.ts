@@ -51,22 +51,40 @@ const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
 export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.vouch']);
 
 /**
- * `node_modules` is entered only to offer npm's hidden lockfile
- * (`node_modules/.package-lock.json`, npm's own record of what is installed).
- * Nothing deeper is offered: lockfiles inside installed packages (published
- * packages do ship yarn.lock, npm-shrinkwrap.json, pnpm-lock.yaml…) describe
- * those packages' own development set-ups, not what this project installed,
- * and would add packages that are not there. Installed-package databases of
- * other ecosystems (Python `*.dist-info` in site-packages, dpkg status, Go
- * binaries) never live under node_modules, so they are not affected, and a
- * tree of 100,000 installed files is not walked for nothing.
+ * `node_modules` is entered to offer npm's hidden lockfile
+ * (`node_modules/.package-lock.json`, npm's own record of what is installed),
+ * and, for a tree no lockfile describes (see installedManifestsWanted), the
+ * installed packages' own manifests (`[@scope/]name/package.json`, nested
+ * `node_modules` too). Nothing else is offered: lockfiles inside installed
+ * packages (published packages do ship yarn.lock, npm-shrinkwrap.json,
+ * pnpm-lock.yaml…) describe those packages' own development set-ups, not
+ * what this project installed, and would add packages that are not there.
+ * Installed-package databases of other ecosystems (Python `*.dist-info` in
+ * site-packages, dpkg status) never live under node_modules, and a tree of
+ * 100,000 installed files is not walked for nothing.
  */
 export const NODE_MODULES_FILES: readonly string[] = ['.package-lock.json'];
 
+/** An installed package's manifest, as the path after the outermost node_modules. */
+const INSTALLED_MANIFEST =
+  /^(?:(?:@[^/.][^/]*\/)?[^/.@][^/]*\/node_modules\/)*(?:@[^/.][^/]*\/)?[^/.@][^/]*\/package\.json$/;
+
+/** Lockfiles that, beside a node_modules directory, record what is installed in it. */
+const NODE_LOCKFILES: readonly string[] = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'bun.lockb',
+];
+
 /**
  * The same rule for every source of files (a directory walk, an image's
- * merged tree): nothing under SKIPPED_DIRECTORIES, and under `node_modules`
- * only NODE_MODULES_FILES directly inside the outermost one.
+ * merged tree): nothing under SKIPPED_DIRECTORIES, and under the outermost
+ * `node_modules` only NODE_MODULES_FILES directly inside it and installed
+ * packages' manifests (which scanSources then keeps only where
+ * installedManifestsWanted says so).
  */
 export function isOffered(path: string): boolean {
   const parts = path.split('/');
@@ -74,10 +92,35 @@ export function isOffered(path: string): boolean {
     const dir = parts[i] as string;
     if (SKIPPED_DIRECTORIES.has(dir)) return false;
     if (dir === 'node_modules') {
-      return i === parts.length - 2 && NODE_MODULES_FILES.includes(parts[i + 1] as string);
+      const rest = parts.slice(i + 1).join('/');
+      return NODE_MODULES_FILES.includes(rest) || INSTALLED_MANIFEST.test(rest);
     }
   }
   return true;
+}
+
+/** The outermost `node_modules` directory of a path, or undefined. */
+function outerNodeModules(path: string): string | undefined {
+  const parts = path.split('/');
+  const i = parts.indexOf('node_modules');
+  return i >= 0 && i < parts.length - 1 ? parts.slice(0, i + 1).join('/') : undefined;
+}
+
+/**
+ * Whether the installed manifests under a `node_modules` directory are read:
+ * only when no lockfile records that tree — npm's hidden
+ * `.package-lock.json` in it, or a lockfile beside it — as for a global
+ * install (`/usr/lib/node_modules/npm` and the packages bundled in it) or an
+ * image that copied `node_modules` alone. Where a lockfile exists it is the
+ * record (with scopes, origins and hashes that manifests lack).
+ */
+export function installedManifestsWanted(
+  nodeModules: string,
+  exists: (path: string) => boolean,
+): boolean {
+  if (exists(`${nodeModules}/.package-lock.json`)) return false;
+  const parent = nodeModules.slice(0, -'node_modules'.length);
+  return !NODE_LOCKFILES.some((f) => exists(`${parent}${f}`));
 }
 
 /**
@@ -149,12 +192,28 @@ export async function scanSources(
   // `error`: the file could not even be looked at for content; it fails as its reader would.
   const jobs: Array<{ file: SourceFile; reader: Reader; error?: unknown }> = [];
   const unnamed: SourceFile[] = [];
+  const seen = new Set<string>();
   for await (const file of files) {
+    seen.add(file.path);
     if (!isOffered(file.path)) continue;
     const reader = readers.find((r) => r.matches(file.path));
     if (reader) jobs.push({ file, reader });
     else if (byContent.length > 0 && file.readAt) unnamed.push(file);
   }
+  // Installed packages' manifests only where no lockfile records their tree.
+  const wanted = new Map<string, boolean>();
+  const keep = (path: string): boolean => {
+    const nm = outerNodeModules(path);
+    if (nm === undefined || NODE_MODULES_FILES.includes(path.slice(nm.length + 1))) return true;
+    let w = wanted.get(nm);
+    if (w === undefined) {
+      w = installedManifestsWanted(nm, (p) => seen.has(p));
+      wanted.set(nm, w);
+    }
+    return w;
+  };
+  for (let i = jobs.length - 1; i >= 0; i--)
+    if (!keep((jobs[i] as (typeof jobs)[number]).file.path)) jobs.splice(i, 1);
   // Files no name matched are offered by content (executables anywhere, named anything).
   const sniffed = await pool(unnamed, concurrency, (file) => readerByContent(byContent, file));
   for (const [i, outcome] of sniffed.entries()) {
@@ -303,11 +362,22 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
       if (e.isDirectory()) {
         if (SKIPPED_DIRECTORIES.has(e.name)) continue;
         if (e.name === 'node_modules') {
+          const hidden = new Set<string>();
           for (const name of NODE_MODULES_FILES) {
             const inner = `${rel}/${name}`;
             const st = await lstat(join(root, ...inner.split('/'))).catch(() => undefined);
+            if (st?.isFile()) hidden.add(inner);
             if (st?.isFile() && !(ignore.length > 0 && ignored(inner))) out.push(inner);
           }
+          const siblings = new Set(
+            entries
+              .filter((x) => x.isFile())
+              .map((x) => (dir === '' ? x.name : `${dir}/${x.name}`)),
+          );
+          if (installedManifestsWanted(rel, (p) => hidden.has(p) || siblings.has(p)))
+            out.push(
+              ...(await installedManifests(root, rel, ignore.length > 0 ? ignored : undefined)),
+            );
           continue;
         }
         stack.push(rel);
@@ -318,6 +388,54 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
     }
   }
   return out.sort(cmp);
+}
+
+/**
+ * The manifests of the packages installed in a node_modules directory:
+ * `name/package.json`, `@scope/name/package.json`, and the same in each
+ * package's own nested node_modules. Package contents are not walked;
+ * hidden directories (`.bin`, `.cache`, pnpm's `.pnpm`) and links are not entered.
+ */
+async function installedManifests(
+  root: string,
+  nodeModules: string,
+  ignored: ((rel: string) => boolean) | undefined,
+): Promise<string[]> {
+  const out: string[] = [];
+  const list = async (dir: string) => {
+    try {
+      return await readdir(join(root, ...dir.split('/')), { withFileTypes: true });
+    } catch (e) {
+      throw new VouchError('FILE_READ', `cannot list directory: ${errorMessage(e)}`, {
+        file: dir,
+        cause: e,
+      });
+    }
+  };
+  const stack = [nodeModules];
+  while (stack.length > 0) {
+    const nm = stack.pop() as string;
+    const packages: string[] = [];
+    for (const e of await list(nm)) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      if (!e.name.startsWith('@')) packages.push(`${nm}/${e.name}`);
+      else
+        for (const s of await list(`${nm}/${e.name}`))
+          if (s.isDirectory() && !s.name.startsWith('.'))
+            packages.push(`${nm}/${e.name}/${s.name}`);
+    }
+    for (const pkg of packages) {
+      if (ignored?.(pkg)) continue;
+      const manifest = `${pkg}/package.json`;
+      const st = await lstat(join(root, ...manifest.split('/'))).catch(() => undefined);
+      if (st?.isFile() && !ignored?.(manifest)) out.push(manifest);
+      const nested = await lstat(join(root, ...pkg.split('/'), 'node_modules')).catch(
+        () => undefined,
+      );
+      if (nested?.isDirectory()) stack.push(`${pkg}/node_modules`);
+    }
+  }
+  return out;
 }
 
 const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];

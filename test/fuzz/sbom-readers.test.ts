@@ -170,6 +170,35 @@ describe('fuzz: SBOM readers', () => {
     );
   });
 
+  test('python egg-info PKG-INFO', async () => {
+    const meta = Buffer.from(
+      'Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\nPlatform: UNKNOWN\n\n.. image:: x\n',
+    );
+    await check(
+      readerTarget('python-dist-info', 'dist-packages/six-1.16.0.egg-info/PKG-INFO', [meta]),
+      assert,
+    );
+  });
+
+  test('npm installed package.json', async () => {
+    const manifest = Buffer.from(
+      JSON.stringify({
+        name: '@npmcli/arborist',
+        version: '7.5.4',
+        license: 'ISC',
+        licenses: [{ type: 'MIT' }],
+        dependencies: { semver: '^7.3.7' },
+      }),
+    );
+    await check(
+      {
+        ...readerTarget('npm-installed', 'node_modules/@npmcli/arborist/package.json', [manifest]),
+        kind: 'json',
+      },
+      assert,
+    );
+  });
+
   test('dpkg status, with copyright files through treeFile', {
     skip: !existsSync('/var/lib/dpkg/status'),
   }, async () => {

@@ -11,6 +11,7 @@ import { gradleLockfileReader } from './gradle-lockfile.ts';
 import { javaArchiveReader } from './java-archive.ts';
 import { mavenPomReader } from './maven-pom.ts';
 import { npmReader } from './npm.ts';
+import { npmInstalledReader } from './npm-installed.ts';
 import { nugetLockReader } from './nuget-lock.ts';
 import { pipfileLockReader } from './pipfile-lock.ts';
 import { pnpmReader } from './pnpm.ts';
@@ -31,6 +32,7 @@ export const READERS: readonly Reader[] = [
   yarnReader,
   pnpmReader,
   bunReader,
+  npmInstalledReader,
   // Python
   requirementsReader,
   pipfileLockReader,
