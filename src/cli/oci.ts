@@ -8,7 +8,6 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { digestFile, isDigestString, parseDigest } from '../core/digest.ts';
 import { readTextFile } from '../core/json.ts';
-import { resolvePredicateType } from '../core/predicates.ts';
 import { makeStatement } from '../core/statement.ts';
 import {
   type DigestReference,
@@ -201,6 +200,9 @@ export async function verifyRemote(
       throw usage('verify', `--${f} is not supported with oci:// targets or --pack yet`);
   if (values.bundle !== undefined)
     throw usage('verify', '--bundle does not combine with oci:// targets or --pack');
+  // Before any network: a typo in --type is a usage error, not a registry round trip.
+  const { typeFlag } = await import('./commands/verify.ts');
+  const types = (values.type ?? []).map(typeFlag);
   const work = await mkdtemp(join(tmpdir(), 'vouch-pack-'));
   try {
     let material: PackMaterial | undefined;
@@ -277,7 +279,7 @@ export async function verifyRemote(
       sha256,
       candidates,
       trust,
-      policy: requireEvidence((values.type ?? []).map(resolvePredicateType)),
+      policy: requireEvidence(types),
       artifactBytes: file ? () => readFileSync(file as string) : undefined,
     });
     if (values.json) printJson(io, { reference: reference ?? null, ...verdict });

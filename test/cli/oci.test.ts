@@ -191,4 +191,17 @@ test('oci:// usage errors: tags for attest/attach, non-localhost insecure, bad r
     p.pub,
   ]);
   assert.equal(offlineTag.code, 2, show(offlineTag));
+  // An unknown --type names --type (not attest's --predicate-type), before any network.
+  const unknownType = await run([
+    'verify',
+    `oci://127.0.0.1:1/app@sha256:${'ab'.repeat(32)}`,
+    '--key',
+    p.pub,
+    '--type',
+    'nosuch',
+    '--json',
+  ]);
+  assert.equal(unknownType.code, 2, show(unknownType));
+  assert.equal(jsonOf(unknownType).error.code, 'STATEMENT_UNKNOWN_TYPE', show(unknownType));
+  assert.match(jsonOf(unknownType).error.message, /^--type: unknown predicate type "nosuch"/);
 });

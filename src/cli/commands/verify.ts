@@ -264,7 +264,7 @@ export async function gatherCandidates(
 }
 
 /** resolvePredicateType, with the error naming --type (its own message names --predicate-type). */
-function typeFlag(value: string): string {
+export function typeFlag(value: string): string {
   try {
     return resolvePredicateType(value);
   } catch (e) {
