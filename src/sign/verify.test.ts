@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { X509Certificate } from '@sigstore/core';
 import { SHARED } from '../../test/shared.ts';
 import { isVouchError } from '../core/errors.ts';
 import { loadVerificationKey } from './keys.ts';
+import { asSigstoreJsReadsIt, loadSigstoreJsFixture } from './testing-sigstore-js.ts';
 import { loadTrustedRoot, publicGoodTrustedRoot } from './trusted-root.ts';
 import type { BundleVerdict, KeylessIdentity, TrustPolicy } from './types.ts';
 import { parseBundle, verifyBundle } from './verify.ts';
@@ -595,4 +596,316 @@ describe('trusted roots', () => {
     assert.equal(v.ok, false);
     assert.ok(v.checks.some((c) => c.name === 'trusted-root' && !c.ok));
   });
+});
+
+describe('sigstore-js unit-test fixtures (ts-fixtures)', () => {
+  const dir = `${SIGSTORE}/sigstore-js/ts-fixtures`;
+  // sigstore-js/packages/{client,verify}/src/__tests__/, at the MANIFEST's commit.
+  const CLIENT_TEST = 'client sigstore.test.ts';
+  const VERIFIER_TEST = 'verify verifier.test.ts';
+  /** The fixtures' signer, as verifier.test.ts's matching policy names it. */
+  const signer: KeylessIdentity = {
+    subject: 'brian@dehamer.com',
+    issuer: 'https://github.com/login/oauth',
+  };
+
+  /** What each fixture module is; a module with bundles has a case for each. */
+  const modules: Record<string, string> = {
+    'client__bundles_valid.ts': 'bundles, artifact, publicKeys',
+    'client__bundles_invalid.ts': 'bundles',
+    'client__trust.ts': 'trusted root of the client__ bundles',
+    'verify__bundles.ts': 'bundles, ARTIFACT, PUBLIC_KEY',
+    'verify__trust.ts': 'trusted root of the verify__ bundles',
+    'verify__certs.ts':
+      "no bundle: CA/leaf certificates for sigstore-js's own X.509 chain unit tests (x509/cert.test.ts, key/certificate.test.ts); without their private keys no bundle or timestamp can be made, so vouch's certificate check cannot be reached with them",
+  };
+
+  interface Case {
+    /** `module#export.path`, optionally ` (variant)`. */
+    name: string;
+    expected: 'PASS' | 'FAIL';
+    /** The sigstore-js test that gives the outcome. */
+    source: string;
+    /** Key-signed: the key the sigstore-js test trusts (`module#export.path`). */
+    key?: string;
+    /** Message signatures: the artifact the sigstore-js test passes (the fixture's, or this text). */
+    artifact?: 'fixture' | { text: string };
+    mediaType?: string;
+    /** For FAIL: exactly the checks that must fail, so it fails for sigstore-js's reason. */
+    failing?: string[];
+  }
+  const V = 'client__bundles_valid.ts#';
+  const I = 'client__bundles_invalid.ts#';
+  const B = 'verify__bundles.ts#';
+  const cases: Case[] = [
+    {
+      name: `${V}v1.messageSignature.withSigningCert`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${CLIENT_TEST}: valid v0.1 message signature bundle with signing certificate`,
+    },
+    {
+      name: `${V}v1.dsse.withSigningCert`,
+      expected: 'PASS',
+      source: `${CLIENT_TEST}: valid v0.1 DSSE bundle with signing certificate`,
+    },
+    {
+      name: `${V}v1.dsse.withPublicKey`,
+      expected: 'PASS',
+      key: `${V}publicKeys.key-1`,
+      source: `${CLIENT_TEST}: valid v0.1 DSSE bundle with public key (keySelector: publicKeys[hint])`,
+    },
+    {
+      name: `${V}v2.messageSignature.withSigningCert`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${CLIENT_TEST}: valid v0.2 message signature bundle with signing certificate`,
+    },
+    {
+      name: `${V}v3.messageSignature.withSigningCert`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${CLIENT_TEST}: valid v0.3 message signature bundle with signing certificate`,
+    },
+    {
+      name: `${V}v3.dsse.withSigningCert`,
+      expected: 'PASS',
+      source: `${CLIENT_TEST}: valid v0.3 dsse bundle with signing certificate`,
+    },
+    {
+      name: `${V}v1.messageSignature.withSigningCert (empty artifact)`,
+      expected: 'FAIL',
+      artifact: { text: '' },
+      failing: ['artifact-digest', 'signature'],
+      source: `${CLIENT_TEST}: signature mismatch (SIGNATURE_ERROR)`,
+    },
+    {
+      name: `${V}v3.messageSignature.withSigningCert (media type v0.4)`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.4',
+      source: `${CLIENT_TEST}: the bundle is newer than v0.3 (a v0.4 of v0.3's shape)`,
+    },
+    {
+      name: `${I}v1.messageSignature.invalidExpiredCert`,
+      expected: 'FAIL',
+      artifact: 'fixture',
+      failing: ['certificate'],
+      source: `${CLIENT_TEST}: tlog timestamp outside the certificate's validity (CERTIFICATE_ERROR)`,
+    },
+    {
+      name: `${I}v1.dsse.invalidBadSignature`,
+      expected: 'FAIL',
+      // The altered payload no longer matches the log entry, checked before the signature.
+      failing: ['payload-type', 'transparency-log'],
+      source: `${CLIENT_TEST} #createVerifier: the bundle is invalid (payload altered)`,
+    },
+    {
+      name: `${B}V1.MESSAGE_SIGNATURE.WITH_SIGNING_CERT`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${VERIFIER_TEST}: the certificate-signed message signature bundle is valid`,
+    },
+    {
+      name: `${B}V1.MESSAGE_SIGNATURE.WITH_PUBLIC_KEY`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      key: `${B}PUBLIC_KEY`,
+      source: `${VERIFIER_TEST}: the key-signed message signature bundle is valid`,
+    },
+    {
+      name: `${B}V1.MESSAGE_SIGNATURE.WITH_SIGNING_CERT (not the artifact)`,
+      expected: 'FAIL',
+      artifact: { text: 'not the artifact' },
+      failing: ['artifact-digest', 'signature'],
+      source: `${VERIFIER_TEST}: the bundle signature cannot be verified (SIGNATURE_ERROR)`,
+    },
+    {
+      name: `${B}V1.DSSE.WITH_SIGNING_CERT.TLOG_INTOTO`,
+      expected: 'PASS',
+      source:
+        'verify tlog/intoto.test.ts: "when everything is valid" (the same signature and log entry as client v1.dsse.withSigningCert)',
+    },
+    {
+      name: `${B}V1.DSSE.WITH_SIGNING_CERT.TLOG_DSSE`,
+      expected: 'PASS',
+      source: `${VERIFIER_TEST}: the certificate-signed DSSE bundle is valid`,
+    },
+    {
+      name: `${B}V3.DSSE.WITH_SIGNING_CERT.TLOG_DSSEV002`,
+      expected: 'PASS',
+      source: `${VERIFIER_TEST}: the certificate-signed Rekor v2 DSSE bundle is valid`,
+    },
+    {
+      name: `${B}V3.MESSAGE_SIGNATURE.WITH_SIGNING_CERT`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${VERIFIER_TEST}: the certificate-signed message signature v3 bundle is valid (tlogThreshold 0, tsaThreshold 1)`,
+    },
+    {
+      name: `${B}V3.MESSAGE_SIGNATURE.TLOG_HASHEDREKORDV002`,
+      expected: 'PASS',
+      artifact: 'fixture',
+      source: `${VERIFIER_TEST}: the certificate-signed Rekor v2 hashedrekord bundle is valid`,
+    },
+  ];
+
+  const TEXT_PLAIN =
+    'vouch verifies in-toto Statements: a DSSE payload of type text/plain ("hello, world!") is refused; every other check (certificate or key, log entry, signature) passes';
+  /**
+   * Cases that reach the wrong outcome, with the reason and exactly the
+   * checks that fail. Each must keep failing just so: the table cannot go
+   * stale, and a deliberate rule cannot hide another failure.
+   */
+  const wrongOutcome: Record<string, { reason: string; failing: string[] }> = {
+    [`${V}v1.dsse.withSigningCert`]: { reason: TEXT_PLAIN, failing: ['payload-type'] },
+    [`${V}v1.dsse.withPublicKey`]: { reason: TEXT_PLAIN, failing: ['payload-type'] },
+    [`${V}v3.dsse.withSigningCert`]: { reason: TEXT_PLAIN, failing: ['payload-type'] },
+    [`${B}V1.DSSE.WITH_SIGNING_CERT.TLOG_INTOTO`]: {
+      reason: TEXT_PLAIN,
+      failing: ['payload-type'],
+    },
+    [`${B}V1.DSSE.WITH_SIGNING_CERT.TLOG_DSSE`]: { reason: TEXT_PLAIN, failing: ['payload-type'] },
+    [`${B}V3.DSSE.WITH_SIGNING_CERT.TLOG_DSSEV002`]: {
+      reason: TEXT_PLAIN,
+      failing: ['payload-type'],
+    },
+    [`${B}V3.MESSAGE_SIGNATURE.WITH_SIGNING_CERT`]: {
+      reason:
+        'no transparency-log entry, only an RFC 3161 timestamp: sigstore-js passes it only with tlogThreshold 0 (its default, 1, fails it too); vouch requires a log entry for every keyless bundle',
+      failing: ['transparency-log'],
+    },
+    [`${V}v3.messageSignature.withSigningCert (media type v0.4)`]: {
+      reason:
+        'vouch fails closed on a bundle media type it does not know (v0.1 to v0.3), where sigstore-js reads any newer version as v0.3',
+      failing: ['bundle-format'],
+    },
+  };
+
+  const fixtures: Record<string, Record<string, unknown>> = {};
+  before(async () => {
+    for (const file of Object.keys(modules))
+      fixtures[file] = await loadSigstoreJsFixture(join(dir, file));
+  });
+  /** `module#a.b.c` in the loaded fixtures. */
+  const at = (ref: string): unknown => {
+    const [file, path] = ref.split('#') as [string, string];
+    let v: unknown = fixtures[file];
+    for (const part of path.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
+    assert.ok(v !== undefined, `${ref} is in the fixtures`);
+    return v;
+  };
+  /** Every object with a bundle media type, by `module#path`. */
+  const bundlesIn = (file: string): string[] => {
+    const out: string[] = [];
+    const walk = (v: unknown, path: string[]) => {
+      if (typeof v !== 'object' || v === null || Buffer.isBuffer(v)) return;
+      const mediaType = (v as { mediaType?: unknown }).mediaType;
+      if (typeof mediaType === 'string' && mediaType.includes('sigstore.bundle')) {
+        out.push(`${file}#${path.join('.')}`);
+        return;
+      }
+      for (const [k, child] of Object.entries(v)) walk(child, [...path, k]);
+    };
+    walk(fixtures[file], []);
+    return out;
+  };
+  const rootFor = (name: string) =>
+    name.startsWith('verify__')
+      ? at('verify__trust.ts#trustedRoot')
+      : at('client__trust.ts#trustedRoot');
+
+  test('every fixture module is accounted for, and every bundle in it has a case', () => {
+    assert.deepEqual(readdirSync(dir).sort(), Object.keys(modules).sort());
+    const all = Object.keys(modules).flatMap(bundlesIn).sort();
+    assert.equal(all.length, 15, all.join(', '));
+    const covered = new Set(cases.map((c) => c.name.replace(/ \(.*\)$/, '')));
+    assert.deepEqual([...covered].sort(), all);
+    for (const name of Object.keys(wrongOutcome))
+      assert.ok(
+        cases.some((c) => c.name === name),
+        name,
+      );
+  });
+
+  test("the fixtures' own trusted roots, as written, are refused: log keys without a validity period", () => {
+    // As sigstore-go (ParseTransparencyLogs: "tlog missing public key validity
+    // period"); sigstore-js reads the missing start as the beginning of time,
+    // and the cases below use the roots read that way (asSigstoreJsReadsIt).
+    for (const name of [
+      `${V}v1.messageSignature.withSigningCert`,
+      `${B}V1.MESSAGE_SIGNATURE.WITH_SIGNING_CERT`,
+    ]) {
+      const v = verifyBundle(
+        JSON.stringify(at(name)),
+        name,
+        { bytes: at(name.startsWith(B) ? `${B}ARTIFACT` : `${V}artifact`) as Buffer },
+        {
+          mode: 'keyless',
+          trustedRoot: rootFor(name),
+          identity: signer,
+        },
+      );
+      assert.equal(v.ok, false, 'now accepted: verify the cases against the roots as written');
+      assert.deepEqual(
+        v.checks.filter((c) => !c.ok).map((c) => c.name),
+        ['trusted-root'],
+      );
+      assert.match(failedChecks(v), /\/tlogs\/0\/publicKey\/validFor: missing validity period/);
+    }
+  });
+
+  for (const c of cases) {
+    test(`${c.name}: ${c.expected}`, () => {
+      const base = c.name.replace(/ \(.*\)$/, '');
+      const bundle = structuredClone(at(base)) as { mediaType: string };
+      if (c.mediaType) bundle.mediaType = c.mediaType;
+      const isVerify = base.startsWith('verify__');
+      const fixtureArtifact = at(isVerify ? `${B}ARTIFACT` : `${V}artifact`) as Buffer;
+      const artifact =
+        c.artifact === 'fixture'
+          ? { bytes: fixtureArtifact }
+          : c.artifact
+            ? { bytes: Buffer.from(c.artifact.text) }
+            : undefined;
+      const trustedRoot = asSigstoreJsReadsIt(rootFor(base));
+      const policy: TrustPolicy = c.key
+        ? { mode: 'key', keys: [loadVerificationKey(at(c.key) as string, c.key)], trustedRoot }
+        : { mode: 'keyless', trustedRoot, identity: signer };
+      // As a bundle file holds it.
+      const v = verifyBundle(JSON.stringify(bundle), c.name, artifact, policy);
+      assert.equal(v.ok, v.checks.length > 0 && v.checks.every((k) => k.ok));
+      const failing = v.checks.filter((k) => !k.ok).map((k) => k.name);
+      const wrong = wrongOutcome[c.name];
+      if (wrong) {
+        assert.notEqual(
+          v.ok,
+          c.expected === 'PASS',
+          `now handled: remove ${c.name} from wrongOutcome`,
+        );
+        assert.deepEqual(failing, wrong.failing, `${wrong.reason}; ${failedChecks(v)}`);
+      } else if (c.expected === 'PASS') {
+        assert.equal(v.ok, true, `expected PASS (${c.source}); ${failedChecks(v)}`);
+        assert.deepEqual(
+          v.signers,
+          c.key
+            ? [{ kind: 'key', keyid: policy.mode === 'key' ? policy.keys[0]?.keyid : '' }]
+            : [{ kind: 'certificate', ...signer }],
+        );
+      } else {
+        assert.deepEqual(
+          failing,
+          c.failing,
+          `expected FAIL (${c.source}) for its reason; ${failedChecks(v)}`,
+        );
+      }
+      if (v.ok || wrong?.reason === TEXT_PLAIN) {
+        // Verified for real: the log entries, the signature and (keyless) the
+        // certificate, not only the shape.
+        const passed = v.checks.filter((k) => k.ok).map((k) => k.name);
+        for (const name of ['transparency-log', 'signature', ...(c.key ? [] : ['certificate'])])
+          assert.ok(passed.includes(name), `${name} passed: ${passed.join(', ')}`);
+      }
+    });
+  }
 });
