@@ -12,6 +12,8 @@ import {
 } from '../sign/index.ts';
 import type { CandidateBundle } from '../verify/index.ts';
 import type { EvidenceRule, Policy, PolicyException, Rule, SignerSpec } from './model.ts';
+import { describeSelection, type NewestSelection, selectNewest } from './newest.ts';
+import { predicateTime } from './time.ts';
 import type { VerificationCache } from './verify-cache.ts';
 
 export interface EvaluateOptions {
@@ -76,6 +78,8 @@ export interface RuleResult {
   reasons: string[];
   evidence: EvidenceUse[];
   children?: RuleResult[];
+  /** `select: newest`: the statement judged, its bundles and its time (absent when none could be chosen). */
+  selected?: NewestSelection;
   exception?: { owner: string; reason: string; expires: string; active: boolean };
 }
 
@@ -381,6 +385,7 @@ function evaluateEvidenceRule(rule: EvidenceRule, ctx: Ctx): RuleResult {
       : `signed by ${rule.minSigners} trusted signer(s)`,
     rule.maxAgeText ? `maxAge ${rule.maxAgeText}` : undefined,
     rule.where ? `where ${rule.where.text}` : undefined,
+    rule.select === 'newest' ? 'newest only' : undefined,
   ]
     .filter(Boolean)
     .join(', ');
@@ -388,6 +393,8 @@ function evaluateEvidenceRule(rule: EvidenceRule, ctx: Ctx): RuleResult {
     (e) => e.record.accepted && e.record.predicateType === rule.predicateType,
   );
   if (candidates.length === 0) reasons.push(`no verified evidence of type ${rule.predicateType}`);
+  const eligible: Array<{ record: EvidenceRecord; statement?: Statement; allowed: SignerMatch[] }> =
+    [];
   for (const { record, statement } of candidates) {
     const allowed = record.signers.filter((s) => !rule.signers || rule.signers.includes(s.name));
     if (allowed.length === 0) {
@@ -396,6 +403,30 @@ function evaluateEvidenceRule(rule: EvidenceRule, ctx: Ctx): RuleResult {
       );
       continue;
     }
+    eligible.push(statement ? { record, statement, allowed } : { record, allowed });
+  }
+  // select newest: only the newest verified statement is judged; an older one
+  // that would pass cannot outweigh it. No newest (a tie, or no usable time)
+  // denies the rule.
+  let judged = eligible;
+  let selected: NewestSelection | undefined;
+  if (rule.select === 'newest' && eligible.length > 0) {
+    const newest = selectNewest(eligible, ctx.now);
+    if (!newest.ok) {
+      hardFailure = true;
+      reasons.push(newest.reason);
+      judged = [];
+    } else {
+      selected = newest.selection;
+      judged = newest.chosen;
+      reasons.push(describeSelection(selected));
+      if (newest.older.length > 0)
+        reasons.push(
+          `not judged, older than the newest: ${newest.older.map((o) => o.record.source).join(', ')}`,
+        );
+    }
+  }
+  for (const { record, statement, allowed } of judged) {
     let time: string | undefined;
     if (rule.maxAge !== undefined) {
       const age = evidenceTime(record, statement);
@@ -467,6 +498,7 @@ function evaluateEvidenceRule(rule: EvidenceRule, ctx: Ctx): RuleResult {
     summary,
     reasons,
     evidence: used,
+    ...(selected ? { selected } : {}),
   };
 }
 
@@ -491,37 +523,6 @@ function evidenceTime(
   }
   if (signed !== undefined) return { time: signed, why: `signed at ${record.signedAt}` };
   return { why: 'no trusted signing time and no predicate time field' };
-}
-
-/** Time fields of the predicate types that define one, first present wins. */
-const TIME_FIELDS: Record<string, string[][]> = {
-  [PREDICATE_TYPES.slsaprovenance]: [
-    ['runDetails', 'metadata', 'finishedOn'],
-    ['runDetails', 'metadata', 'startedOn'],
-  ],
-  [PREDICATE_TYPES.slsaprovenance02]: [
-    ['metadata', 'buildFinishedOn'],
-    ['metadata', 'buildStartedOn'],
-  ],
-  [PREDICATE_TYPES.vuln]: [
-    ['metadata', 'scanFinishedOn'],
-    ['metadata', 'scanStartedOn'],
-  ],
-  [PREDICATE_TYPES.vsa]: [['timeVerified']],
-  [PREDICATE_TYPES.cyclonedx]: [['metadata', 'timestamp']],
-  [PREDICATE_TYPES.spdx]: [['creationInfo', 'created']],
-  [PREDICATE_TYPES.openvex]: [['timestamp']],
-};
-
-/** The predicate time field, when its type defines one and it is present. Exported for docs/tests. */
-export function predicateTime(st: Statement): { path: string; value: string } | undefined {
-  for (const path of TIME_FIELDS[st.predicateType] ?? []) {
-    let v: unknown = st.predicate;
-    for (const p of path)
-      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
-    if (typeof v === 'string') return { path: `predicate.${path.join('.')}`, value: v };
-  }
-  return undefined;
 }
 
 function formatAge(ms: number): string {

@@ -14,7 +14,6 @@ export {
   type EvidenceUse,
   evaluatePolicy,
   type PolicyVerdict,
-  predicateTime,
   type RuleResult,
   type RuleStatus,
   type SignerMatch,
@@ -32,6 +31,7 @@ export {
   type SignerSpec,
   type Validity,
 } from './model.ts';
+export type { NewestSelection, TimeSource } from './newest.ts';
 export {
   formatProblems,
   loadPolicy,
@@ -42,6 +42,7 @@ export {
   parsePolicy,
 } from './parse.ts';
 export { policySchema, schemaFieldPaths, validateSchema } from './schema.ts';
+export { predicateTime } from './time.ts';
 export {
   type BundleVerifier,
   type TrustedVerifier,

@@ -68,6 +68,12 @@ export interface EvidenceRule {
   /** The text as written, for reports. */
   maxAgeText?: string;
   where?: CompiledWhere;
+  /**
+   * `newest`: only the newest verified statement of this type, by the rule's
+   * signers, is judged (by its verified time, else its predicate's own time);
+   * absent or `all`: any verified bundle that passes satisfies the rule.
+   */
+  select?: 'all' | 'newest';
 }
 
 export interface CompositeRule {

@@ -157,7 +157,7 @@ export async function parsePolicy(
       const description = r.description !== undefined ? { description: r.description } : {};
       if (r.anyOf !== undefined || r.allOf !== undefined) {
         const kind = r.anyOf !== undefined ? 'anyOf' : 'allOf';
-        for (const f of ['signers', 'minSigners', 'maxAge', 'where'] as const) {
+        for (const f of ['signers', 'minSigners', 'maxAge', 'where', 'select'] as const) {
           if (r[f] !== undefined)
             problem(`${path}/${f}`, `${f} belongs on an evidence rule, not on ${kind}`);
         }
@@ -210,6 +210,7 @@ export async function parsePolicy(
         rule.maxAge = parseDuration(r.maxAge);
         rule.maxAgeText = r.maxAge;
       }
+      if (r.select !== undefined) rule.select = r.select;
       if (r.where !== undefined) {
         const c = compileWhere(r.where);
         if (c.ok) rule.where = c.where;
@@ -592,6 +593,7 @@ interface RawRule {
   minSigners?: number;
   maxAge?: string;
   where?: string;
+  select?: 'all' | 'newest';
   anyOf?: RawRule[];
   allOf?: RawRule[];
 }

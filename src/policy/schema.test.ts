@@ -34,6 +34,7 @@ require:
     signers: [ci, gh]
     minSigners: 1
     maxAge: 7d
+    select: newest
     where: predicate.runDetails.builder.id != ""
   - name: scans
     anyOf:
@@ -122,6 +123,18 @@ test('ajv (strict) and vouch agree on the schema: FULL valid, mutations invalid'
       'bad time',
       (p) => {
         p.exceptions[0].expires = 'tomorrow';
+      },
+    ],
+    [
+      'select not all or newest',
+      (p) => {
+        p.require[0].select = 'latest';
+      },
+    ],
+    [
+      'select as a boolean',
+      (p) => {
+        p.require[0].select = true;
       },
     ],
     [

@@ -24,6 +24,7 @@ const KNOWN = new Set([
   'description',
   'type',
   'const',
+  'enum',
   'properties',
   'required',
   'additionalProperties',
@@ -81,6 +82,12 @@ function check(v: unknown, raw: Schema, root: Schema, at: string, out: SchemaPro
   const add = (message: string, pointer = at) => out.push({ pointer: pointer || '/', message });
   if ('const' in s && v !== s.const) {
     add(`must be ${JSON.stringify(s.const)}, not ${JSON.stringify(v)}`);
+    return;
+  }
+  if (Array.isArray(s.enum) && !s.enum.includes(v)) {
+    add(
+      `must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}, not ${JSON.stringify(v)}`,
+    );
     return;
   }
   const want = s.type as string | undefined;
