@@ -421,3 +421,59 @@ test('release scoping: Ubuntu:22.04:LTS and Ubuntu:Pro:18.04:LTS entries, codena
   // No release known: every entry is evaluated (never silently dropped).
   assert.equal(hits('pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.18?upstream=openssl').length, 1);
 });
+
+test('componentsOfSbom: an SBOM vouch wrote before purls carried upstream still names the source package', () => {
+  // CycloneDX as `vouch sbom` wrote it until purls got `upstream`: the
+  // source package only in properties. Attested SBOMs are rescanned for years.
+  const input = componentsOfSbom(
+    {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      components: [
+        {
+          type: 'library',
+          name: 'libc6',
+          version: '2.36-9+deb12u4',
+          purl: 'pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12',
+          properties: [
+            { name: 'vouch:deb:source', value: 'glibc' },
+            { name: 'vouch:deb:source-version', value: '2.36-9+deb12u4' },
+          ],
+        },
+        {
+          type: 'library',
+          name: 'bash',
+          version: '5.2.15-2+b8',
+          purl: 'pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12',
+          properties: [
+            { name: 'vouch:deb:source', value: 'bash' },
+            { name: 'vouch:deb:source-version', value: '5.2.15-2' },
+          ],
+        },
+        {
+          type: 'library',
+          name: 'libcrypto3',
+          version: '3.1.4-r5',
+          purl: 'pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1',
+          properties: [{ name: 'vouch:apk:origin', value: 'openssl' }],
+        },
+        {
+          // A purl's own upstream wins over properties.
+          type: 'library',
+          name: 'libssl3',
+          version: '3.0.11-1~deb12u2',
+          purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12&upstream=openssl',
+          properties: [{ name: 'vouch:deb:source', value: 'other' }],
+        },
+      ],
+    },
+    'old.cdx.json',
+  );
+  assert.deepEqual(
+    input.components.map((c) => {
+      const k = packageKeyOf(c);
+      return k.ok ? `${k.name} ${k.version}` : k.reason;
+    }),
+    ['glibc 2.36-9+deb12u4', 'bash 5.2.15-2', 'openssl 3.1.4-r5', 'openssl 3.0.11-1~deb12u2'],
+  );
+});

@@ -16,6 +16,13 @@ export interface ScanComponent {
   purl: string | undefined;
   /** The file the component was found in (CycloneDX `vouch:foundIn` or evidence), when known. */
   location?: string | undefined;
+  /**
+   * The source (origin) package of a deb or apk component, `name` or
+   * `name@version`, from the properties vouch wrote before its purls carried
+   * `upstream` (`vouch:deb:source`, `vouch:apk:origin`); a purl's own
+   * `upstream` wins.
+   */
+  upstream?: string | undefined;
 }
 
 /** An SBOM read for scanning: its components, and the document itself (for the VDR). */
@@ -77,7 +84,9 @@ export type PackageKey =
  * component without a purl, with a generic or unknown purl type, or without
  * a version cannot be matched; the reason says which.
  */
-export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): PackageKey {
+export function packageKeyOf(
+  c: Pick<ScanComponent, 'purl' | 'version'> & { upstream?: string | undefined },
+): PackageKey {
   if (!c.purl) return { ok: false, reason: 'no purl' };
   let p: PackageURL;
   try {
@@ -118,7 +127,7 @@ export function packageKeyOf(c: Pick<ScanComponent, 'purl' | 'version'>): Packag
       // records a source version apart from the binary's (a binNMU `+b1`,
       // or binaries versioned on their own), which is what the advisories
       // speak of.
-      const upstream = p.qualifiers?.upstream;
+      const upstream = p.qualifiers?.upstream || c.upstream;
       if (
         (p.type === 'deb' || p.type === 'apk') &&
         typeof upstream === 'string' &&
@@ -441,6 +450,21 @@ function locationOf(c: Record<string, unknown>): string | undefined {
   return isObject(occ) && typeof occ.location === 'string' ? occ.location : undefined;
 }
 
+/** `vouch:deb:source[@vouch:deb:source-version]` or `vouch:apk:origin` of a CycloneDX component. */
+function upstreamOf(c: Record<string, unknown>): string | undefined {
+  const props = new Map<string, string>();
+  for (const p of Array.isArray(c.properties) ? c.properties : []) {
+    if (isObject(p) && typeof p.name === 'string' && typeof p.value === 'string' && p.value !== '')
+      if (!props.has(p.name)) props.set(p.name, p.value);
+  }
+  const deb = props.get('vouch:deb:source');
+  if (deb) {
+    const v = props.get('vouch:deb:source-version');
+    return v ? `${deb}@${v}` : deb;
+  }
+  return props.get('vouch:apk:origin');
+}
+
 function firstLine(s: string | undefined): string {
   return (
     (s ?? '')
@@ -485,13 +509,16 @@ export function componentsOfSbom(value: unknown, source: string): ScanInput {
         // Refs must be unique for the VDR to point at one component.
         while (refs.has(ref)) ref = `${ref}#${i}`;
         refs.add(ref);
-        components.push({
+        const component: ScanComponent = {
           ref,
           name,
           version: str(c.version),
           purl: str(c.purl),
           location: locationOf(c),
-        });
+        };
+        const upstream = upstreamOf(c);
+        if (upstream) component.upstream = upstream;
+        components.push(component);
         walk(c.components, `${path}/${i}/components`);
       });
     };
