@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { digestEach, digestFiles } from './hashing.ts';
+import { digestFiles } from './hashing.ts';
 import { sha256, tempDir } from './testing.ts';
-import { type FileStamp, listFiles, sameStamp, stampOf, walkFiles } from './tree.ts';
+import { type FileStamp, sameStamp, stampOf } from './tree.ts';
 
 test('digests files, links by their target text, and skips what is not a file', async (t) => {
   const dir = await tempDir(t);
@@ -62,59 +62,4 @@ test('an unreadable file is an error naming it', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'secret'), 'x', { mode: 0o000 });
   await assert.rejects(digestFiles(dir, ['secret']), { code: 'FILE_READ', file: 'secret' });
-});
-
-test('digestEach over a walk still in progress: the digests and stamps of digestFiles', async (t) => {
-  const dir = await tempDir(t);
-  for (let d = 0; d < 12; d++) {
-    await mkdir(join(dir, `d${d}`, 'sub'), { recursive: true });
-    for (let f = 0; f < 5; f++) await writeFile(join(dir, `d${d}`, `f${f}`), `${d}/${f}`);
-    await writeFile(join(dir, `d${d}`, 'sub', 'x'), 'x'.repeat(d));
-  }
-  await writeFile(join(dir, 'big.bin'), Buffer.alloc(1024 * 1024 + 1, 3));
-  await symlink('d0/f0', join(dir, 'link'));
-  const walk = walkFiles(dir);
-  const walkStamps = new Map<string, FileStamp>();
-  // Note when the walk is done, to show hashing began before it was.
-  let walkDone = false;
-  void walk.all.then(() => {
-    walkDone = true;
-  });
-  let hashedBeforeWalkDone = false;
-  const watched = (async function* () {
-    for await (const batch of walk) {
-      if (!walkDone) hashedBeforeWalkDone = true;
-      yield batch;
-    }
-  })();
-  const streamed = await digestEach(dir, watched, walkStamps);
-  assert.equal(hashedBeforeWalkDone, true);
-
-  const paths = await listFiles(dir);
-  assert.equal(paths.length, 12 * 6 + 2);
-  const listStamps = new Map<string, FileStamp>();
-  const listed = await digestFiles(dir, paths, listStamps);
-  assert.deepEqual(
-    paths.map((p) => streamed.get(p)),
-    listed,
-  );
-  assert.deepEqual([...streamed.keys()].sort(), paths);
-  assert.equal(walkStamps.size, paths.length);
-  for (const [p, stamp] of listStamps) {
-    const s = walkStamps.get(p);
-    assert.ok(s && sameStamp(s, stamp), p);
-  }
-});
-
-test('digestEach: a path in two batches is hashed once; a missing one maps to undefined', async (t) => {
-  const dir = await tempDir(t);
-  await writeFile(join(dir, 'a'), 'alpha');
-  const out = await digestEach(dir, [['a', 'gone'], ['a']]);
-  assert.deepEqual(
-    [...out],
-    [
-      ['a', { sha256: sha256('alpha') }],
-      ['gone', undefined],
-    ],
-  );
 });

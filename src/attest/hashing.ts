@@ -53,52 +53,29 @@ export async function digestFiles(
   paths: readonly string[],
   stamps?: Map<string, FileStamp>,
 ): Promise<Array<DigestSet | undefined>> {
-  const found = await digestEach(root, [paths], stamps);
-  return paths.map((p) => found.get(p));
-}
-
-/**
- * digestFiles for paths that arrive in batches (a FileWalk, a directory at a
- * time): each batch is hashed as soon as it is there, while the rest is still
- * being listed. Returns the digest of every path seen, by path (undefined
- * where digestFiles gives undefined); a path seen twice is hashed once.
- *
- * @throws VouchError FILE_READ, or whatever iterating `batches` throws
- */
-export async function digestEach(
-  root: string,
-  batches: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
-  stamps?: Map<string, FileStamp>,
-): Promise<Map<string, DigestSet | undefined>> {
-  const out = new Map<string, DigestSet | undefined>();
-  const large: string[] = [];
+  const out = new Array<DigestSet | undefined>(paths.length);
+  const large: number[] = [];
   const buf = Buffer.allocUnsafe(SMALL_FILE);
-  let done = 0;
-  for await (const batch of batches) {
-    let at = pathsUnder(root);
-    for (const rel of batch) {
-      if (out.has(rel)) continue;
-      if (++done % BATCH === 0) {
-        await yieldToLoop();
-        at = pathsUnder(root);
-      }
-      const r = digestSmallSync(at(rel), rel, buf);
-      if (r === 'large') {
-        large.push(rel);
-        out.set(rel, undefined); // until digestLarge below
-      } else if (r === undefined) {
-        out.set(rel, undefined);
-      } else {
-        stamps?.set(rel, r.stamp);
-        out.set(rel, r.digest);
-      }
+  let at = pathsUnder(root);
+  for (let i = 0; i < paths.length; i++) {
+    if (i > 0 && i % BATCH === 0) {
+      await yieldToLoop();
+      at = pathsUnder(root);
+    }
+    const rel = paths[i] as string;
+    const r = digestSmallSync(at(rel), rel, buf);
+    if (r === 'large') large.push(i);
+    else if (r !== undefined) {
+      stamps?.set(rel, r.stamp);
+      out[i] = r.digest;
     }
   }
-  await mapLimit(large, DIGEST_CONCURRENCY, async (rel) => {
+  await mapLimit(large, DIGEST_CONCURRENCY, async (i) => {
+    const rel = paths[i] as string;
     const r = await digestLarge(join(root, rel), rel);
     if (r === undefined) return;
     stamps?.set(rel, r.stamp);
-    out.set(rel, r.digest);
+    out[i] = r.digest;
   });
   return out;
 }

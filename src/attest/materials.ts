@@ -5,9 +5,9 @@ import { VouchError } from '../core/errors.ts';
 import type { Attestor } from './attestor.ts';
 import { git } from './exec.ts';
 import { expandGlobs } from './globs.ts';
-import { digestEach } from './hashing.ts';
+import { digestFiles } from './hashing.ts';
 import { isInside, toSlash } from './paths.ts';
-import { walkFiles } from './tree.ts';
+import { listFiles } from './tree.ts';
 
 /** Lockfiles pin what a build resolves, so they are inputs even when untracked. */
 export const LOCKFILES: readonly string[] = [
@@ -55,36 +55,24 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
     const { workdir, options } = ctx;
     let source: MaterialsAttestation['source'];
     let paths: string[];
-    // Digests of files hashed while the walk was still listing the tree.
-    let early: Map<string, DigestSet | undefined> | undefined;
     if (options.materials && options.materials.length > 0) {
       source = 'globs';
       paths = (await expandGlobs(options.materials, workdir)).map((p) => containedPath(workdir, p));
     } else {
       const tracked = await gitTrackedFiles(workdir, ctx.env);
       source = tracked ? 'git' : 'walk';
-      if (tracked) {
-        paths = tracked;
-      } else {
-        // Every file the walk finds is a material: hash each directory's files
-        // as it is read (the pre-command snapshot's walk when there is one),
-        // instead of waiting for the whole listing. Stamps go to the snapshot
-        // as below.
-        const walk = ctx.snapshot?.walk ?? walkFiles(workdir);
-        early = await digestEach(workdir, walk, ctx.snapshot?.stamps);
-        paths = [...(await walk.all)];
-      }
+      // The pre-command snapshot already walked the tree: reuse its file list.
+      paths = tracked ?? [...(await (ctx.snapshot?.paths ?? listFiles(workdir)))];
       paths.push(...(await presentLockfiles(workdir)));
     }
     const unique = [...new Set(paths)].sort();
     // Stamps taken while hashing are the snapshot's: no second stat per file.
-    const rest = early ? unique.filter((p) => !early.has(p)) : unique;
-    const later = await digestEach(workdir, [rest], ctx.snapshot?.stamps);
+    const digests = await digestFiles(workdir, unique, ctx.snapshot?.stamps);
     const materials: Material[] = [];
-    for (const path of unique) {
-      const digest = early?.get(path) ?? later.get(path);
+    unique.forEach((path, i) => {
+      const digest = digests[i];
       if (digest) materials.push({ path, digest });
-    }
+    });
     ctx.log(`materials: ${materials.length} files (${source})`);
     return { source, materials };
   },
@@ -92,7 +80,9 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
 
 /** Paths in the materials result as a lookup table, which products diff against. */
 export function materialsMap(a: MaterialsAttestation): Map<string, DigestSet> {
-  return new Map(a.materials.map((m) => [m.path, m.digest]));
+  const out = new Map<string, DigestSet>();
+  for (const m of a.materials) out.set(m.path, m.digest);
+  return out;
 }
 
 /** `git ls-files` relative to `workdir`, or undefined outside a git work tree. */

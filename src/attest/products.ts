@@ -8,7 +8,7 @@ import type { Attestor, SubjectProducer } from './attestor.ts';
 import { expandGlobs } from './globs.ts';
 import { resolveInside, toSlash } from './paths.ts';
 import { DIGEST_CONCURRENCY, mapLimit } from './pool.ts';
-import { isRacy, type TreeSnapshot } from './snapshot.ts';
+import { racyFrom, type TreeSnapshot } from './snapshot.ts';
 import { DEFAULT_EXCLUDED_DIRS, stampMatches, statTree } from './tree.ts';
 
 export interface ProductsAttestation {
@@ -75,6 +75,7 @@ export async function changedFiles(
 ): Promise<string[]> {
   const products: string[] = [];
   const toCompare: Array<[string, DigestSet]> = [];
+  const racy = racyFrom(before);
   // Each file is compared as it is stat'ed: no second map of 10,000 stamps.
   await statTree(workdir, DEFAULT_EXCLUDED_DIRS, (path, st) => {
     const isFile = st.isFile();
@@ -85,7 +86,7 @@ export async function changedFiles(
       return;
     }
     const same = stampMatches(old, st);
-    if (same && !isRacy(st, before)) return;
+    if (same && st.ctimeNs < racy) return; // unchanged and not racy (isRacy)
     const material = materials.get(path);
     // Links: materials hold the link text's digest, so nothing comparable; a touched link counts.
     if (material?.sha256 && isFile) toCompare.push([path, material]);

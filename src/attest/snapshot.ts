@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DigestSet } from '../core/digest.ts';
 import { digestFiles } from './hashing.ts';
-import { type FileStamp, type FileWalk, stampPaths, walkFiles } from './tree.ts';
+import { type FileStamp, listFiles, stampPaths } from './tree.ts';
 
 /**
  * File system timestamps come from a coarse kernel clock (one tick, at most
@@ -34,8 +34,6 @@ export interface TreeSnapshot {
    * walk overlaps with the other 'before' attestors (git's start-up).
    */
   paths: Promise<string[]>;
-  /** The same walk, a directory at a time as it goes: hashing starts before it ends. */
-  walk: FileWalk;
   /**
    * Stamps by path. Hashing materials fills in theirs (taken from the open
    * file just before it is read); completeSnapshot() stats the rest.
@@ -46,7 +44,12 @@ export interface TreeSnapshot {
 }
 
 export function isRacy(stamp: Pick<FileStamp, 'ctimeNs'>, snapshot: TreeSnapshot): boolean {
-  return stamp.ctimeNs >= snapshot.takenAtNs - snapshot.racyWindowNs;
+  return stamp.ctimeNs >= racyFrom(snapshot);
+}
+
+/** The ctime from which a file is racy (isRacy), for loops that ask for every file. */
+export function racyFrom(snapshot: TreeSnapshot): bigint {
+  return snapshot.takenAtNs - snapshot.racyWindowNs;
 }
 
 function nowNs(): bigint {
@@ -62,18 +65,11 @@ function nowNs(): bigint {
  */
 export function beginSnapshot(root: string, racyWindowNs: bigint = RACY_WINDOW_NS): TreeSnapshot {
   const takenAtNs = nowNs();
-  const walk = walkFiles(root);
+  const paths = listFiles(root);
   // Handled here so a failed walk is not an unhandled rejection while no one
   // awaits it yet; completeSnapshot() still awaits it and throws.
-  walk.all.catch(() => {});
-  return {
-    takenAtNs,
-    racyWindowNs,
-    paths: walk.all,
-    walk,
-    stamps: new Map(),
-    baselines: new Map(),
-  };
+  paths.catch(() => {});
+  return { takenAtNs, racyWindowNs, paths, stamps: new Map(), baselines: new Map() };
 }
 
 /**
@@ -104,9 +100,11 @@ export async function addRacyBaselines(
   snapshot: TreeSnapshot,
   materials: ReadonlyMap<string, DigestSet>,
 ): Promise<void> {
-  const todo = [...snapshot.stamps]
-    .filter(([path, st]) => st.kind === 'file' && !materials.has(path) && isRacy(st, snapshot))
-    .map(([path]) => path);
+  const from = racyFrom(snapshot);
+  const todo: string[] = [];
+  for (const [path, st] of snapshot.stamps) {
+    if (st.ctimeNs >= from && st.kind === 'file' && !materials.has(path)) todo.push(path);
+  }
   const digests = await digestFiles(root, todo);
   todo.forEach((p, i) => {
     const d = digests[i];
@@ -125,7 +123,8 @@ export async function settle(snapshot: TreeSnapshot): Promise<void> {
   let coarse = snapshot.stamps.size > 0;
   for (const st of snapshot.stamps.values()) {
     if (st.ctimeNs > newest) newest = st.ctimeNs;
-    if (st.ctimeNs % 1_000_000_000n !== 0n) coarse = false;
+    // Checked until one ctime has a fraction of a second: then it is not coarse.
+    if (coarse && st.ctimeNs % 1_000_000_000n !== 0n) coarse = false;
   }
   const wait = newest + (coarse ? COARSE_GRANULE_NS : FINE_GRANULE_NS) - nowNs();
   if (wait > 0n && wait <= MAX_SETTLE_NS) await sleep(Number(wait / 1_000_000n) + 1);

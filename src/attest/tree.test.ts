@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +12,6 @@ import {
   stampOf,
   stampTree,
   statTree,
-  walkFiles,
 } from './tree.ts';
 
 /** Files in several directories, an excluded one, a link to a directory and an empty directory. */
@@ -28,42 +28,25 @@ async function tree(dir: string): Promise<string[]> {
   return [...files, 'a-link'].sort();
 }
 
-test('walkFiles: its batches are exactly listFiles, and each iteration replays them all', async (t) => {
+test('listFiles: files and links (not followed) in every directory but the excluded, sorted', async (t) => {
   const dir = await tempDir(t);
   const expected = await tree(dir);
-  const walk = walkFiles(dir);
-  const first: string[] = [];
-  let pendingAtFirstBatch: boolean | undefined;
-  let settled = false;
-  void walk.all.then(() => {
-    settled = true;
-  });
-  for await (const batch of walk) {
-    pendingAtFirstBatch ??= !settled;
-    first.push(...batch);
-  }
-  // The first directory's files come while the rest of the tree is still being read.
-  assert.equal(pendingAtFirstBatch, true);
-  assert.deepEqual(first.sort(), expected);
-  assert.deepEqual(await walk.all, expected);
   assert.deepEqual(await listFiles(dir), expected);
-  const again: string[] = [];
-  for await (const batch of walk) again.push(...batch);
-  assert.deepEqual(again.sort(), expected);
+  assert.deepEqual(await listFiles(dir, []), [...expected, 'node_modules/x/i.js'].sort());
 });
 
-test('walkFiles: a walk that fails throws from its iteration and from all', async (t) => {
+test('listFiles: a walk that fails rejects, naming the error', async (t) => {
   const dir = await tempDir(t);
-  const walk = walkFiles(join(dir, 'missing'));
-  await assert.rejects(walk.all, { code: 'ENOENT' });
-  await assert.rejects(
-    async () => {
-      for await (const _ of walk) {
-        // nothing to see
-      }
-    },
-    { code: 'ENOENT' },
-  );
+  await assert.rejects(listFiles(join(dir, 'missing')), { code: 'ENOENT' });
+});
+
+test('listFiles reads the tree after the caller has run on: work started next goes first', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'early'), '');
+  const listing = listFiles(dir);
+  // Still the caller's turn: the walk has not read the directory yet.
+  writeFileSync(join(dir, 'sync-later'), '');
+  assert.deepEqual(await listing, ['early', 'sync-later']);
 });
 
 test('statTree: every listed file once, with its lstat; stampTree is built from it', async (t) => {

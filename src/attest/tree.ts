@@ -1,5 +1,4 @@
 import { type BigIntStats, lstatSync, readdirSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
@@ -50,83 +49,44 @@ export function sameStamp(a: FileStamp, b: FileStamp): boolean {
  * relative paths, sorted, skipping directories named in `excludedDirs` at any
  * depth. Symbolic links to directories are listed, not followed, so a link to
  * `/` cannot make the walk leave the tree.
+ *
+ * Directories are read synchronously: an async readdir is a thread-pool round
+ * trip per directory, and the walk's cost is mostly the main thread's work on
+ * the entries anyway. It starts after a turn of the event loop, so what the
+ * caller starts next (the 'before' attestors' git processes) is already
+ * running while it reads, and it yields every YIELD_EVERY entries so their
+ * output keeps flowing on a large tree.
  */
 export async function listFiles(
   root: string,
   excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
 ): Promise<string[]> {
-  return walkFiles(root, excludedDirs).all;
-}
-
-/**
- * A walk of the tree (as listFiles) still in progress. Iterating it yields
- * the files of each directory read so far, then each further directory as it
- * is read, so work on the files can start before the walk ends; every
- * iteration starts from the first directory, and ends by throwing if the
- * walk failed. `all` is every file, sorted, once the walk is done.
- */
-export interface FileWalk extends AsyncIterable<readonly string[]> {
-  readonly all: Promise<string[]>;
-}
-
-export function walkFiles(
-  root: string,
-  excludedDirs: readonly string[] = DEFAULT_EXCLUDED_DIRS,
-): FileWalk {
   const skip = new Set(excludedDirs);
-  const found: string[][] = [];
-  let done = false;
-  let waiting: Array<() => void> = [];
-  const wake = () => {
-    const w = waiting;
-    waiting = [];
-    for (const f of w) f();
-  };
-  const all = (async () => {
-    try {
-      const dirs: string[] = [''];
-      while (dirs.length > 0) {
-        const rel = dirs.pop() as string;
-        const entries = await readdir(rel === '' ? root : join(root, rel), {
-          withFileTypes: true,
-        });
-        const files: string[] = [];
-        for (const e of entries) {
-          const path = rel === '' ? e.name : `${rel}/${e.name}`;
-          if (e.isDirectory()) {
-            if (!skip.has(e.name)) dirs.push(path);
-          } else if (e.isFile() || e.isSymbolicLink()) {
-            files.push(path);
-          }
-        }
-        if (files.length > 0) {
-          found.push(files);
-          wake();
-        }
-      }
-      return found.flat().sort();
-    } finally {
-      done = true;
-      wake();
+  const out: string[] = [];
+  const dirs: string[] = [''];
+  let since = YIELD_EVERY;
+  while (dirs.length > 0) {
+    if (since >= YIELD_EVERY) {
+      since = 0;
+      await yieldToLoop();
     }
-  })();
-  return {
-    all,
-    async *[Symbol.asyncIterator]() {
-      let i = 0;
-      for (;;) {
-        if (i < found.length) {
-          yield found[i++] as string[];
-        } else if (done) {
-          await all; // throws what the walk threw
-          return;
-        } else {
-          await new Promise<void>((r) => waiting.push(r));
-        }
+    const rel = dirs.pop() as string;
+    const entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    since += entries.length;
+    for (const e of entries) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!skip.has(e.name)) dirs.push(path);
+      } else if (e.isFile() || e.isSymbolicLink()) {
+        out.push(path);
       }
-    },
-  };
+    }
+  }
+  return out.sort();
 }
+
+/** Synchronous file system work between yields to the event loop. */
+const YIELD_EVERY = 1024;
 
 /**
  * How to name `rel` under `root` for a system call: relative when `root` is
@@ -185,7 +145,7 @@ export async function statTree(
   let at = pathsUnder(root);
   let since = 0;
   while (dirs.length > 0) {
-    if (since >= 1024) {
+    if (since >= YIELD_EVERY) {
       since = 0;
       await yieldToLoop();
       at = pathsUnder(root);
