@@ -7,17 +7,20 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { digestFile, isDigestString, parseDigest } from '../core/digest.ts';
+import { VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
 import { makeStatement } from '../core/statement.ts';
 import {
   type DigestReference,
   describeBundle,
+  type EvidencePack,
   fetchEvidence,
   formatReference,
   isOciReference,
   materializePack,
   type OciReference,
   type PackMaterial,
+  packPolicyDigest,
   parseReference,
   pushEvidence,
   RegistryClient,
@@ -176,6 +179,7 @@ export async function attachBundle(
 
 export interface RemoteVerifyValues extends RegistryValues, TrustValues {
   pack?: string | undefined;
+  'pack-policy-sha256'?: string | undefined;
   policy?: string | undefined;
   json?: boolean | undefined;
   type?: string[] | undefined;
@@ -211,8 +215,23 @@ export async function verifyRemote(
     let candidates: CandidateBundle[];
     let file: string | undefined;
     if (values.pack !== undefined) {
+      const pin = packPin(values);
       const pack = await readPack(resolve(io.cwd, values.pack), values.pack);
-      material = await materializePack(pack, work);
+      if (pin !== undefined) {
+        checkPackPin(pack, pin, values.pack);
+        material = await materializePack(pack, work);
+        io.stderr(
+          `vouch verify: deciding with the policy of ${values.pack} (${pack.policy?.name}), pinned by --pack-policy-sha256\n`,
+        );
+      } else if (
+        pack.trustedRoot &&
+        values['trusted-root'] === undefined &&
+        values['tuf-mirror'] === undefined &&
+        values.key === undefined
+      )
+        io.stderr(
+          `vouch verify: the trusted root in ${values.pack} is not used (a pack is not signed): give --trusted-root FILE to trust it\n`,
+        );
       ({ sha256, reference, file } = await offlineTarget(target, io));
       candidates = pack.bundles.map((b) => ({
         source: `${values.pack}#${b.sha256.slice(0, 12)}`,
@@ -237,11 +256,13 @@ export async function verifyRemote(
     const policyFile =
       values.policy !== undefined ? resolve(io.cwd, values.policy) : material?.policyFile;
     const trustGiven = POLICY_EXCLUDES.some((f) => values[f] !== undefined);
-    if (policyFile !== undefined && !(values.policy === undefined && trustGiven)) {
+    if (policyFile !== undefined) {
       if (trustGiven)
         throw usage(
           'verify',
-          'trust flags and --policy exclude each other (the policy says whom to trust)',
+          values.policy !== undefined
+            ? 'trust flags and --policy exclude each other (the policy says whom to trust)'
+            : "--type does not combine with --pack-policy-sha256 (the pack's policy says what is required)",
         );
       const parsed = await loadPolicy(policyFile);
       if (!parsed.ok) {
@@ -265,16 +286,10 @@ export async function verifyRemote(
       }
       return verdict.ok ? 0 : 1;
     }
-    const trustValues = { ...values };
-    if (
-      trustValues['trusted-root'] === undefined &&
-      material?.trustedRootFile &&
-      trustValues.key === undefined
-    )
-      trustValues['trusted-root'] = material.trustedRootFile;
     if (!trustGiven)
       throw usage('verify', 'say whom to trust: --key, --certificate-identity… or --policy');
-    const trust = await trustPolicyFrom('verify', absolutize(trustValues, io.cwd), cacheDir(io));
+    // The pack's trusted root is not among them: it is as unsigned as the rest of the pack.
+    const trust = await trustPolicyFrom('verify', absolutize(values, io.cwd), cacheDir(io));
     const verdict = verifyArtifact({
       sha256,
       candidates,
@@ -288,6 +303,55 @@ export async function verifyRemote(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--pack-policy-sha256`, checked against the other flags: the pin is how a
+ * pack's own policy may decide, so without it (or the caller's --policy or
+ * trust flags) there is nobody to trust. Lower-case hex, `sha256:` optional.
+ *
+ * @throws VouchError USAGE
+ */
+function packPin(values: RemoteVerifyValues): string | undefined {
+  const pin = values['pack-policy-sha256'];
+  const trust = POLICY_EXCLUDES.filter((f) => f !== 'type' && values[f] !== undefined);
+  if (pin === undefined) {
+    if (values.policy === undefined && trust.length === 0)
+      throw usage(
+        'verify',
+        `${values.pack} is not signed, so its policy cannot say whom to trust (whoever wrote the pack would choose the signers): give your own --policy P or trust flags (--key, --certificate-identity…), or pin the pack's policy with --pack-policy-sha256 HEX (vouch pack prints it; it is the sha256 of sha256sum's lines for the policy and the files beside it)`,
+      );
+    return undefined;
+  }
+  if (values.policy !== undefined || trust.length > 0)
+    throw usage(
+      'verify',
+      `--pack-policy-sha256 pins the pack's own policy; it does not combine with ${values.policy !== undefined ? '--policy' : `--${trust[0]}`}`,
+    );
+  const hex = pin.toLowerCase().replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw usage(
+      'verify',
+      `--pack-policy-sha256 must be 64 hex digits (sha256:HEX also works), not ${JSON.stringify(pin.slice(0, 80))}`,
+    );
+  return hex;
+}
+
+/** @throws VouchError OCI_PACK_POLICY_MISMATCH when the pack's policy is not the pinned one. */
+function checkPackPin(pack: EvidencePack, pin: string, display: string): void {
+  if (!pack.policy)
+    throw new VouchError(
+      'OCI_PACK_POLICY_MISMATCH',
+      `the pack carries no policy, so --pack-policy-sha256 ${pin} cannot match: give --policy P`,
+      { file: display, field: '/policy' },
+    );
+  const actual = packPolicyDigest(pack.policy);
+  if (actual !== pin)
+    throw new VouchError(
+      'OCI_PACK_POLICY_MISMATCH',
+      `the pack's policy ${pack.policy.name} (with ${Object.keys(pack.policy.files).length} file(s) beside it) has sha256 ${actual}, not the pinned ${pin}: it is not the policy you pinned`,
+      { file: display, field: '/policy' },
+    );
 }
 
 /** A policy decides whether a tag may be resolved (`requireDigest: false`); by default it may not. */
@@ -401,6 +465,7 @@ function printVerdict(io: Io, v: ArtifactVerdict, target: string): void {
 export const REMOTE_VERIFY_OPTIONS = {
   ...REGISTRY_OPTIONS,
   pack: { type: 'string' },
+  'pack-policy-sha256': { type: 'string' },
 } as const;
 
 export const REMOTE_VERIFY_HELP = `Registry and offline (see docs/oci.md):
@@ -408,5 +473,9 @@ export const REMOTE_VERIFY_HELP = `Registry and offline (see docs/oci.md):
                       evidence attached to the image in the registry; a tag is resolved
                       to a digest once and the decision names that digest
   --pack FILE         decide with an evidence pack (vouch pack) only, no network: its
-                      bundles, and its policy and trusted root unless flags say otherwise
+                      bundles, judged by your --policy P or trust flags. A pack is not
+                      signed: its own policy and trusted root are not trusted unless pinned
+  --pack-policy-sha256 HEX
+                      decide with the pack's own policy, if it is this one (the pin
+                      vouch pack prints: sha256 of the policy and the files beside it)
 ${REGISTRY_HELP}`;

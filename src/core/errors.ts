@@ -70,6 +70,7 @@ export type ErrorCode =
   | 'OCI_TOO_LARGE'
   | 'OCI_DIGEST_MISMATCH'
   | 'OCI_PACK_MALFORMED'
+  | 'OCI_PACK_POLICY_MISMATCH'
   | 'RELEASE_MALFORMED'
   | 'IMAGE_DIGEST_FILE_STALE'
   // verification (exit 1)

@@ -15,6 +15,7 @@ export {
   PACK_VERSION,
   type PackInput,
   type PackMaterial,
+  packPolicyDigest,
   readPack,
   writePack,
 } from './pack.ts';

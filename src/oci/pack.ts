@@ -147,6 +147,9 @@ export async function readPack(path: string, display: string): Promise<EvidenceP
     const files: Record<string, string> = {};
     for (const [name, content] of Object.entries(p.files)) {
       safeName(name, display, `/policy/files/${name}`);
+      // Written beside the policy, a file of the same name would replace the policy itself.
+      if (name === p.name)
+        throw bad(`/policy/files/${name}`, `a file named like the policy (${p.name})`);
       if (typeof content !== 'string')
         throw bad(`/policy/files/${name}`, 'file content must be a string');
       files[name] = content;
@@ -180,12 +183,33 @@ function safeName(name: string, file: string, field: string): void {
     );
 }
 
-export interface PackMaterial {
-  policyFile?: string | undefined;
-  trustedRootFile?: string | undefined;
+/**
+ * The pin of a pack's policy (`vouch verify --pack-policy-sha256`): the
+ * sha256 of one line `<sha256 hex>  <name>\n` per file the pack carries for
+ * its policy — the policy itself and the key, trusted-root and extended
+ * policy files beside it — sorted by name: `sha256sum`'s output, so the
+ * owner of the files can compute it without vouch. The policy's own digest
+ * would not do: the keys it names travel beside it and would be unpinned.
+ */
+export function packPolicyDigest(policy: NonNullable<EvidencePack['policy']>): string {
+  const entries: Array<[string, string]> = [
+    [policy.name, policy.text],
+    ...Object.entries(policy.files).filter(([name]) => name !== policy.name),
+  ];
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha(entries.map(([name, text]) => `${sha(text)}  ${name}\n`).join(''));
 }
 
-/** Writes the pack's policy (with its files) and trusted root under `dir`, for the loaders that read files. */
+export interface PackMaterial {
+  policyFile?: string | undefined;
+}
+
+/**
+ * Writes the pack's policy (with its files) under `dir`, for the loaders that
+ * read files. Only the policy's own files: the pack's trusted root is not
+ * written, so a policy cannot reach it by a relative path (it is not covered
+ * by the pin, {@link packPolicyDigest}).
+ */
 export async function materializePack(pack: EvidencePack, dir: string): Promise<PackMaterial> {
   const out: PackMaterial = {};
   const put = async (name: string, text: string) => {
@@ -196,8 +220,6 @@ export async function materializePack(pack: EvidencePack, dir: string): Promise<
     await writeFile(path, text);
     return path;
   };
-  if (pack.trustedRoot)
-    out.trustedRootFile = await put(join('.trust', 'trusted_root.json'), pack.trustedRoot.json);
   if (pack.policy) {
     const policyDir = join(dir, 'policy');
     await mkdir(policyDir);

@@ -119,6 +119,11 @@ require:
     run(['pack', `${repo}@${d1}`, '--policy', 'policy.yaml', '-o', out, '--insecure-registry']);
   const pack = await packD1('ev.pack');
   assert.equal(pack.code, 0, show(pack));
+  // A pack is not signed: its own policy decides only when pinned.
+  const pin = /--pack-policy-sha256 ([0-9a-f]{64})/.exec(pack.stdout)?.[1] as string;
+  assert.ok(pin, show(pack));
+  const withPack = (ref: string, file: string, ...extra: string[]) =>
+    run(['verify', ref, '--pack', file, '--pack-policy-sha256', pin, ...extra]);
   const packAgain = await packD1('ev2.pack');
   assert.equal(packAgain.code, 0, show(packAgain));
   assert.deepEqual(
@@ -132,10 +137,15 @@ require:
   assert.equal(down.code, 2, show(down));
   assert.match(down.stderr, /OCI_REGISTRY_UNAVAILABLE: .*cannot reach/);
 
-  const offline = await run(['verify', `${repo}@${d1}`, '--pack', 'ev.pack', '--json']);
+  const offline = await withPack(`${repo}@${d1}`, 'ev.pack', '--json');
   assert.equal(offline.code, 0, show(offline));
   assert.equal(jsonOf(offline).subject, d1);
-  const offlineOther = await run(['verify', `${repo}@${d2}`, '--pack', 'ev.pack']);
+  const unpinned = await run(['verify', `${repo}@${d1}`, '--pack', 'ev.pack']);
+  assert.equal(unpinned.code, 2, show(unpinned));
+  assert.match(unpinned.stderr, /USAGE: .*--pack-policy-sha256/);
+  const offlineKey = await run(['verify', `${repo}@${d1}`, '--pack', 'ev.pack', '--key', p.pub]);
+  assert.equal(offlineKey.code, 0, show(offlineKey));
+  const offlineOther = await withPack(`${repo}@${d2}`, 'ev.pack');
   assert.equal(offlineOther.code, 1, show(offlineOther));
 
   // A tampered pack is refused as input.
@@ -144,14 +154,14 @@ require:
   assert.equal(packJson.bundles.length, 2);
   for (const b of packJson.bundles) b.bundle = b.bundle.replace('"sig":"', '"sig":"AA');
   await writeFile(join(p.dir, 'bad.pack'), JSON.stringify(packJson));
-  const tampered = await run(['verify', `${repo}@${d1}`, '--pack', 'bad.pack']);
+  const tampered = await withPack(`${repo}@${d1}`, 'bad.pack');
   assert.equal(tampered.code, 2, show(tampered));
   assert.match(tampered.stderr, /OCI_PACK_MALFORMED/);
   // …and one whose digests were recomputed still fails verification.
   const { createHash } = await import('node:crypto');
   for (const b of packJson.bundles) b.sha256 = createHash('sha256').update(b.bundle).digest('hex');
   await writeFile(join(p.dir, 'bad2.pack'), JSON.stringify(packJson));
-  const forged = await run(['verify', `${repo}@${d1}`, '--pack', 'bad2.pack']);
+  const forged = await withPack(`${repo}@${d1}`, 'bad2.pack');
   assert.equal(forged.code, 1, show(forged));
 });
 

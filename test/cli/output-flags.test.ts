@@ -128,7 +128,7 @@ describe('output flags: -o/--output is the main output, --out the signed bundle'
     assert.equal(jsonOf(old).out, 'b.pack');
     assert.deepEqual(await readFile(join(dir, 'b.pack')), await readFile(join(dir, 'a.pack')));
     // The pack a verify reads is the one written.
-    const v = await run('verify', 'app.bin', '--pack', 'b.pack');
+    const v = await run('verify', 'app.bin', '--pack', 'b.pack', '--policy', 'policy.yaml');
     assert.equal(v.code, 0, show(v));
   });
 

@@ -101,9 +101,28 @@ test('extends: base + service rules both apply; a service signer never satisfies
   );
 
   // An evidence pack carries the base policy (and its key) too: verified offline, allowed.
-  const packed = await run('pack', 'app.bin', '--policy', 'service.yaml', '-o', 'ev.pack');
+  const packed = await run(
+    'pack',
+    'app.bin',
+    '--policy',
+    'service.yaml',
+    '-o',
+    'ev.pack',
+    '--json',
+  );
   assert.equal(packed.code, 0, show(packed));
-  const offline = await run('verify', 'app.bin', '--pack', 'ev.pack', '--no-store', '--json');
+  // Its own policy decides only when pinned (a pack is not signed); the pin covers the base too.
+  const pin = jsonOf(packed).packPolicySha256;
+  const offline = await run(
+    'verify',
+    'app.bin',
+    '--pack',
+    'ev.pack',
+    '--pack-policy-sha256',
+    pin,
+    '--no-store',
+    '--json',
+  );
   assert.equal(offline.code, 0, show(offline));
   assert.deepEqual(status(jsonOf(offline)), { provenance: 'pass', 'qa-signed': 'pass' });
 

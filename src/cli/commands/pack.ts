@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { VouchError } from '../../core/errors.ts';
 import { readTextFile } from '../../core/json.ts';
-import { writePack } from '../../oci/index.ts';
+import { packPolicyDigest, readPack, writePack } from '../../oci/index.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { loadTrustedRoot } from '../../sign/index.ts';
 import { deprecatedAlias, parse, usage } from '../args.ts';
@@ -18,8 +18,9 @@ Writes one file holding everything needed to verify the artifact offline:
 every bundle about its digest (from the registry for an oci:// target, else
 from the store and --bundle), the trusted root and the policy (with the key
 and trusted-root files it names). \`vouch verify <artifact> --pack FILE\` then
-decides with no network. The pack is JSON, written deterministically (see
-docs/cli/pack.md for the format).
+decides with no network, with your own --policy or trust flags, or with the
+pack's policy when pinned by --pack-policy-sha256 (printed here: a pack is not
+signed). The pack is JSON, written deterministically (see docs/cli/pack.md).
 
   -o, --output FILE    the pack to write (required)
   --out FILE           deprecated: the old spelling of -o/--output (warns)
@@ -103,6 +104,9 @@ export const packCommand: Command = {
       policy,
     });
     await writeFileAtomic(resolve(io.cwd, output), bytes);
+    // The pin of the policy as written (read back, so it is exactly what verify will check).
+    const written = await readPack(resolve(io.cwd, output), output);
+    const pin = written.policy ? packPolicyDigest(written.policy) : null;
     // `out` is the JSON key scripts already read; it stays.
     const summary = {
       out: output,
@@ -111,12 +115,18 @@ export const packCommand: Command = {
       bundles: candidates.length,
       policy: policy?.name ?? null,
       trustedRoot: trustedRoot !== undefined,
+      packPolicySha256: pin,
     };
     if (values.json) printJson(io, summary);
-    else
+    else {
       io.stdout(
         `wrote ${output}: ${candidates.length} bundle(s) about sha256:${sha256}${policy ? `, policy ${policy.name}` : ''}${trustedRoot ? ', trusted root' : ''}\n`,
       );
+      if (pin)
+        io.stdout(
+          `to decide with its policy: vouch verify … --pack ${output} --pack-policy-sha256 ${pin}\n`,
+        );
+    }
     return 0;
   },
 };

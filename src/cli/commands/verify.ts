@@ -93,6 +93,8 @@ export const verifyCommand: Command = {
     if (values['intoto-layout']) return runIntotoVerify(values, io);
     if (positionals.length !== 1) throw usage('verify', 'give exactly one file or sha256:HEX');
     const target = positionals[0] as string;
+    if (values['pack-policy-sha256'] !== undefined && values.pack === undefined)
+      throw usage('verify', "--pack-policy-sha256 needs --pack FILE (it pins the pack's policy)");
     if (target.startsWith('oci://') || values.pack !== undefined)
       return (await import('../oci.ts')).verifyRemote(target, values, io);
     if (values.policy !== undefined) return verifyWithPolicy(target, values, io);
