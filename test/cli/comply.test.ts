@@ -410,6 +410,78 @@ describe('vouch comply', { concurrency: false }, () => {
     assert.ok(!used.some((s: string) => /tampered|stranger|unsigned/.test(s)), used.join('\n'));
   });
 
+  test('a newer vulnerability scan over the threshold decides: the stored clean one does not outweigh it (select: newest)', async (t) => {
+    const dir = await tempDir(t);
+    // Later than the stored scan (made by the fixture), not in the future.
+    const later = new Date(Date.now() + 1000).toISOString();
+    await writeFile(
+      join(dir, 'critical.json'),
+      JSON.stringify({
+        scanner: {
+          uri: 'pkg:npm/vouch',
+          version: '0.1.0',
+          result: [{ id: 'GHSA-crit', severity: [{ method: 'nvd', score: '9.8' }] }],
+        },
+        metadata: { scanStartedOn: later, scanFinishedOn: later },
+      }),
+    );
+    const a = await vouch(
+      [
+        'attest',
+        fx.artifact,
+        '--predicate-type',
+        'vuln',
+        '--predicate',
+        join(dir, 'critical.json'),
+        '--key',
+        'ci.key',
+        '--no-store',
+        '--out',
+        join(dir, 'rescan.json'),
+      ],
+      { cwd: fx.root, env: fx.env },
+    );
+    assert.equal(a.code, 0, show(a));
+    const r = await vouch(
+      [
+        'comply',
+        fx.artifact,
+        '--policy',
+        join(fx.root, 'policy.yaml'),
+        '--format',
+        'json',
+        '--store',
+        join(fx.root, '.vouch'),
+        '--bundle',
+        join(dir, 'rescan.json'),
+      ],
+      { cwd: dir, env: fx.env },
+    );
+    assert.equal(r.code, 1, show(r));
+    const report = jsonOf(r);
+    for (const id of ['PW.4.4', 'RV.1.3', 'RV.2.2']) {
+      const tk = task(report, id);
+      assert.equal(tk.status, 'not-satisfied', id);
+      const missing = tk.missing.find((m: { rule: string }) => m.rule === 'vulns-under-threshold');
+      assert.ok(missing, `${id}: ${JSON.stringify(tk.missing)}`);
+      const why = missing.reasons.join('\n');
+      // The reason names the chosen bundle, its time and where that time comes from.
+      assert.ok(
+        missing.reasons.includes(
+          `newest of 2 verified statement(s): ${join(dir, 'rescan.json')}, at ${later} (predicate.metadata.scanFinishedOn, claimed by its signer: no verified time)`,
+        ),
+        why,
+      );
+      assert.match(why, /rescan\.json: where expression is false/);
+      assert.match(why, /not judged, older than the newest: .*\.sigstore\.json/);
+    }
+    // Freshness alone still holds: any fresh scan shows PW.4.1 and RV.1.1.
+    assert.equal(task(report, 'PW.4.1').status, 'satisfied');
+    assert.equal(task(report, 'RV.1.1').status, 'satisfied');
+    assert.equal(report.summary.satisfied, 15 - 3);
+    assert.deepEqual(report.dropped, []);
+  });
+
   test('without the store, given bundles do not satisfy the archive task, and a lone bad bundle satisfies nothing', async (t) => {
     const dir = await tempDir(t);
     const empty = join(dir, 'empty-store');
