@@ -476,4 +476,30 @@ test('componentsOfSbom: an SBOM vouch wrote before purls carried upstream still 
     }),
     ['glibc 2.36-9+deb12u4', 'bash 5.2.15-2', 'openssl 3.1.4-r5', 'openssl 3.0.11-1~deb12u2'],
   );
+  // SPDX as vouch writes it: the same facts as comment lines.
+  const spdx = componentsOfSbom(
+    {
+      spdxVersion: 'SPDX-2.3',
+      SPDXID: 'SPDXRef-DOCUMENT',
+      packages: [
+        {
+          name: 'libc6',
+          SPDXID: 'SPDXRef-libc6',
+          versionInfo: '2.36-9+deb12u4',
+          comment:
+            'vouch:scope=required\nvouch:deb:source=glibc\nvouch:deb:source-version=2.36-9+deb12u4',
+          externalRefs: [
+            {
+              referenceCategory: 'PACKAGE-MANAGER',
+              referenceType: 'purl',
+              referenceLocator: 'pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12',
+            },
+          ],
+        },
+      ],
+    },
+    'old.spdx.json',
+  );
+  const k = packageKeyOf(spdx.components[0] as ScanComponent);
+  assert.equal(k.ok && `${k.name} ${k.version}`, 'glibc 2.36-9+deb12u4');
 });

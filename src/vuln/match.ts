@@ -457,6 +457,22 @@ function upstreamOf(c: Record<string, unknown>): string | undefined {
     if (isObject(p) && typeof p.name === 'string' && typeof p.value === 'string' && p.value !== '')
       if (!props.has(p.name)) props.set(p.name, p.value);
   }
+  return upstreamOfProperties(props);
+}
+
+/** The same from an SPDX package's comment, where vouch writes `name=value` lines. */
+function upstreamOfComment(comment: unknown): string | undefined {
+  if (typeof comment !== 'string' || !comment.includes('vouch:')) return undefined;
+  const props = new Map<string, string>();
+  for (const line of comment.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && eq < line.length - 1 && !props.has(line.slice(0, eq)))
+      props.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return upstreamOfProperties(props);
+}
+
+function upstreamOfProperties(props: ReadonlyMap<string, string>): string | undefined {
   const deb = props.get('vouch:deb:source');
   if (deb) {
     const v = props.get('vouch:deb:source-version');
@@ -554,7 +570,15 @@ export function componentsOfSbom(value: unknown, source: string): ScanInput {
           break;
         }
       }
-      components.push({ ref: id, name: str(p.name) ?? '', version: str(p.versionInfo), purl });
+      const component: ScanComponent = {
+        ref: id,
+        name: str(p.name) ?? '',
+        version: str(p.versionInfo),
+        purl,
+      };
+      const upstream = upstreamOfComment(p.comment);
+      if (upstream) component.upstream = upstream;
+      components.push(component);
     });
     return { format: 'spdx', components, document: value };
   }
