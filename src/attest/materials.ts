@@ -54,18 +54,21 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
   async attest(ctx) {
     const { workdir, options } = ctx;
     let source: MaterialsAttestation['source'];
-    let paths: string[];
+    let unique: readonly string[];
     if (options.materials && options.materials.length > 0) {
       source = 'globs';
-      paths = (await expandGlobs(options.materials, workdir)).map((p) => containedPath(workdir, p));
+      const paths = await expandGlobs(options.materials, workdir);
+      unique = sortedOnce(paths.map((p) => containedPath(workdir, p)));
     } else {
       const tracked = await gitTrackedFiles(workdir, ctx.env);
       source = tracked ? 'git' : 'walk';
-      // The pre-command snapshot already walked the tree: reuse its file list.
-      paths = tracked ?? [...(await (ctx.snapshot?.paths ?? listFiles(workdir)))];
-      paths.push(...(await presentLockfiles(workdir)));
+      // Without git every file the walk finds is a material, root-level
+      // lockfiles included, and its list is sorted with each path once: the
+      // pre-command snapshot's walk when there is one.
+      unique = tracked
+        ? sortedOnce([...tracked, ...(await presentLockfiles(workdir))])
+        : await (ctx.snapshot?.paths ?? listFiles(workdir));
     }
-    const unique = [...new Set(paths)].sort();
     // Stamps taken while hashing are the snapshot's: no second stat per file.
     const digests = await digestFiles(workdir, unique, ctx.snapshot?.stamps);
     const materials: Material[] = [];
@@ -98,17 +101,20 @@ async function gitTrackedFiles(
   return r.stdout.split('\0').filter((p) => p !== '');
 }
 
+function sortedOnce(paths: readonly string[]): string[] {
+  return [...new Set(paths)].sort();
+}
+
 async function presentLockfiles(workdir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const name of LOCKFILES) {
-    try {
-      await access(join(workdir, name));
-      found.push(name);
-    } catch {
-      // not present
-    }
-  }
-  return found;
+  const present = await Promise.all(
+    LOCKFILES.map((name) =>
+      access(join(workdir, name)).then(
+        () => true,
+        () => false, // not present
+      ),
+    ),
+  );
+  return LOCKFILES.filter((_, i) => present[i]);
 }
 
 function containedPath(workdir: string, p: string): string {

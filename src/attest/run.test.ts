@@ -247,6 +247,20 @@ test('outside git: materials are every file except .git, node_modules, .vouch', 
   assert.deepEqual(r.subjects, [{ name: 'a.out', digest: { sha256: sha256('bin') } }]);
 });
 
+test('in git: tracked files plus untracked lockfiles at the top are the materials', async (t) => {
+  const { workdir, env } = await project(t);
+  await writeFile(join(workdir, 'yarn.lock'), '# yarn\n');
+  await writeFile(join(workdir, 'notes.txt'), 'untracked, not a lockfile');
+  const r = await runAndAttest({ argv: BUILD, workdir, env, stdio: 'pipe' });
+  const materials = r.attestations.materials as MaterialsAttestation;
+  assert.equal(materials.source, 'git');
+  assert.deepEqual(
+    materials.materials.map((m) => m.path),
+    ['.gitignore', 'package-lock.json', 'src/in.txt', 'yarn.lock'],
+  );
+  assert.deepEqual(materials.materials[3]?.digest, { sha256: sha256('# yarn\n') });
+});
+
 test('outside git, 40 files in 20 directories: materials are the listing, digested; products the changed ones', async (t) => {
   const dir = await tempDir(t);
   for (let d = 0; d < 10; d++) {
