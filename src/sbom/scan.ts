@@ -109,18 +109,23 @@ function outerNodeModules(path: string): string | undefined {
 /**
  * Whether the installed manifests under a `node_modules` directory are read:
  * only when no lockfile records that tree — npm's hidden
- * `.package-lock.json` in it, or a lockfile beside it — as for a global
- * install (`/usr/lib/node_modules/npm` and the packages bundled in it) or an
- * image that copied `node_modules` alone. Where a lockfile exists it is the
- * record (with scopes, origins and hashes that manifests lack).
+ * `.package-lock.json` in it, or a lockfile beside it or in a directory
+ * above it (a workspace's own node_modules is in the top lockfile) — as for
+ * a global install (`/usr/lib/node_modules/npm` and the packages bundled in
+ * it) or an image that copied `node_modules` alone. Where a lockfile exists
+ * it is the record (with scopes, origins and hashes that manifests lack).
  */
 export function installedManifestsWanted(
   nodeModules: string,
   exists: (path: string) => boolean,
 ): boolean {
   if (exists(`${nodeModules}/.package-lock.json`)) return false;
-  const parent = nodeModules.slice(0, -'node_modules'.length);
-  return !NODE_LOCKFILES.some((f) => exists(`${parent}${f}`));
+  const dirs = nodeModules.split('/').slice(0, -1);
+  for (let n = dirs.length; n >= 0; n--) {
+    const prefix = dirs.slice(0, n).join('/');
+    if (NODE_LOCKFILES.some((f) => exists(prefix === '' ? f : `${prefix}/${f}`))) return false;
+  }
+  return true;
 }
 
 /**
@@ -342,6 +347,7 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
       (g) => matchesGlob(rel, g) || (!g.includes('/') && matchesGlob(posix.basename(rel), g)),
     );
   const out: string[] = [];
+  const lockfiles = new Set<string>();
   const stack: string[] = [''];
   while (stack.length > 0) {
     const dir = stack.pop() as string;
@@ -356,6 +362,11 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
         cause: e,
       });
     }
+    // Directories are listed before anything below them: a node_modules
+    // directory sees the lockfiles of every directory above it.
+    for (const e of entries)
+      if (e.isFile() && NODE_LOCKFILES.includes(e.name))
+        lockfiles.add(dir === '' ? e.name : `${dir}/${e.name}`);
     for (const e of entries) {
       const rel = dir === '' ? e.name : `${dir}/${e.name}`;
       if (ignore.length > 0 && ignored(rel)) continue;
@@ -369,12 +380,7 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
             if (st?.isFile()) hidden.add(inner);
             if (st?.isFile() && !(ignore.length > 0 && ignored(inner))) out.push(inner);
           }
-          const siblings = new Set(
-            entries
-              .filter((x) => x.isFile())
-              .map((x) => (dir === '' ? x.name : `${dir}/${x.name}`)),
-          );
-          if (installedManifestsWanted(rel, (p) => hidden.has(p) || siblings.has(p)))
+          if (installedManifestsWanted(rel, (p) => hidden.has(p) || lockfiles.has(p)))
             out.push(
               ...(await installedManifests(root, rel, ignore.length > 0 ? ignored : undefined)),
             );

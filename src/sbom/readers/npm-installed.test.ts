@@ -87,11 +87,29 @@ test('installed manifests: not read where a lockfile records the tree (hidden or
     'hidden/node_modules/left-pad/package.json': installed,
     'yarn/yarn.lock': '# yarn lockfile v1\n\n',
     'yarn/node_modules/left-pad/package.json': installed,
+    // A workspace's own node_modules is recorded by the lockfile at the top.
+    'app/packages/web/node_modules/left-pad/package.json': installed,
   });
   const sbom = await scanDirectory(root);
   assert.deepEqual(
     sbom.accounting.map((a) => a.file),
     ['app/package-lock.json', 'hidden/node_modules/.package-lock.json', 'yarn/yarn.lock'],
+  );
+  const image = await scanSources(
+    [
+      ...['app/package-lock.json', 'app/packages/web/node_modules/left-pad/package.json'].map(
+        (path) => ({
+          path,
+          bytes: async () => Buffer.from(path.endsWith('lock.json') ? lock : installed),
+          sibling: async () => undefined,
+        }),
+      ),
+    ],
+    { kind: 'image', name: 'img' },
+  );
+  assert.deepEqual(
+    image.accounting.map((a) => a.file),
+    ['app/package-lock.json'],
   );
   // The lockfile's dev scope stands: no installed manifest overrides it.
   assert.deepEqual(
