@@ -61,22 +61,35 @@ require:
     predicateType: vuln
     where: >-
       predicate.scanner.result.all(r, r.severity.all(s, double(s.score) < 9.0))
+  - name: latest-no-critical
+    predicateType: vuln
+    select: newest
+    where: >-
+      predicate.scanner.result.all(r, r.severity.all(s, double(s.score) < 9.0))
 `;
 
-type Part = 'provenance' | 'old-provenance' | 'other-builder' | 'sbom' | 'clean' | 'critical';
+type Part =
+  | 'provenance'
+  | 'old-provenance'
+  | 'other-builder'
+  | 'sbom'
+  | 'clean'
+  | 'older-clean'
+  | 'critical';
 
 const now = new Date().toISOString();
 const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
+const yesterday = new Date(Date.now() - 86_400_000).toISOString();
 const provenance = (builder: string, finishedOn: string) => ({
   buildDefinition: { buildType: 'https://example.com/b', externalParameters: {} },
   runDetails: { builder: { id: builder }, metadata: { finishedOn } },
 });
-const vulns = (score: string) => ({
+const vulns = (score: string, finished = now) => ({
   scanner: {
     uri: 'https://example.com/scanner',
     result: score ? [{ id: 'CVE-1', severity: [{ method: 'CVSSv3', score }] }] : [],
   },
-  metadata: { scanStartedOn: now, scanFinishedOn: now },
+  metadata: { scanStartedOn: finished, scanFinishedOn: finished },
 });
 const PREDICATES: Record<Part, [keyof typeof PREDICATE_TYPES, unknown]> = {
   provenance: ['slsaprovenance', provenance('https://ci.example.com/builder', now)],
@@ -87,6 +100,7 @@ const PREDICATES: Record<Part, [keyof typeof PREDICATE_TYPES, unknown]> = {
     { bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, metadata: { timestamp: now } },
   ],
   clean: ['vuln', vulns('')],
+  'older-clean': ['vuln', vulns('', yesterday)],
   critical: ['vuln', vulns('9.8')],
 };
 
@@ -98,14 +112,31 @@ const CASES: Array<{ name: string; parts: Part[]; key?: 'mallory'; fails: string
     parts: ['provenance', 'clean'],
     fails: ['sbom', 'sbom-cyclonedx', 'sbom-spdx'],
   },
-  { name: 'critical', parts: ['provenance', 'sbom', 'critical'], fails: ['no-critical'] },
+  {
+    name: 'critical',
+    parts: ['provenance', 'sbom', 'critical'],
+    fails: ['no-critical', 'latest-no-critical'],
+  },
+  // Yesterday's scan was clean, today's is not: only the select-newest rule sees it.
+  {
+    name: 'rescanned',
+    parts: ['provenance', 'sbom', 'older-clean', 'critical'],
+    fails: ['latest-no-critical'],
+  },
   { name: 'other-builder', parts: ['other-builder', 'sbom', 'clean'], fails: ['provenance'] },
   { name: 'stale', parts: ['old-provenance', 'sbom', 'clean'], fails: ['provenance'] },
   {
     name: 'forged',
     parts: ['provenance', 'sbom', 'clean'],
     key: 'mallory',
-    fails: ['provenance', 'sbom', 'sbom-cyclonedx', 'sbom-spdx', 'no-critical'],
+    fails: [
+      'provenance',
+      'sbom',
+      'sbom-cyclonedx',
+      'sbom-spdx',
+      'no-critical',
+      'latest-no-critical',
+    ],
   },
 ];
 
@@ -229,4 +260,37 @@ describe('one policy, one evidence set: the CLI, the registry gate and the webho
       for (const [where, got] of Object.entries(outcomes)) assert.deepEqual(got, expected, where);
     });
   }
+
+  test('rescanned: the denial names the newest scan and its time, in the webhook and in the verdict', async () => {
+    const digest = digests.get('rescanned') as string;
+    const image = `${registry.host}/team/rescanned@${digest}`;
+    const r = await admit(viaStore, review(workload('Pod', { containers: [image] })));
+    const message = (r.json as { response: { status: { message: string } } }).response.status
+      .message;
+    const line = message.split('\n').find((l) => l.includes('rule latest-no-critical:'));
+    assert.ok(line, message);
+    assert.match(
+      line,
+      new RegExp(
+        `newest of 2 verified statement\\(s\\): .*, at ${now.replace(/\./g, '\\.')} \\(predicate\\.metadata\\.scanFinishedOn`,
+      ),
+    );
+    const v = await vouch(
+      ['verify', digest, '--policy', policyFile, '--json', '--store', storeDir],
+      {
+        cwd: dir,
+        env: isolatedEnv(dir),
+      },
+    );
+    const rule = jsonOf(v).rules.find((x: { name: string }) => x.name === 'latest-no-critical');
+    assert.equal(rule.selected.time, now);
+    assert.equal(rule.selected.timeSource, 'predicate');
+    // The same bundle: the webhook names it by its store id, the CLI by path and digest.
+    const id = /statement\(s\): store:([0-9a-f]{12}),/.exec(line)?.[1];
+    assert.ok(id, line);
+    assert.ok(
+      rule.selected.bundles[0].digest.startsWith(`sha256:${id}`),
+      JSON.stringify(rule.selected),
+    );
+  });
 });
