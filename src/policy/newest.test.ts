@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pae } from '../core/dsse.ts';
 import { PREDICATE_TYPES } from '../core/predicates.ts';
-import { makeStatement } from '../core/statement.ts';
+import { makeStatement, PAYLOAD_TYPE_INTOTO } from '../core/statement.ts';
 import { generateKeyPair, loadSigningKey, signStatement } from '../sign/index.ts';
 import { identityToken, type MockSigstore, startMockSigstore } from '../sign/testing-keyless.ts';
 import type { CandidateBundle } from '../verify/index.ts';
@@ -272,6 +273,27 @@ describe('select: newest with key-signed evidence (predicate-claimed times)', ()
       newerByAlice,
     ]);
     assert.equal(all.decision, 'allow', reasons(all));
+  });
+
+  test('hostile statements: a number JSON reads as Infinity is not a crash; the bundle stands alone', async () => {
+    // Signed bytes that JSON.parse reads with Infinity in them (JSON.stringify cannot write 1e400).
+    const key = loadSigningKey(alice.privateKeyPem, 'alice');
+    const template = JSON.parse((await keyed(alice, 'x', scan(ago(1)))).json as string);
+    const text = JSON.stringify(statementOf(scan(ago(1), '9.8'))).replace(
+      '"scanner":{',
+      '"huge":1e400,"scanner":{',
+    );
+    const payload = Buffer.from(text, 'utf8');
+    template.dsseEnvelope.payload = payload.toString('base64');
+    template.dsseEnvelope.signatures[0].sig = (
+      await key.sign(pae(PAYLOAD_TYPE_INTOTO, payload))
+    ).toString('base64');
+    const hostile = { source: 'infinity.json', json: JSON.stringify(template) };
+    const older = await keyed(alice, 'older-clean.json', scan(ago(24)));
+    const v = evaluate(await keyPolicy(scanRule('    select: newest\n')), [older, hostile]);
+    assert.equal(v.evidence.find((e) => e.source === 'infinity.json')?.accepted, true, reasons(v));
+    assert.equal(v.decision, 'deny', reasons(v));
+    assert.equal(rule(v).selected?.statement, v.evidence[1]?.digest, 'keyed by its bundle');
   });
 
   test('parse: a bad select value or select on anyOf is a problem with its line', async () => {

@@ -114,7 +114,14 @@ export function describeSelection(s: NewestSelection): string {
 
 function statementKey(item: { record: EvidenceRecord; statement?: Statement }): string {
   if (!item.statement) return item.record.digest;
-  return `sha256:${createHash('sha256').update(canonicalize(item.statement)).digest('hex')}`;
+  try {
+    return `sha256:${createHash('sha256').update(canonicalize(item.statement)).digest('hex')}`;
+  } catch {
+    // Not canonicalizable (a number like 1e400 parses to Infinity): the
+    // bundle stands alone. Grouping is only ever a merge of equal statements,
+    // so keeping one apart can cost it co-signers, never add any.
+    return item.record.digest;
+  }
 }
 
 function dateGroup<T extends { record: EvidenceRecord; statement?: Statement }>(
