@@ -503,3 +503,36 @@ test('componentsOfSbom: an SBOM vouch wrote before purls carried upstream still 
   const k = packageKeyOf(spdx.components[0] as ScanComponent);
   assert.equal(k.ok && `${k.name} ${k.version}`, 'glibc 2.36-9+deb12u4');
 });
+
+test('counts: a version the scheme cannot read is not matchable (not also matched), with or without records', () => {
+  const result = matchComponents(
+    db,
+    [
+      // golang.org/x/net has records in the database; `zzz` is no Go version.
+      {
+        ref: 'bad-with-records',
+        name: 'net',
+        version: undefined,
+        purl: 'pkg:golang/golang.org/x/net@zzz',
+      },
+      {
+        ref: 'bad-without',
+        name: 'nope',
+        version: undefined,
+        purl: 'pkg:golang/example.com/nope@zzz',
+      },
+      { ref: 'good', name: 'net', version: undefined, purl: 'pkg:golang/golang.org/x/net@v0.0.1' },
+    ],
+    { now },
+  );
+  assert.equal(result.components, 3);
+  assert.equal(result.matched, 1);
+  assert.deepEqual(
+    result.notMatchable.map((n) => [n.ref, n.reason.replace(/:.*$/s, '')]),
+    [
+      ['bad-with-records', 'unreadable version "zzz"'],
+      ['bad-without', 'unreadable version "zzz"'],
+    ],
+  );
+  assert.equal(result.matched + result.notMatchable.length, result.components);
+});

@@ -310,7 +310,6 @@ export function matchComponents(
       result.notMatchable.push({ ref: c.ref, name: c.name, purl: c.purl, reason: key.reason });
       continue;
     }
-    result.matched++;
     const lk = `${baseEcosystem(key.ecosystem)}\0${key.name}`;
     let rows = lookups.get(lk);
     if (!rows) {
@@ -320,7 +319,9 @@ export function matchComponents(
     const hits: Array<{ rec: OsvRecord; entries: OsvAffected[]; reason: string }> = [];
     // Parsed once per scheme for all of this component's records.
     const version = new QueriedVersion(key.version);
-    let versionProblem: string | undefined;
+    // A version the ecosystem's scheme cannot read is not matchable, unless
+    // a record lists it explicitly (`versions`), which needs no parsing.
+    let versionProblem = unreadable(key.ecosystem, key.version);
     for (const row of rows) {
       let rec = cache.get(row.id);
       if (rec === undefined) {
@@ -363,14 +364,27 @@ export function matchComponents(
         ref: c.ref,
         name: c.name,
         purl: c.purl,
-        reason: `version ${JSON.stringify(key.version)}: ${versionProblem}`,
+        reason: `unreadable version ${JSON.stringify(key.version)}: ${versionProblem}`,
       });
+      continue;
     }
+    result.matched++;
     result.findings.push(...mergeAliases(hits, c, key));
   }
   result.withdrawn = [...withdrawn].sort();
   result.findings.sort(compareFindings);
   return result;
+}
+
+/** Why the ecosystem's version scheme cannot read `version`, or undefined when it can. */
+function unreadable(ecosystem: string, version: string): string | undefined {
+  try {
+    schemeFor(ecosystem)?.parse(version);
+    return undefined;
+  } catch (e) {
+    if (!isVouchError(e)) throw e;
+    return e.message;
+  }
 }
 
 function mergeAliases(
