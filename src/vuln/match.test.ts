@@ -502,6 +502,29 @@ test('componentsOfSbom: an SBOM vouch wrote before purls carried upstream still 
   );
   const k = packageKeyOf(spdx.components[0] as ScanComponent);
   assert.equal(k.ok && `${k.name} ${k.version}`, 'glibc 2.36-9+deb12u4');
+  // Trivy's CycloneDX names the source package in a property of its own (the
+  // purl has no upstream); its name is used, the installed version compared.
+  const trivy = componentsOfSbom(
+    {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.5',
+      components: [
+        {
+          type: 'library',
+          name: 'libssl3',
+          version: '3.0.11-1~deb12u2',
+          purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12.5',
+          properties: [
+            { name: 'aquasecurity:trivy:SrcName', value: 'openssl' },
+            { name: 'aquasecurity:trivy:SrcVersion', value: '3.0.11' },
+          ],
+        },
+      ],
+    },
+    'trivy.cdx.json',
+  );
+  const tk = packageKeyOf(trivy.components[0] as ScanComponent);
+  assert.equal(tk.ok && `${tk.name} ${tk.version} ${tk.release}`, 'openssl 3.0.11-1~deb12u2 12.5');
 });
 
 test('counts: a version the scheme cannot read is not matchable (not also matched), with or without records', () => {

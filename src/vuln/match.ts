@@ -492,7 +492,9 @@ function upstreamOfProperties(props: ReadonlyMap<string, string>): string | unde
     const v = props.get('vouch:deb:source-version');
     return v ? `${deb}@${v}` : deb;
   }
-  return props.get('vouch:apk:origin');
+  // Trivy: the source (origin) package's name; its SrcVersion is split
+  // into parts Trivy's own way, so the installed version is compared.
+  return props.get('vouch:apk:origin') ?? props.get('aquasecurity:trivy:SrcName');
 }
 
 function firstLine(s: string | undefined): string {
