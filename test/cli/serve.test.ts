@@ -149,6 +149,12 @@ describe('vouch serve --admission', () => {
       [[...base, '--mode', 'audit'], /--mode must be enforce or warn/],
       [[...base, '--timeout-ms', '30000'], /--timeout-ms must be an integer from 1 to 29000/],
       [[...base, '--evidence', 'ftp'], /--evidence must be one of/],
+      // A store that is not there is a typo or a missing mount, not an empty store.
+      [[...base, '--evidence', 'store:no-such-dir'], /FILE_NOT_FOUND: .*no-such-dir/],
+      [
+        [...base, '--evidence', 'store:policy.yaml'],
+        /FILE_READ: .*policy\.yaml is not a directory/,
+      ],
       [[...base, '--cache-ttl', 'soon'], /--cache-ttl/],
       [
         [

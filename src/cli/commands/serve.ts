@@ -164,6 +164,7 @@ export const serveCommand: Command = {
         'serve',
         `--evidence must be one of: ${EVIDENCE_SOURCES.map((k) => k.usage).join('; ')}`,
       );
+    if (kind.kind === 'store') storeMustExist(resolve(io.cwd, argument), argument);
     const source = kind.create(kind.kind === 'store' ? resolve(io.cwd, argument) : argument, {
       insecure: values['insecure-registry'] ?? false,
       caFile: values['registry-ca'] && resolve(io.cwd, values['registry-ca']),
@@ -273,3 +274,33 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * `--evidence store:DIR` must name a directory at start-up: a missing one is
+ * a typo or a volume that is not mounted, and serving would deny every
+ * admission as evidence-unavailable. An empty directory is fine (a mounted
+ * volume filled later); one that disappears while serving is
+ * evidence-unavailable, as docs/admission.md says.
+ *
+ * @throws VouchError FILE_NOT_FOUND | FILE_READ
+ */
+function storeMustExist(path: string, display: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new VouchError(
+      missing ? 'FILE_NOT_FOUND' : 'FILE_READ',
+      missing
+        ? `evidence store ${display} does not exist: fill it in CI (vouch attest --store ${display}) or mount it there`
+        : `cannot read evidence store ${display}: ${errorMessage(e)}`,
+      { file: display, field: '--evidence' },
+    );
+  }
+  if (!isDir)
+    throw new VouchError('FILE_READ', `evidence store ${display} is not a directory`, {
+      file: display,
+      field: '--evidence',
+    });
+}
