@@ -108,6 +108,60 @@ exceptions:
     assert.equal(await at('2027-01-01T00:00:00Z', '2026-03-01T12:05:00Z'), T0 + 5 * 60_000);
   });
 
+  test('under select: newest a cached ALLOW is re-evaluated soon: a newer failing statement overturns it', async (t) => {
+    const hex = hexOf('rescanned image');
+    const dir = join(await tempDir(t), 'store');
+    const store = new DirectoryStore(dir);
+    await store.put(
+      await provenanceBundle(hex, { finishedOn: new Date(T0 - 3600_000).toISOString() }),
+    );
+    const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
+    const parsed = await parsePolicy(
+      `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: newest
+trust:
+  signers:
+    - name: alice
+      key: |
+        ${indent(alice.publicKeyPem)}
+require:
+  - name: provenance
+    predicateType: slsaprovenance
+    select: newest
+    where: predicate.runDetails.builder.id == "https://ci.example/builder"
+`,
+      { source: 'newest.yaml' },
+    );
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
+    let now = T0;
+    const gate = new AdmissionGate({
+      policy: parsed.policy,
+      source: new StoreEvidenceSource(dir),
+      mode: 'enforce',
+      timeoutMs: 8000,
+      maxInFlight: 8,
+      cacheTtlMs: 24 * 3600_000,
+      denyCacheTtlMs: 10_000,
+      now: () => new Date(now),
+    });
+    const rv = () => review(workload('Pod', { containers: [`r.example/app@sha256:${hex}`] }));
+    assert.equal(res(await gate.review(rv())).allowed, true);
+    await store.put(
+      await provenanceBundle(hex, {
+        finishedOn: new Date(T0 - 60_000).toISOString(),
+        builderId: 'https://attacker.example/',
+      }),
+    );
+    now = T0 + 9_000;
+    assert.equal(res(await gate.review(rv())).allowed, true, 'still the cached allow');
+    now = T0 + 10_000;
+    const after = res(await gate.review(rv()));
+    assert.equal(after.allowed, false, 'the newer statement decides');
+    assert.match(after.status.message, /newest of 2/);
+  });
+
   test('the key includes the trust version: another key under the same name is another version', async () => {
     const a = await makePolicy();
     const b = await makePolicy();

@@ -132,7 +132,7 @@ ${options.maxAge ? `    maxAge: ${options.maxAge}\n` : ''}`;
 /** A signed SLSA provenance bundle about `hex`, as bytes. */
 export async function provenanceBundle(
   hex: string,
-  options: { key?: { privateKeyPem: string }; finishedOn?: string } = {},
+  options: { key?: { privateKeyPem: string }; finishedOn?: string; builderId?: string } = {},
 ): Promise<Buffer> {
   const st = makeStatement(
     [{ name: 'image', digest: { sha256: hex } }],
@@ -140,7 +140,7 @@ export async function provenanceBundle(
     {
       buildDefinition: { buildType: 'https://vouch.dev/build/v1', externalParameters: {} },
       runDetails: {
-        builder: { id: 'https://ci.example/builder' },
+        builder: { id: options.builderId ?? 'https://ci.example/builder' },
         metadata: { finishedOn: options.finishedOn ?? new Date().toISOString() },
       },
     },

@@ -72,3 +72,16 @@ export function verdictExpiry(
   }
   return expires;
 }
+
+/**
+ * Whether evidence pushed later can turn this policy's allow into a deny.
+ * By default more evidence can only help (a rule passes when any verified
+ * bundle passes), so an allow stands until something in the verdict
+ * expires; a `select: newest` rule judges only the newest statement, and a
+ * newer failing one replaces the passing one.
+ */
+export function newerEvidenceCanDeny(policy: Policy): boolean {
+  const any = (rules: Rule[]): boolean =>
+    rules.some((r) => (r.kind === 'evidence' ? r.select === 'newest' : any(r.rules)));
+  return any(policy.require);
+}

@@ -7,7 +7,7 @@ import {
 } from '../../policy/index.ts';
 import { Coalescer, VerdictCache } from './cache.ts';
 import type { EvidenceSource } from './evidence.ts';
-import { trustVersion, verdictExpiry } from './expiry.ts';
+import { newerEvidenceCanDeny, trustVersion, verdictExpiry } from './expiry.ts';
 import { type ImageReference, imageMatcher, parseImage } from './image.ts';
 import { Limiter } from './limiter.ts';
 import {
@@ -351,7 +351,9 @@ export class AdmissionGate {
       });
       const t = now.getTime();
       let expires = verdictExpiry(policy, verdict, t, this.options.cacheTtlMs ?? DEFAULT_CACHE_TTL);
-      if (!verdict.ok)
+      // Evidence pushed meanwhile is seen soon: after a deny, and after an
+      // allow that a newer statement can overturn (select: newest).
+      if (!verdict.ok || newerEvidenceCanDeny(policy))
         expires = Math.min(expires, t + (this.options.denyCacheTtlMs ?? DEFAULT_DENY_TTL));
       this.cache.set(key, { verdict, expires });
       return verdict;

@@ -1,5 +1,5 @@
 export { type EvidenceSource, type FetchedEvidence, MAX_CANDIDATES } from './evidence.ts';
-export { trustVersion, verdictExpiry } from './expiry.ts';
+export { newerEvidenceCanDeny, trustVersion, verdictExpiry } from './expiry.ts';
 export {
   type AdmissionDecision,
   AdmissionGate,
