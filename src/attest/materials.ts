@@ -1,12 +1,12 @@
 import { access } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
 import type { DigestSet } from '../core/digest.ts';
 import { VouchError } from '../core/errors.ts';
 import type { Attestor } from './attestor.ts';
 import { git } from './exec.ts';
 import { expandGlobs } from './globs.ts';
 import { digestFiles } from './hashing.ts';
-import { isInside, toSlash } from './paths.ts';
+import { isInside, resolveInside, toSlash } from './paths.ts';
 import { listFiles } from './tree.ts';
 
 /** Lockfiles pin what a build resolves, so they are inputs even when untracked. */
@@ -59,6 +59,7 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
       source = 'globs';
       const paths = await expandGlobs(options.materials, workdir);
       unique = sortedOnce(paths.map((p) => containedPath(workdir, p)));
+      await assertDirectoriesInside(workdir, unique);
     } else {
       const tracked = await gitTrackedFiles(workdir, ctx.env);
       source = tracked ? 'git' : 'walk';
@@ -115,6 +116,33 @@ async function presentLockfiles(workdir: string): Promise<string[]> {
     ),
   );
   return LOCKFILES.filter((_, i) => present[i]);
+}
+
+/**
+ * Hashing never follows a material's own link (it is digested as a link),
+ * but the directories above it are resolved by the kernel: a glob reaching
+ * `vendor/x` through a `vendor` link to a directory outside the tree would
+ * fingerprint a file out there under an innocent name. Each distinct parent
+ * directory must resolve inside the working directory (git-tracked and
+ * walked files never lie below a link: git does not track through one and
+ * the walk lists a link without entering it).
+ *
+ * @throws VouchError PATH_ESCAPE naming the first material whose directory resolves outside
+ */
+async function assertDirectoriesInside(workdir: string, paths: readonly string[]): Promise<void> {
+  const checked = new Set<string>();
+  for (const p of paths) {
+    const dir = posix.dirname(p);
+    if (dir === '.' || checked.has(dir)) continue;
+    checked.add(dir);
+    // A directory removed since the glob saw it resolves to undefined: hashing skips its files.
+    await resolveInside(workdir, dir).catch((e: unknown) => {
+      if (e instanceof VouchError && e.code === 'PATH_ESCAPE') {
+        throw new VouchError('PATH_ESCAPE', `material's directory ${e.message}`, { file: p });
+      }
+      throw e;
+    });
+  }
 }
 
 function containedPath(workdir: string, p: string): string {

@@ -224,6 +224,41 @@ test('--products naming a symlink to ../outside is rejected with PATH_ESCAPE', a
   );
 });
 
+test('--materials reaching a directory outside the tree through a link is PATH_ESCAPE; a link to a file is digested as a link', async (t) => {
+  const { dir, workdir, env } = await project(t);
+  await mkdir(join(dir, 'elsewhere'));
+  await writeFile(join(dir, 'elsewhere', 'secret.txt'), 'not yours');
+  await symlink('../elsewhere', join(workdir, 'vendor'));
+  await symlink('../elsewhere/secret.txt', join(workdir, 'pointer'));
+  const r = runAndAttest({
+    argv: BUILD,
+    workdir,
+    env,
+    stdio: 'pipe',
+    attestOptions: { materials: ['vendor/**', 'src/*'] },
+  });
+  await assert.rejects(
+    r,
+    (e) =>
+      isVouchError(e) &&
+      e.code === 'PATH_ESCAPE' &&
+      e.file === 'vendor/secret.txt' &&
+      /outside the working directory/.test(e.message),
+  );
+  // A link as the material itself is recorded by its target text, never read through.
+  const ok = await runAndAttest({
+    argv: BUILD,
+    workdir,
+    env,
+    stdio: 'pipe',
+    attestOptions: { materials: ['pointer', 'src/*'] },
+  });
+  const m = (ok.attestations.materials as MaterialsAttestation).materials;
+  assert.deepEqual(m.find((x) => x.path === 'pointer')?.digest, {
+    sha256: sha256('../elsewhere/secret.txt'),
+  });
+});
+
 test('outside git: materials are every file except .git, node_modules, .vouch', async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'node_modules', 'dep'), { recursive: true });
