@@ -73,7 +73,12 @@ test('pointer format: every layout reads as the same build info in the 1.18+ inl
     fileOf('inline', elfWith(buildInfoBlob('go1.16.15', MODINFO))),
   );
   checkResult(inline);
-  assert.equal(inline.components.length, 4);
+  // Three modules, the main module and the standard library of the toolchain.
+  assert.equal(inline.components.length, 5);
+  assert.deepEqual(inline.components.find((c) => c.name === 'stdlib')?.properties, {
+    'go:toolchain': 'go1.16.15',
+  });
+  assert.ok(inline.components.some((c) => c.purl === 'pkg:golang/stdlib@1.16.15'));
   for (const l of LAYOUTS) {
     const b = syntheticGoBinary({ ...l, goVersion: 'go1.16.15', modinfo: framed(MODINFO) });
     const { file, largest } = ranged('bin/old', b.bytes);
@@ -90,6 +95,12 @@ test('pointer format: every layout reads as the same build info in the 1.18+ inl
     assert.deepEqual(
       g.accounting.skipped.map((s) => s.entry),
       ['bin/gopath'],
+    );
+    // The toolchain is known all the same: its standard library is listed (go1.13 = 1.13.0).
+    assert.deepEqual(
+      g.components.map((c) => c.purl),
+      ['pkg:golang/stdlib@1.13.0'],
+      l.name,
     );
   }
 });
@@ -200,7 +211,7 @@ test('the build info is looked for where Go looks: Mach-O __go_buildinfo, else _
   for (const bits of [64, 32] as const) {
     const macho = syntheticGoBinary({ format: 'macho', bits, ...opts }).bytes;
     const want = await read('bin/app', macho);
-    assert.equal((want as ReaderResult).components.length, 4);
+    assert.equal((want as ReaderResult).components.length, 5);
     // No __go_buildinfo section: the __DATA segment, which starts with the header, is searched.
     const noSection = Buffer.from(macho);
     noSection.write('__no', noSection.indexOf('__go_buildinfo'), 'latin1');

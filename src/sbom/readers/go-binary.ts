@@ -14,6 +14,7 @@ import {
   type Segment,
 } from './go-binary-segments.ts';
 import { checkGoModule, goPurlParts, isLocalPath } from './go-mod.ts';
+import { stdlibVersion } from './go-stdlib.ts';
 
 /**
  * Build information the Go linker embeds in every module-mode binary
@@ -412,13 +413,15 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   if (!info)
     return new ResultBuilder(file.path, 'go-binary', 'not a Go binary (no build info)').build();
   const b = new ResultBuilder(file.path, 'go-binary', `Go build info (${info.goVersion})`);
+  const stdlib = addStdlib(b, info.goVersion);
   let main: string | undefined;
   // `=>` lines replace the module on the line before them.
   const lines = info.modinfo.split('\n').filter((l) => l !== '');
   if (!lines.some((l) => l.startsWith('mod\t'))) {
     // Built with modules off (GOPATH mode, as Debian's dh-golang does): the
     // binary is Go, but no module or version of what is compiled in is
-    // recorded. Counted and skipped, so the SBOM says what it cannot list.
+    // recorded. Counted and skipped, so the SBOM says what it cannot list;
+    // the standard library, whose version the toolchain gives, is listed.
     const path = lines.find((l) => l.startsWith('path\t'))?.slice(5);
     b.declare();
     b.skip(
@@ -490,7 +493,24 @@ async function read(file: SourceFile): Promise<ReaderResult> {
     if (kind === 'mod') {
       main = ref;
       b.root(ref);
+      b.depend(ref, stdlib);
     } else if (main) b.depend(main, ref);
   }
   return b.build();
+}
+
+/**
+ * The standard library every Go binary links, as Syft and Trivy list it:
+ * `pkg:golang/stdlib@1.22.8`, the version in the SemVer form OSV's Go data
+ * uses (go-stdlib.ts), the toolchain string as `go:toolchain`. One entry of
+ * the source like any module (declared, then added). A toolchain of no
+ * release form gives the component without a version and
+ * `go:stdlibVersionUnknown` saying why.
+ */
+function addStdlib(b: ResultBuilder, toolchain: string): string {
+  b.declare();
+  const v = stdlibVersion(toolchain);
+  const properties: Record<string, string> = { 'go:toolchain': toolchain };
+  if (!v.ok) properties['go:stdlibVersionUnknown'] = v.reason;
+  return b.add({ ecosystem: 'golang', name: 'stdlib', version: v.ok ? v.version : '', properties });
 }

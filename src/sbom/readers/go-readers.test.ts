@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,8 +134,20 @@ test('Go binary: ELF .go.buildinfo section, inline format, replacements', async 
     'example.com/old@v1.0.0',
   );
   assert.equal(byPurl(r, 'pkg:golang/example.com/local').source?.url, '../local');
-  assert.equal(r.components.length, 4);
-  assert.equal(r.dependencies[0]?.dependsOn.length, 3);
+  assert.equal(r.components.length, 5);
+  // The main module depends on its three modules and on the toolchain's standard library.
+  assert.deepEqual(r.dependencies, [
+    {
+      ref: 'pkg:golang/example.com/cmd',
+      dependsOn: [
+        'pkg:golang/example.com/local',
+        'pkg:golang/example.com/new@v1.1.0',
+        'pkg:golang/golang.org/x/sys@v0.20.0',
+        'pkg:golang/stdlib@1.22.4',
+      ],
+    },
+  ]);
+  assert.equal(r.accounting.declared, 5);
   // Build info bytes in a file that is not an executable are not looked for.
   const bare = Buffer.concat([Buffer.alloc(48), buildInfoBlob('go1.22.4', MODINFO)]);
   assert.equal(await readGoBuildInfo(bare, 'x'), undefined);
@@ -227,6 +240,25 @@ export function countingFile(abs: string, name: string): { file: SourceFile; rea
   return { file, read: () => read };
 }
 
+/**
+ * The upstream Go version a Debian package was built with, from its
+ * `Built-Using: golang-1.19 (= 1.19.8-2)` (dpkg-query), for the binary at `abs`.
+ */
+function builtWithGo(abs: string): string | undefined {
+  let out: string;
+  try {
+    const pkg = execFileSync('dpkg-query', ['-S', abs], { encoding: 'utf8' }).split(':')[0];
+    // dpkg-query's own field syntax, not a template string.
+    const field = '$' + '{Built-Using}';
+    out = execFileSync('dpkg-query', ['-Wf', field, pkg as string], {
+      encoding: 'utf8',
+    });
+  } catch {
+    return undefined;
+  }
+  return /(?:^|, )golang-1\.\d+ \(= (\d+\.\d+(?:\.\d+)?)-[^)]*\)/.exec(out)?.[1];
+}
+
 /** The module info between the sentinels, found by a plain byte search (the oracle). */
 function rawModinfo(raw: Buffer): string {
   const s = raw.indexOf(START);
@@ -244,9 +276,17 @@ test('Go binary: real module-mode binaries on this machine, read in bounded rang
     assert.ok(await goBinaryReader.content?.matches({ ...file, readAt: file.readAt as ReadAt }));
     const r = await goBinaryReader.read(file);
     checkResult(r);
-    assert.equal(r.accounting.declared, deps + mods, p);
-    assert.equal(r.components.length + r.accounting.merged, deps + mods, p);
-    assert.match(r.accounting.format, /^Go build info \(go1\.\d+/);
+    // Every mod and dep line, and the standard library.
+    assert.equal(r.accounting.declared, deps + mods + 1, p);
+    assert.equal(r.components.length + r.accounting.merged, deps + mods + 1, p);
+    const toolchain = /^Go build info \((go1\.\d+\.\d+)\)$/.exec(r.accounting.format)?.[1];
+    assert.ok(toolchain, r.accounting.format);
+    const stdlib = r.components.filter((c) => c.name === 'stdlib');
+    assert.deepEqual(
+      stdlib.map((c) => c.purl),
+      [`pkg:golang/stdlib@${toolchain.slice(2)}`],
+      p,
+    );
     // Tables, the first 64 KiB of the section, the strings: a small part of the file.
     assert.ok(read() < 1024 * 1024, `${p}: read ${read()} bytes`);
     assert.ok(statSync(p).size > 10 * read());
@@ -264,7 +304,15 @@ test('Go binary: Debian-built (GOPATH mode) binaries are counted and skipped wit
     const r = await goBinaryReader.read(file);
     checkResult(r);
     assert.match(r.accounting.format, /^Go build info \(go1\.\d+/);
-    assert.equal(r.components.length, 0);
+    // The standard library at the Go Debian built it with, from the package's Built-Using
+    // field (golang-1.19 (= 1.19.8-2) → 1.19.8): an oracle apart from the binary.
+    const go = builtWithGo(p);
+    assert.ok(go, `${p}: no golang-1.N in its package's Built-Using`);
+    assert.deepEqual(
+      r.components.map((c) => c.purl),
+      [`pkg:golang/stdlib@${go}`],
+    );
+    assert.equal(r.accounting.declared, 2);
     assert.deepEqual(
       r.accounting.skipped.map((x) => x.entry),
       [`path ${path}`],
@@ -321,7 +369,7 @@ test('scanDirectory finds Go binaries by content, anywhere, without exec bit', a
   assert.deepEqual(sys?.foundIn, ['opt/app/server', 'usr/local/bin/anything.dat']);
   // One file named on the command line is recognised the same way; a non-Go ELF is not.
   const one = await scanFile(join(dir, 'opt/app/server'));
-  assert.equal(one.components.length, 4);
+  assert.equal(one.components.length, 5);
   if (existsSync('/usr/bin/true')) {
     await rejectsWith(scanFile(join(dir, 'opt/app/helper')), 'USAGE', 'helper', /no reader/);
   }
