@@ -272,3 +272,162 @@ test('a GPG-signed commit: good with the key in the keyring, cannot-check withou
   assert.equal(unknown.signature?.status, 'cannot-check');
   assert.equal(unknown.signature?.code, 'E');
 });
+
+/**
+ * A superproject with submodules, cloned as CI clones it:
+ * - `vendor/lib` checked out one commit behind what the superproject pins,
+ *   its remote a URL with a token in it;
+ * - `vendor/lib/deep`, a submodule of lib, checked out (nested), remote scp-like;
+ * - `other`, not checked out, declared in .gitmodules with a credential URL.
+ * Returns the clone and the commits involved.
+ */
+async function superproject(root: string, env: NodeJS.ProcessEnv) {
+  const file = ['-c', 'protocol.file.allow=always'];
+  const repo = async (name: string, files: Record<string, string>) => {
+    const d = join(root, name);
+    await mkdir(d);
+    for (const [f, text] of Object.entries(files)) await writeFile(join(d, f), text);
+    initRepo(d, env);
+    return d;
+  };
+  const deep = await repo('deep-src', { 'deep.txt': 'deep\n' });
+  const lib = await repo('lib-src', { 'lib.txt': 'lib v1\n' });
+  gitIn(lib, env, ...file, 'submodule', 'add', '-q', `file://${deep}`, 'deep');
+  gitIn(lib, env, 'commit', '-q', '-m', 'add deep');
+  const libOld = gitIn(lib, env, 'rev-parse', 'HEAD');
+  await writeFile(join(lib, 'lib.txt'), 'lib v2\n');
+  gitIn(lib, env, 'commit', '-q', '-am', 'v2');
+  const libPinned = gitIn(lib, env, 'rev-parse', 'HEAD');
+  const other = await repo('other-src', { 'o.txt': 'o\n' });
+  const app = await repo('app-src', { 'a.txt': 'a\n' });
+  gitIn(app, env, ...file, 'submodule', 'add', '-q', `file://${lib}`, 'vendor/lib');
+  gitIn(app, env, ...file, 'submodule', 'add', '-q', `file://${other}`, 'other');
+  gitIn(
+    app,
+    env,
+    ...['config', '-f', '.gitmodules', 'submodule.other.url'],
+    'https://bot:0ther-s3cret@git.example.com/acme/other.git?private_token=qq',
+  );
+  gitIn(app, env, 'commit', '-q', '-am', 'add submodules');
+
+  const work = join(root, 'work');
+  gitIn(root, env, ...file, 'clone', '-q', app, work);
+  gitIn(work, env, ...file, 'submodule', 'update', '-q', '--init', '--recursive', 'vendor/lib');
+  const libDir = join(work, 'vendor', 'lib');
+  gitIn(libDir, env, 'checkout', '-q', libOld);
+  gitIn(libDir, env, ...file, 'submodule', 'update', '-q', '--init');
+  gitIn(
+    libDir,
+    env,
+    'remote',
+    'set-url',
+    'origin',
+    'https://x-access-token:ghs_l1bt0ken@github.com/acme/lib.git',
+  );
+  gitIn(join(libDir, 'deep'), env, 'remote', 'set-url', 'origin', 'git@github.com:acme/deep.git');
+  return {
+    work,
+    libOld,
+    libPinned,
+    deep: gitIn(deep, env, 'rev-parse', 'HEAD'),
+    other: gitIn(other, env, 'rev-parse', 'HEAD'),
+  };
+}
+
+/** `git submodule status --recursive`, parsed: path → [state letter, commit]. */
+function submoduleStatus(dir: string, env: NodeJS.ProcessEnv): Map<string, [string, string]> {
+  const out = new Map<string, [string, string]>();
+  for (const line of gitIn(dir, env, 'submodule', 'status', '--recursive').split('\n')) {
+    const m = /^\s*([-+U ]?)([0-9a-f]{40}) (\S+)/.exec(line.startsWith(' ') ? line : ` ${line}`);
+    if (m) out.set(m[3] as string, [m[1] as string, m[2] as string]);
+  }
+  return out;
+}
+
+test('submodules: each recorded with pinned and checked-out commit, nested ones too, URLs without credentials', async (t) => {
+  const root = await tempDir(t);
+  const env = isolatedEnv(root);
+  const f = await superproject(root, env);
+  const g = await present(f.work, env);
+  assert.deepEqual(g.submodules, [
+    {
+      path: 'other',
+      pinned: f.other,
+      checkedOut: false,
+      url: 'https://git.example.com/acme/other.git',
+    },
+    {
+      path: 'vendor/lib',
+      pinned: f.libPinned,
+      checkedOut: true,
+      commit: f.libOld,
+      url: 'https://github.com/acme/lib.git',
+    },
+    {
+      path: 'vendor/lib/deep',
+      pinned: f.deep,
+      checkedOut: true,
+      commit: f.deep,
+      url: 'git@github.com:acme/deep.git',
+    },
+  ]);
+  // The same commits git's own porcelain reports: '-' not checked out, '+' checked out elsewhere.
+  const status = submoduleStatus(f.work, env);
+  assert.deepEqual(status.get('other'), ['-', f.other]);
+  assert.deepEqual(status.get('vendor/lib'), ['+', f.libOld]);
+  assert.deepEqual(status.get('vendor/lib/deep'), ['', f.deep]);
+  const text = JSON.stringify(g);
+  for (const secret of ['0ther-s3cret', 'ghs_l1bt0ken', 'private_token', 'bot']) {
+    assert.ok(!text.includes(secret), `${secret} leaked`);
+  }
+  // The top-level record is unchanged by submodules and is the superproject's own.
+  assert.equal(g.commit, gitIn(f.work, env, 'rev-parse', 'HEAD'));
+});
+
+test('submodules: found from a subdirectory too, paths from the top; none means no field', async (t) => {
+  const root = await tempDir(t);
+  const env = isolatedEnv(root);
+  const f = await superproject(root, env);
+  await mkdir(join(f.work, 'sub'));
+  const g = await present(join(f.work, 'sub'), env);
+  assert.deepEqual(
+    g.submodules?.map((s) => s.path),
+    ['other', 'vendor/lib', 'vendor/lib/deep'],
+  );
+  // Inside the uninitialised submodule's empty directory git answers for the
+  // superproject: it must not be mistaken for a checked-out submodule at the superproject's commit.
+  const inOther = await present(join(f.work, 'other'), env);
+  assert.equal(inOther.subdir, 'other');
+  assert.equal(inOther.submodules?.find((s) => s.path === 'other')?.checkedOut, false);
+
+  const plain = join(root, 'plain');
+  await mkdir(plain);
+  await writeFile(join(plain, 'a.txt'), 'a\n');
+  initRepo(plain, env);
+  assert.equal('submodules' in (await present(plain, env)), false);
+});
+
+test('submodule with a relative URL: resolved against the superproject remote, credentials stripped', async (t) => {
+  const root = await tempDir(t);
+  const env = isolatedEnv(root);
+  const f = await superproject(root, env);
+  gitIn(f.work, env, 'config', '-f', '.gitmodules', 'submodule.other.url', '../other.git');
+  gitIn(
+    f.work,
+    env,
+    'remote',
+    'set-url',
+    'origin',
+    'https://u:t0p-t0ken@git.example.com/acme/app.git',
+  );
+  const g = await present(f.work, env);
+  assert.equal(
+    g.submodules?.find((s) => s.path === 'other')?.url,
+    'https://git.example.com/acme/other.git',
+  );
+  assert.ok(!JSON.stringify(g).includes('t0p-t0ken'));
+  // Against a local remote it is left out, not guessed.
+  gitIn(f.work, env, 'remote', 'set-url', 'origin', join(root, 'app-src'));
+  const local = await present(f.work, env);
+  assert.equal(local.submodules?.find((s) => s.path === 'other')?.url, undefined);
+});

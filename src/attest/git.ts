@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import type { Attestor } from './attestor.ts';
 import { git } from './exec.ts';
+import { mapLimit } from './pool.ts';
 
 /** What `%G?` letters mean (git-log(1) "PRETTY FORMATS"). */
 export const SIGNATURE_STATUS = {
@@ -53,7 +55,28 @@ export type GitAttestation =
       dirty: boolean;
       changedPaths: number;
       signature?: CommitSignature;
+      /** Every submodule the index records (gitlinks), nested ones included, sorted by path; absent when none. */
+      submodules?: GitSubmodule[];
     };
+
+/** A submodule: a gitlink (mode 160000) in the index of the repository or of a submodule above it. */
+export interface GitSubmodule {
+  /** From the top of the outermost repository's work tree, `/`-separated. */
+  path: string;
+  /** The commit its parent repository's index pins. */
+  pinned: string;
+  /** False when its work tree is not checked out (`git submodule update --init` never ran for it). */
+  checkedOut: boolean;
+  /** The commit checked out in its work tree (what a build uses); absent when not checked out. */
+  commit?: string;
+  /** Absent on a detached HEAD, which is how `git submodule update` leaves it. */
+  branch?: string;
+  /**
+   * Remote URL, credentials removed as for the top-level remote: the checked-out
+   * clone's own remote, else the URL `git submodule init` configured, else `.gitmodules`'.
+   */
+  url?: string;
+}
 
 export const gitAttestor: Attestor<GitAttestation> = {
   name: 'git',
@@ -73,29 +96,150 @@ export const gitAttestor: Attestor<GitAttestation> = {
       return { present: false, reason };
     }
 
-    const [head, tree, branch, prefix, status] = await Promise.all([
+    const [head, tree, branch, prefix, status, top] = await Promise.all([
       g(['rev-parse', '--verify', '-q', 'HEAD']),
       g(['rev-parse', '--verify', '-q', 'HEAD^{tree}']),
       g(['symbolic-ref', '--short', '-q', 'HEAD']),
       g(['rev-parse', '--show-prefix']),
       g(['status', '--porcelain=v1', '-z', '--untracked-files=normal']),
+      g(['rev-parse', '--show-toplevel']),
     ]);
     const commit = head.ok ? head.stdout.trim() : undefined;
     const changedPaths = status.stdout.split('\0').filter((l) => l !== '').length;
+    const remote = await remoteOf(g, branch.ok ? branch.stdout.trim() : undefined);
+    const submodules = top.ok
+      ? await submodulesOf(top.stdout.replace(/\n$/, ''), '', remote.remote?.url, ctx.env, 0)
+      : [];
     return {
       present: true,
       ...(commit ? { commit } : {}),
       ...(tree.ok ? { tree: tree.stdout.trim() } : {}),
       ...(branch.ok && branch.stdout.trim() ? { branch: branch.stdout.trim() } : {}),
-      ...(await remoteOf(g, branch.ok ? branch.stdout.trim() : undefined)),
+      ...remote,
       subdir: prefix.stdout.trim().replace(/\/$/, ''),
       // If status itself failed we cannot claim a clean tree.
       dirty: !status.ok || changedPaths > 0,
       changedPaths,
       ...(commit ? { signature: await signatureOf(g) } : {}),
+      ...(submodules.length > 0
+        ? {
+            submodules: submodules.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+          }
+        : {}),
     };
   },
 };
+
+/** Submodules inside submodules deeper than this are not looked into (a hostile tree could nest without end). */
+const MAX_SUBMODULE_DEPTH = 16;
+
+/**
+ * The gitlinks in the index of the repository whose work tree is `dir`, and
+ * recursively those of each checked-out submodule. `prefix` is `dir`'s path
+ * from the outermost work tree ('' or ending in '/'); `parentUrl` resolves a
+ * relative `.gitmodules` URL (`../lib.git`) as git does.
+ */
+async function submodulesOf(
+  dir: string,
+  prefix: string,
+  parentUrl: string | undefined,
+  env: NodeJS.ProcessEnv,
+  depth: number,
+): Promise<GitSubmodule[]> {
+  if (depth > MAX_SUBMODULE_DEPTH) return [];
+  const g = (args: string[]) => git(args, dir, env);
+  const staged = await g(['ls-files', '-z', '--stage']);
+  if (!staged.ok) return [];
+  const links = new Map<string, string>();
+  for (const entry of staged.stdout.split('\0')) {
+    // "<mode> <object> <stage>\t<path>"; an unmerged gitlink is listed per stage: the first wins.
+    const m = /^160000 ([0-9a-f]+) \d\t(.+)$/s.exec(entry);
+    if (m && !links.has(m[2] as string)) links.set(m[2] as string, m[1] as string);
+  }
+  if (links.size === 0) return [];
+  const configured = await submoduleUrls(g);
+  const found = await mapLimit([...links], 4, async ([path, pinned]) => {
+    const sub = join(dir, path);
+    const s = (args: string[]) => git(args, sub, env);
+    // An uninitialised submodule is an empty directory of the superproject's
+    // work tree: git run there answers for the superproject. It is checked
+    // out only if it is the top of a work tree of its own.
+    const own = await s(['rev-parse', '--show-prefix']);
+    const checkedOut = own.ok && own.stdout.trim() === '';
+    const declared = configured.get(path);
+    if (!checkedOut) {
+      const url = declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined;
+      const one: GitSubmodule = { path: prefix + path, pinned, checkedOut: false };
+      if (url) one.url = url;
+      return [one];
+    }
+    const [head, branch] = await Promise.all([
+      s(['rev-parse', '--verify', '-q', 'HEAD']),
+      s(['symbolic-ref', '--short', '-q', 'HEAD']),
+    ]);
+    const b = branch.ok ? branch.stdout.trim() : '';
+    const { remote } = await remoteOf(s, b || undefined);
+    const url = remote?.url ?? (declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined);
+    const one: GitSubmodule = { path: prefix + path, pinned, checkedOut: true };
+    if (head.ok && head.stdout.trim()) one.commit = head.stdout.trim();
+    if (b) one.branch = b;
+    if (url) one.url = url;
+    return [one, ...(await submodulesOf(sub, `${prefix}${path}/`, url, env, depth + 1))];
+  });
+  return found.flat();
+}
+
+/**
+ * Submodule path → URL: what `git submodule init` wrote to the repository's
+ * config, else what `.gitmodules` in the work tree declares. Raw: not yet
+ * resolved or cleaned.
+ */
+async function submoduleUrls(g: Git): Promise<Map<string, string>> {
+  const [declared, initialised] = await Promise.all([
+    g(['config', '-z', '-f', '.gitmodules', '--get-regexp', '^submodule\\..*\\.(path|url)$']),
+    g(['config', '-z', '--get-regexp', '^submodule\\..*\\.url$']),
+  ]);
+  const paths = new Map<string, string>();
+  const urls = new Map<string, string>();
+  const read = (out: string, into: (key: string, value: string) => void) => {
+    for (const item of out.split('\0')) {
+      const nl = item.indexOf('\n');
+      if (nl > 0) into(item.slice(0, nl), item.slice(nl + 1));
+    }
+  };
+  // -z prints "key\nvalue"; the submodule's name may itself hold dots.
+  read(declared.stdout, (key, value) => {
+    const m = /^submodule\.(.+)\.(path|url)$/s.exec(key);
+    if (!m) return;
+    if (m[2] === 'path') paths.set(m[1] as string, value.replace(/\/+$/, ''));
+    else if (!urls.has(m[1] as string)) urls.set(m[1] as string, value);
+  });
+  read(initialised.stdout, (key, value) => {
+    const m = /^submodule\.(.+)\.url$/s.exec(key);
+    if (m) urls.set(m[1] as string, value);
+  });
+  const out = new Map<string, string>();
+  for (const [name, path] of paths) {
+    const url = urls.get(name);
+    if (url !== undefined) out.set(path, url);
+  }
+  return out;
+}
+
+/**
+ * A `.gitmodules` URL, credentials removed. A relative one (`../lib.git`) is
+ * relative to the parent repository's remote, as git resolves it; without a
+ * URL-form parent remote it is left out rather than guessed.
+ */
+function resolveSubmoduleUrl(url: string, parentUrl: string | undefined): string | undefined {
+  if (!/^\.\.?\//.test(url)) return sanitizeRemoteUrl(url);
+  if (!parentUrl || !/^[a-z][a-z0-9+.-]*:\/\//i.test(parentUrl)) return undefined;
+  try {
+    return sanitizeRemoteUrl(new URL(url, `${parentUrl.replace(/\/+$/, '')}/`).toString());
+  } catch {
+    return undefined;
+  }
+}
 
 type Git = (args: string[]) => ReturnType<typeof git>;
 
