@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectCi, LOCAL_BUILDER_ID } from './ci.ts';
+import { ciSourceRef, detectCi, LOCAL_BUILDER_ID } from './ci.ts';
 
 // Values shaped like the variables GitHub documents for a push to main.
 const GITHUB_ENV = {
@@ -64,4 +64,50 @@ test('GitLab CI: builder id is the project runner, run URL is the job URL', () =
 test('no CI variables: local builder, and no host name recorded', () => {
   const ci = detectCi({ GITHUB_ACTIONS: 'false', HOSTNAME: 'dev-laptop' });
   assert.deepEqual(ci, { platform: 'local', builderId: LOCAL_BUILDER_ID });
+});
+
+test('ciSourceRef: the full ref each CI says it checked out, with the commit it says it built', () => {
+  assert.deepEqual(ciSourceRef(detectCi(GITHUB_ENV)), {
+    ref: 'refs/heads/main',
+    from: 'GITHUB_REF',
+    sha: GITHUB_ENV.GITHUB_SHA,
+    shaFrom: 'GITHUB_SHA',
+  });
+  // A pull request run checks out GitHub's merge commit, which is on refs/pull/N/merge.
+  assert.equal(
+    (ciSourceRef(detectCi({ ...GITHUB_ENV, GITHUB_REF: 'refs/pull/7/merge' })) as { ref: string })
+      .ref,
+    'refs/pull/7/merge',
+  );
+  assert.deepEqual(ciSourceRef(detectCi(GITLAB_ENV)), {
+    ref: 'refs/heads/main',
+    from: 'CI_COMMIT_REF_NAME',
+    sha: GITLAB_ENV.CI_COMMIT_SHA,
+    shaFrom: 'CI_COMMIT_SHA',
+  });
+  const tag = detectCi({ ...GITLAB_ENV, CI_COMMIT_REF_NAME: 'v1.2.0', CI_COMMIT_TAG: 'v1.2.0' });
+  assert.equal(tag.platform === 'gitlab-ci' && tag.tag, 'v1.2.0');
+  assert.deepEqual(ciSourceRef(tag), {
+    ref: 'refs/tags/v1.2.0',
+    from: 'CI_COMMIT_TAG',
+    sha: GITLAB_ENV.CI_COMMIT_SHA,
+    shaFrom: 'CI_COMMIT_SHA',
+  });
+});
+
+test('ciSourceRef: no ref where the CI does not say which ref holds the commit', () => {
+  const reason = (env: NodeJS.ProcessEnv) => {
+    const r = ciSourceRef(detectCi(env));
+    assert.ok('reason' in r, JSON.stringify(r));
+    return r.reason;
+  };
+  assert.match(reason({}), /not run in a known CI/);
+  assert.match(reason({ ...GITHUB_ENV, GITHUB_SHA: undefined }), /GITHUB_SHA/);
+  assert.match(reason({ ...GITHUB_ENV, GITHUB_REF: 'main' }), /GITHUB_REF/);
+  assert.match(reason({ ...GITLAB_ENV, CI_COMMIT_SHA: undefined }), /CI_COMMIT_SHA/);
+  // A merge request pipeline's CI_COMMIT_REF_NAME is the source branch, not where a merge result lives.
+  assert.match(
+    reason({ ...GITLAB_ENV, CI_MERGE_REQUEST_IID: '12', CI_COMMIT_REF_NAME: 'feature' }),
+    /merge request pipeline/,
+  );
 });

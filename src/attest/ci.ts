@@ -24,7 +24,12 @@ export type CiAttestation =
       projectUrl?: string;
       configPath?: string;
       sha?: string;
+      /** CI_COMMIT_REF_NAME: a branch or tag name (in a merge request pipeline, the source branch). */
       ref?: string;
+      /** CI_COMMIT_TAG: set only in a tag pipeline. */
+      tag?: string;
+      /** CI_MERGE_REQUEST_IID: set only in a merge request pipeline. */
+      mergeRequestIid?: string;
       pipelineSource?: string;
     }
   | { platform: 'local'; builderId: string };
@@ -72,6 +77,8 @@ export function detectCi(env: NodeJS.ProcessEnv): CiAttestation {
       configPath: env.CI_CONFIG_PATH,
       sha: env.CI_COMMIT_SHA,
       ref: env.CI_COMMIT_REF_NAME,
+      tag: env.CI_COMMIT_TAG,
+      mergeRequestIid: env.CI_MERGE_REQUEST_IID,
       pipelineSource: env.CI_PIPELINE_SOURCE,
     });
   }
@@ -81,4 +88,48 @@ export function detectCi(env: NodeJS.ProcessEnv): CiAttestation {
 /** Drops undefined fields so the JSON has a stable, minimal shape. */
 function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The full git ref a CI run says it checked out, as the SLSA GitHub
+ * generator writes it after `@` in a source URI (`refs/heads/main`,
+ * `refs/tags/v1`, `refs/pull/7/merge`), with the variable it came from and
+ * the commit the CI says it built; or why there is none.
+ */
+export function ciSourceRef(
+  ci: CiAttestation,
+): { ref: string; from: string; sha: string; shaFrom: string } | { reason: string } {
+  switch (ci.platform) {
+    case 'local':
+      return { reason: 'not run in a known CI' };
+    case 'github-actions':
+      if (!ci.sha) return { reason: 'GITHUB_SHA is not set' };
+      if (!ci.ref?.startsWith('refs/')) return { reason: 'GITHUB_REF is not set to a full ref' };
+      return { ref: ci.ref, from: 'GITHUB_REF', sha: ci.sha, shaFrom: 'GITHUB_SHA' };
+    case 'gitlab-ci':
+      if (!ci.sha) return { reason: 'CI_COMMIT_SHA is not set' };
+      if (ci.tag) {
+        return {
+          ref: `refs/tags/${ci.tag}`,
+          from: 'CI_COMMIT_TAG',
+          sha: ci.sha,
+          shaFrom: 'CI_COMMIT_SHA',
+        };
+      }
+      // There CI_COMMIT_REF_NAME is the source branch, while the commit built
+      // can be a merge result that is on no branch at all.
+      if (ci.mergeRequestIid) {
+        return {
+          reason:
+            'merge request pipeline: CI_COMMIT_REF_NAME names the source branch, and the commit built can be a merge result that is on no branch',
+        };
+      }
+      if (!ci.ref) return { reason: 'CI_COMMIT_REF_NAME is not set' };
+      return {
+        ref: `refs/heads/${ci.ref}`,
+        from: 'CI_COMMIT_REF_NAME',
+        sha: ci.sha,
+        shaFrom: 'CI_COMMIT_SHA',
+      };
+  }
 }

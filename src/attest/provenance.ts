@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { makeStatement, type Statement, type Subject } from '../core/statement.ts';
 import type { AttestOptions } from './attestor.ts';
-import type { CiAttestation } from './ci.ts';
+import { type CiAttestation, ciSourceRef } from './ci.ts';
 import type { CommandAttestation } from './command.ts';
 import type { EnvironmentAttestation } from './environment.ts';
-import type { GitAttestation } from './git.ts';
+import type { GitAttestation, GitSubmodule } from './git.ts';
 import type { MaterialsAttestation } from './materials.ts';
 import {
   type ProvenancePredicate,
@@ -57,7 +57,11 @@ export function buildProvenance(p: ProvenanceParts): Statement<ProvenancePredica
       buildType: VOUCH_RUN_BUILD_TYPE,
       externalParameters,
       internalParameters: { env: p.environment?.variables ?? {} },
-      resolvedDependencies: [...sourceDependency(p.git), ...fileDependencies(p.materials)],
+      resolvedDependencies: [
+        ...sourceDependency(p.git, p.ci),
+        ...submoduleDependencies(p.git),
+        ...fileDependencies(p.materials),
+      ],
     },
     runDetails: {
       builder: { id: ci.builderId },
@@ -87,13 +91,59 @@ function byproduct(name: string, result: unknown): ResourceDescriptor {
   };
 }
 
-/** The repository at its commit, in SPDX/SLSA `git+<url>@<ref>` form when a remote is known. */
-function sourceDependency(g: GitAttestation | undefined): ResourceDescriptor[] {
+/**
+ * The repository at its commit, in SPDX/SLSA `git+<url>@<ref>` form when a
+ * remote is known. On a detached HEAD (how GitHub Actions and GitLab runners
+ * check out) the ref is the CI's, but only when the CI's commit is HEAD: a
+ * ref naming another commit would be a false claim, so it is left out and
+ * the reason recorded.
+ */
+function sourceDependency(
+  g: GitAttestation | undefined,
+  ci: CiAttestation | undefined,
+): ResourceDescriptor[] {
   if (!g?.present || !g.commit) return [];
   const digest = { gitCommit: g.commit };
   const url = g.remote ? gitUri(g.remote.url) : undefined;
   if (!url) return [{ name: 'git', digest }];
-  return [{ uri: `git+${url}${g.branch ? `@refs/heads/${g.branch}` : ''}`, digest }];
+  if (g.branch) return [{ uri: `git+${url}@refs/heads/${g.branch}`, digest }];
+  const fromCi = ci ? ciSourceRef(ci) : { reason: 'not run in a known CI' };
+  if ('reason' in fromCi) {
+    return [
+      { uri: `git+${url}`, digest, annotations: { refOmitted: `detached HEAD; ${fromCi.reason}` } },
+    ];
+  }
+  if (fromCi.sha.toLowerCase() !== g.commit) {
+    return [
+      {
+        uri: `git+${url}`,
+        digest,
+        annotations: {
+          refOmitted: `detached HEAD; ${fromCi.shaFrom} ${fromCi.sha} is not HEAD, so ${fromCi.from} (${fromCi.ref}) does not name the commit built`,
+        },
+      },
+    ];
+  }
+  return [{ uri: `git+${url}@${fromCi.ref}`, digest, annotations: { refFrom: fromCi.from } }];
+}
+
+/**
+ * Each submodule at the commit checked out in its work tree — what the build
+ * used — with the commit its parent pins alongside; a submodule not checked
+ * out is recorded at the pinned commit with `checkedOut: false`.
+ */
+function submoduleDependencies(g: GitAttestation | undefined): ResourceDescriptor[] {
+  if (!g?.present || !g.submodules) return [];
+  const sorted = [...g.submodules].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sorted.map((s: GitSubmodule) => {
+    const url = s.url ? gitUri(s.url) : undefined;
+    const rd: ResourceDescriptor = {};
+    if (url) rd.uri = `git+${url}${s.branch ? `@refs/heads/${s.branch}` : ''}`;
+    rd.digest = { gitCommit: s.commit ?? s.pinned };
+    rd.name = s.path;
+    rd.annotations = { submodule: s.path, pinnedCommit: s.pinned, checkedOut: s.checkedOut };
+    return rd;
+  });
 }
 
 /** scp-like `git@host:org/x.git` becomes `ssh://git@host/org/x.git`, which is a URI. */
