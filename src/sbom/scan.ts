@@ -51,9 +51,11 @@ const DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024;
 export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.vouch']);
 
 /**
- * `node_modules` is entered to offer npm's hidden lockfile
- * (`node_modules/.package-lock.json`, npm's own record of what is installed),
- * and, for a tree no lockfile describes (see installedManifestsWanted), the
+ * `node_modules` is entered to offer the package managers' hidden lockfiles,
+ * their own records of what is installed: npm's
+ * `node_modules/.package-lock.json` and pnpm's `node_modules/.pnpm/lock.yaml`
+ * (pnpm-lock.yaml's format, less what was not installed: `--prod` leaves the
+ * dev dependencies out), and, for a tree no lockfile describes (see installedManifestsWanted), the
  * installed packages' own manifests (`[@scope/]name/package.json`, nested
  * `node_modules` too). Nothing else is offered: lockfiles inside installed
  * packages (published packages do ship yarn.lock, npm-shrinkwrap.json,
@@ -63,7 +65,7 @@ export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(['.git', '.hg', 
  * site-packages, dpkg status) never live under node_modules, and a tree of
  * 100,000 installed files is not walked for nothing.
  */
-export const NODE_MODULES_FILES: readonly string[] = ['.package-lock.json'];
+export const NODE_MODULES_FILES: readonly string[] = ['.package-lock.json', '.pnpm/lock.yaml'];
 
 /** An installed package's manifest, as the path after the outermost node_modules. */
 const INSTALLED_MANIFEST =
@@ -108,8 +110,8 @@ function outerNodeModules(path: string): string | undefined {
 
 /**
  * Whether the installed manifests under a `node_modules` directory are read:
- * only when no lockfile records that tree — npm's hidden
- * `.package-lock.json` in it, or a lockfile beside it or in a directory
+ * only when no lockfile records that tree — a hidden lockfile in it (npm's
+ * `.package-lock.json`, pnpm's `.pnpm/lock.yaml`), or a lockfile beside it or in a directory
  * above it (a workspace's own node_modules is in the top lockfile) — as for
  * a global install (`/usr/lib/node_modules/npm` and the packages bundled in
  * it) or an image that copied `node_modules` alone. Where a lockfile exists
@@ -119,7 +121,7 @@ export function installedManifestsWanted(
   nodeModules: string,
   exists: (path: string) => boolean,
 ): boolean {
-  if (exists(`${nodeModules}/.package-lock.json`)) return false;
+  if (NODE_MODULES_FILES.some((f) => exists(`${nodeModules}/${f}`))) return false;
   const dirs = nodeModules.split('/').slice(0, -1);
   for (let n = dirs.length; n >= 0; n--) {
     const prefix = dirs.slice(0, n).join('/');
@@ -376,9 +378,9 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
           const hidden = new Set<string>();
           for (const name of NODE_MODULES_FILES) {
             const inner = `${rel}/${name}`;
-            const st = await lstat(join(root, ...inner.split('/'))).catch(() => undefined);
-            if (st?.isFile()) hidden.add(inner);
-            if (st?.isFile() && !(ignore.length > 0 && ignored(inner))) out.push(inner);
+            if (!(await isRegularBelow(root, rel, name))) continue;
+            hidden.add(inner);
+            if (!(ignore.length > 0 && ignored(inner))) out.push(inner);
           }
           if (installedManifestsWanted(rel, (p) => hidden.has(p) || lockfiles.has(p)))
             out.push(
@@ -394,6 +396,21 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
     }
   }
   return out.sort(cmp);
+}
+
+/**
+ * Whether `dir/name` is a regular file reached through real directories only
+ * (`.pnpm` may not be a link out of the tree: links are not followed).
+ */
+async function isRegularBelow(root: string, dir: string, name: string): Promise<boolean> {
+  const parts = name.split('/');
+  let at = dir;
+  for (let i = 0; i < parts.length; i++) {
+    at = `${at}/${parts[i]}`;
+    const st = await lstat(join(root, ...at.split('/'))).catch(() => undefined);
+    if (!(i === parts.length - 1 ? st?.isFile() : st?.isDirectory())) return false;
+  }
+  return true;
 }
 
 /**

@@ -118,6 +118,19 @@ describe('fuzz: SBOM readers', () => {
       // Half a megabyte of YAML per seed: fewer mutants keep the file near a minute.
       { mutants: 90 },
     ),
+    // pnpm's hidden lockfile (what `pnpm install` writes into node_modules/.pnpm): the
+    // same format; importers' package.json two directories up.
+    readerTarget(
+      'pnpm',
+      'app/node_modules/.pnpm/lock.yaml',
+      [readFileSync(join(SHARED, 'bench/lockfiles/pnpm9/small/pnpm-lock.yaml'))],
+      {
+        '../../package.json': readFileSync(
+          join(SHARED, 'bench/lockfiles/pnpm9/small/package.json'),
+        ),
+      },
+      { name: 'reader-pnpm-hidden', mutants: 60 },
+    ),
     readerTarget('bun', 'bun.lock', [vec('bun_hono/bun.lock')], {
       'package.json': vec('bun_hono/package.json'),
     }),
@@ -242,6 +255,19 @@ describe('fuzz: SBOM readers', () => {
       }).bytes,
       syntheticGoBinary({ format: 'pe', bits: 64, goVersion: 'go1.17', modinfo: framed(MODINFO) })
         .bytes,
+      // Toolchain strings the stdlib component is made from: an experiment, a devel build.
+      syntheticGoBinary({
+        format: 'elf',
+        bits: 64,
+        goVersion: 'go1.22.8 X:boringcrypto',
+        modinfo: framed(MODINFO),
+      }).bytes,
+      syntheticGoBinary({
+        format: 'elf',
+        bits: 64,
+        goVersion: 'devel go1.23-abc123 Tue Jan 2 15:04:05 2024 +0000',
+        modinfo: framed(MODINFO),
+      }).bytes,
       syntheticGoBinary({
         format: 'macho',
         bits: 64,

@@ -18,7 +18,10 @@ import {
 import { parseLockYaml } from './js-lockyaml.ts';
 
 /**
- * pnpm-lock.yaml, lockfileVersion 5.x (`/name/version_peers` keys), 6.x
+ * pnpm-lock.yaml, and pnpm's hidden lockfile `node_modules/.pnpm/lock.yaml`
+ * (the same format, written at install: what is installed, so without the
+ * dev dependencies after `--prod`; its importers are relative to the
+ * directory holding node_modules), lockfileVersion 5.x (`/name/version_peers` keys), 6.x
  * (`/name@version(peers)`) and 9.0 (`packages` for what a package is,
  * `snapshots` for each peer-resolved instance, `importers` for the projects).
  *
@@ -31,9 +34,12 @@ import { parseLockYaml } from './js-lockyaml.ts';
  */
 export const pnpmReader: Reader = {
   name: 'pnpm',
-  matches: (path) => /(^|\/)pnpm-lock\.yaml$/.test(path),
+  matches: (path) => /(^|\/)pnpm-lock\.yaml$/.test(path) || HIDDEN.test(path),
   read,
 };
+
+/** pnpm's hidden lockfile, in the default virtual store (`node_modules/.pnpm`). */
+const HIDDEN = /(^|\/)node_modules\/\.pnpm\/lock\.yaml$/;
 
 type Flavor = 5 | 6 | 9;
 
@@ -73,7 +79,12 @@ async function read(file: SourceFile): Promise<ReaderResult> {
   const packages = (doc.packages ?? {}) as Record<string, unknown>;
   const snapshots = (doc.snapshots ?? undefined) as Record<string, unknown> | undefined;
   const patches = (doc.patchedDependencies ?? {}) as Record<string, unknown>;
-  const b = new ResultBuilder(file.path, 'pnpm', `pnpm-lock.yaml v${String(doc.lockfileVersion)}`);
+  const hidden = HIDDEN.test(file.path);
+  const b = new ResultBuilder(
+    file.path,
+    'pnpm',
+    `${hidden ? 'node_modules/.pnpm/lock.yaml' : 'pnpm-lock.yaml'} v${String(doc.lockfileVersion)}`,
+  );
 
   const instances: Instance[] = [];
   const units: Array<[string, Record<string, unknown>, Record<string, unknown> | undefined]> = [];
@@ -193,7 +204,7 @@ async function read(file: SourceFile): Promise<ReaderResult> {
         noteAlias(inst, n);
       }
     }
-    const manifest = await manifestOf(file, path);
+    const manifest = await manifestOf(file, hidden ? posix.join('../..', path) : path);
     if (manifest) {
       b.declare();
       const ref = b.add(
@@ -324,7 +335,7 @@ async function manifestOf(
   file: SourceFile,
   importer: string,
 ): Promise<{ name: string; version: string } | undefined> {
-  const rel = importer === '.' ? 'package.json' : posix.join(importer, 'package.json');
+  const rel = posix.join(importer, 'package.json');
   let bytes: Buffer | undefined;
   try {
     bytes = await file.sibling(rel);
