@@ -4,12 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.ts';
 import { digestFile, isDigestString, parseDigest } from '../core/digest.ts';
 import { VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
 import { makeStatement } from '../core/statement.ts';
+import { fileSubjectName } from '../core/subject-name.ts';
 import {
   type DigestReference,
   describeBundle,
@@ -20,6 +21,7 @@ import {
   materializePack,
   type OciReference,
   type PackMaterial,
+  type PushedEvidence,
   packPolicyDigest,
   parseReference,
   pushEvidence,
@@ -28,8 +30,14 @@ import {
   withDigest,
 } from '../oci/index.ts';
 
-import { evaluatePolicy, explainVerdict, loadPolicy } from '../policy/index.ts';
-import { parseBundle, signStatement } from '../sign/index.ts';
+import {
+  evaluatePolicy,
+  explainVerdict,
+  loadPolicy,
+  type PolicyVerdict,
+  verificationSummary,
+} from '../policy/index.ts';
+import { parseBundle, type SigningMode, signStatement } from '../sign/index.ts';
 import { DirectoryStore } from '../store/index.ts';
 import {
   type ArtifactVerdict,
@@ -38,7 +46,7 @@ import {
   verifyArtifact,
 } from '../verify/index.ts';
 import { usage } from './args.ts';
-import { displayPath, type Io, printJson } from './io.ts';
+import { displayPath, type Io, packageVersion, printJson } from './io.ts';
 
 import { signingModeFrom } from './signing.ts';
 import { POLICY_EXCLUDES, type TrustValues, trustPolicyFrom } from './trust.ts';
@@ -187,6 +195,7 @@ export interface RemoteVerifyValues extends RegistryValues, TrustValues {
   'sign-decision-key'?: string | undefined;
   'sign-decision-keyless'?: boolean | undefined;
   'decision-out'?: string | undefined;
+  'attach-decision'?: boolean | undefined;
 }
 
 /**
@@ -199,14 +208,13 @@ export async function verifyRemote(
   values: RemoteVerifyValues,
   io: Io,
 ): Promise<number> {
-  for (const f of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const)
-    if (values[f] !== undefined)
-      throw usage('verify', `--${f} is not supported with oci:// targets or --pack yet`);
   if (values.bundle !== undefined)
     throw usage('verify', '--bundle does not combine with oci:// targets or --pack');
   // Before any network: a typo in --type is a usage error, not a registry round trip.
   const { typeFlag } = await import('./commands/verify.ts');
   const types = (values.type ?? []).map(typeFlag);
+  // Also before any network: a missing signing key is exit 2 before the registry is asked.
+  const plan = await decisionPlan(values, io);
   const work = await mkdtemp(join(tmpdir(), 'vouch-pack-'));
   try {
     let material: PackMaterial | undefined;
@@ -214,6 +222,8 @@ export async function verifyRemote(
     let reference: string | undefined;
     let candidates: CandidateBundle[];
     let file: string | undefined;
+    let client: RegistryClient | undefined;
+    let image: DigestReference | undefined;
     if (values.pack !== undefined) {
       const pin = packPin(values);
       const pack = await readPack(resolve(io.cwd, values.pack), values.pack);
@@ -244,13 +254,13 @@ export async function verifyRemote(
       const ref = parseReference(target);
       if (!ref.digest && values.policy !== undefined)
         await refuseTagUnlessAllowed(values.policy, target, io);
-      const client = registryClient(values, io);
+      client = registryClient(values, io);
       const digest = ref.digest ?? (await client.resolve(ref));
       if (!ref.digest) io.stderr(`vouch verify: ${target} resolves to ${digest}\n`);
-      const at = withDigest(ref, digest);
-      reference = formatReference(at);
+      image = withDigest(ref, digest);
+      reference = formatReference(image);
       sha256 = digest.slice('sha256:'.length);
-      candidates = await fetchEvidence(at, client);
+      candidates = await fetchEvidence(image, client);
       io.stderr(`vouch verify: ${candidates.length} bundle(s) attached to ${reference}\n`);
     }
     const policyFile =
@@ -279,7 +289,21 @@ export async function verifyRemote(
         bundles: candidates,
         artifactBytes: file ? () => readFileSync(file as string) : undefined,
       });
-      if (values.json) printJson(io, { reference: reference ?? null, ...verdict });
+      const signed = plan
+        ? await signDecision(plan, verdict, {
+            policyFile,
+            reference,
+            file,
+            image: image && client ? { ref: image, client } : undefined,
+            io,
+          })
+        : undefined;
+      if (values.json)
+        printJson(io, {
+          reference: reference ?? null,
+          ...verdict,
+          ...(signed ? { signedDecision: signed } : {}),
+        });
       else {
         if (reference) io.stdout(`${reference}\n`);
         io.stdout(explainVerdict(verdict));
@@ -303,6 +327,122 @@ export async function verifyRemote(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** How to sign and where to put the decision about a registry or pack target. */
+interface DecisionPlan {
+  mode: SigningMode;
+  out: string | undefined;
+  attach: boolean;
+}
+
+/**
+ * The `--sign-decision-*` flags for a registry or pack target, checked before
+ * any network: a decision is made under a policy, and a signed decision
+ * nobody keeps would look like success and leave nothing. There is no local
+ * store here (the registry is where an image's evidence lives), so it goes to
+ * `--decision-out FILE` and/or, with `--attach-decision`, to the registry as
+ * a referrer of the verified digest.
+ *
+ * @throws VouchError USAGE | FILE_* | KEY_*
+ */
+async function decisionPlan(values: RemoteVerifyValues, io: Io): Promise<DecisionPlan | undefined> {
+  const key = values['sign-decision-key'];
+  const keyless = values['sign-decision-keyless'] ?? false;
+  const out = values['decision-out'];
+  const attach = values['attach-decision'] ?? false;
+  if (key === undefined && !keyless) {
+    if (out !== undefined || attach)
+      throw usage(
+        'verify',
+        `--${out !== undefined ? 'decision-out' : 'attach-decision'} needs --sign-decision-key FILE or --sign-decision-keyless`,
+      );
+    return undefined;
+  }
+  if (key !== undefined && keyless)
+    throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
+  if (values.policy === undefined && values['pack-policy-sha256'] === undefined)
+    throw usage('verify', '--sign-decision-* needs --policy (a decision is made under a policy)');
+  if (attach && values.pack !== undefined)
+    throw usage(
+      'verify',
+      '--attach-decision needs a registry: --pack decides offline (write the decision with --decision-out FILE, then vouch attach oci://…@sha256:HEX FILE)',
+    );
+  if (!attach && out === undefined)
+    throw usage(
+      'verify',
+      values.pack !== undefined
+        ? 'a signed decision with --pack needs --decision-out FILE'
+        : 'a signed decision about an image needs --attach-decision (push it to the registry as a referrer of the image) and/or --decision-out FILE',
+    );
+  const mode = await signingModeFrom(
+    'verify',
+    key !== undefined ? { key: resolve(io.cwd, key) } : { keyless: true },
+    io,
+  );
+  return { mode, out, attach };
+}
+
+/** What `--json` reports about the signed decision. */
+interface SignedDecision {
+  resourceUri: string;
+  verificationResult: 'PASSED' | 'FAILED';
+  out: string | null;
+  referrer: PushedEvidence | null;
+}
+
+/**
+ * Signs the decision as a VSA about the digest that was verified (a tag was
+ * resolved before, so it is never a tag), writes `--decision-out` first and
+ * then, with `--attach-decision`, pushes it as a referrer of that digest, the
+ * way `vouch attach` does. An image is `resourceUri`
+ * `oci://host/repo@sha256:HEX` (what `vouch verify` takes, so a consumer
+ * can compare it with the reference it deploys) and subject `host/repo`.
+ *
+ * @throws VouchError OCI_* when the push fails (the file, if asked for, is written).
+ */
+async function signDecision(
+  plan: DecisionPlan,
+  verdict: PolicyVerdict,
+  at: {
+    policyFile: string;
+    reference: string | undefined;
+    file: string | undefined;
+    image: { ref: DigestReference; client: RegistryClient } | undefined;
+    io: Io;
+  },
+): Promise<SignedDecision> {
+  const { io } = at;
+  const sha256 = verdict.subject.replace(/^sha256:/, '');
+  let resourceUri: string;
+  let subjectName: string | undefined;
+  if (at.reference !== undefined) {
+    const ref = parseReference(at.reference);
+    resourceUri = at.reference;
+    subjectName = `${ref.registry}/${ref.repository}`;
+  } else if (at.file !== undefined) resourceUri = `file:${await fileSubjectName(at.file, io.cwd)}`;
+  else resourceUri = `urn:vouch:sha256:${sha256}`;
+  const statement = verificationSummary(verdict, {
+    resourceUri,
+    ...(subjectName !== undefined ? { subjectName } : {}),
+    policyUri: `file:${basename(at.policyFile)}`,
+    verifierVersion: packageVersion(),
+  });
+  const bundle = await signStatement(statement, plan.mode);
+  const bytes = Buffer.from(`${JSON.stringify(bundle)}\n`, 'utf8');
+  if (plan.out !== undefined) await writeFileAtomic(resolve(io.cwd, plan.out), bytes);
+  let referrer: PushedEvidence | null = null;
+  if (plan.attach) {
+    if (!at.image) throw new Error('--attach-decision without a registry target');
+    referrer = await pushEvidence(at.image.ref, bytes, at.image.client);
+  }
+  const result = verdict.ok ? 'PASSED' : 'FAILED';
+  const where = [
+    plan.out,
+    referrer && `referrer ${referrer.manifest} (${referrer.via}) of ${resourceUri}`,
+  ].filter(Boolean);
+  io.stderr(`vouch verify: signed decision (VSA, ${result}) ${where.join(', ')}\n`);
+  return { resourceUri, verificationResult: result, out: plan.out ?? null, referrer };
 }
 
 /**
@@ -466,6 +606,7 @@ export const REMOTE_VERIFY_OPTIONS = {
   ...REGISTRY_OPTIONS,
   pack: { type: 'string' },
   'pack-policy-sha256': { type: 'string' },
+  'attach-decision': { type: 'boolean' },
 } as const;
 
 export const REMOTE_VERIFY_HELP = `Registry and offline (see docs/oci.md):
@@ -478,4 +619,7 @@ export const REMOTE_VERIFY_HELP = `Registry and offline (see docs/oci.md):
   --pack-policy-sha256 HEX
                       decide with the pack's own policy, if it is this one (the pin
                       vouch pack prints: sha256 of the policy and the files beside it)
+  --attach-decision   push the decision signed by --sign-decision-key or
+                      --sign-decision-keyless to the registry, as a referrer of the
+                      verified digest (as vouch attach does)
 ${REGISTRY_HELP}`;

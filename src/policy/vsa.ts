@@ -7,8 +7,14 @@ export const VERIFIER_ID = 'https://vouch.dev/verifier/v1';
 export const VSA_EXTENSION = 'https://vouch.dev/vsa/v1/verdict';
 
 export interface VsaOptions {
-  /** What was verified, as a URI (e.g. `file:app.tar.gz`). */
+  /** What was verified, as a URI (e.g. `file:app.tar.gz`, `oci://host/repo@sha256:…`). */
   resourceUri: string;
+  /**
+   * The Statement subject's name (default: `resourceUri`). An image is named
+   * `host/repo`, as cosign and `vouch attest oci://…` name it; the digest is
+   * the subject's digest either way.
+   */
+  subjectName?: string;
   /** Where the policy lives, as a URI (e.g. `file:policy.yaml`). */
   policyUri: string;
   /** The verifier's version string. */
@@ -61,7 +67,12 @@ export function verificationSummary(verdict: PolicyVerdict, options: VsaOptions)
     },
   };
   return makeStatement(
-    [{ name: options.resourceUri, digest: { sha256: verdict.subject.replace(/^sha256:/, '') } }],
+    [
+      {
+        name: options.subjectName ?? options.resourceUri,
+        digest: { sha256: verdict.subject.replace(/^sha256:/, '') },
+      },
+    ],
     PREDICATE_TYPES.vsa,
     predicate,
   );

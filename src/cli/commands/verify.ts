@@ -63,6 +63,7 @@ ${REMOTE_VERIFY_HELP}
 Policy (instead of the trust flags and --type; see docs/policy/):
   --policy FILE                 decide with a policy file: trust, rules, exceptions
   --sign-decision-key FILE      sign the decision (SLSA VSA v1) with this key and store it
+                                (an oci:// target: --attach-decision and/or --decision-out)
   --sign-decision-keyless       sign the decision keyless (Sigstore; ambient CI token)
   --decision-out FILE           also write the signed decision bundle here
 
@@ -97,6 +98,11 @@ export const verifyCommand: Command = {
       throw usage('verify', "--pack-policy-sha256 needs --pack FILE (it pins the pack's policy)");
     if (target.startsWith('oci://') || values.pack !== undefined)
       return (await import('../oci.ts')).verifyRemote(target, values, io);
+    if (values['attach-decision'])
+      throw usage(
+        'verify',
+        "--attach-decision needs an oci:// target (a file's signed decision goes to the store and --decision-out)",
+      );
     if (values.policy !== undefined) return verifyWithPolicy(target, values, io);
     for (const flag of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const) {
       if (values[flag] !== undefined) throw usage('verify', `--${flag} needs --policy`);
@@ -145,6 +151,11 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
   if (values['sign-decision-key'] !== undefined && values['sign-decision-keyless'])
     throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
   const signing = values['sign-decision-key'] !== undefined || values['sign-decision-keyless'];
+  if (!signing && values['decision-out'] !== undefined)
+    throw usage(
+      'verify',
+      '--decision-out needs --sign-decision-key FILE or --sign-decision-keyless',
+    );
   if (signing && values['no-store'] && values['decision-out'] === undefined) {
     // Signing a decision nobody keeps would look like success and leave nothing.
     throw usage('verify', 'a signed decision with --no-store needs --decision-out FILE');

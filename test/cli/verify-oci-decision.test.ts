@@ -1,0 +1,321 @@
+// The registry gate signs its decision: `vouch verify oci://… --policy P
+// --sign-decision-key K` against a real registry (Debian's docker-registry,
+// distribution 2.8: referrers by the tag-schema fallback), the VSA attached
+// as a referrer and/or written to a file, then read back by a consumer policy.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
+import { generateKey, isolatedEnv, jsonOf, show, statementOf, tempDir, vouch } from './helpers.ts';
+
+const skip = registrySkip();
+
+const GATE_POLICY = (requireDigest: boolean) => `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: gate
+requireDigest: ${requireDigest}
+trust:
+  signers:
+    - name: ci
+      key: ci.pub
+require:
+  - name: tested
+    predicateType: test-result
+    signers: [ci]
+`;
+
+// What a deploy step would require of the gate's decision (docs/policy/decision.md).
+const DEPLOY_POLICY = (gatePolicySha256: string) => `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: deploy
+trust:
+  signers:
+    - name: gate
+      key: gate.pub
+require:
+  - name: gate-passed
+    predicateType: vsa
+    signers: [gate]
+    maxAge: 1d
+    where: >-
+      predicate.verificationResult == "PASSED"
+      && predicate.verifier.id == "https://vouch.dev/verifier/v1"
+      && predicate.policy.digest.sha256 == "${gatePolicySha256}"
+`;
+
+test('registry gate: signed decisions (VSA) about image digests, attached and written; consumers read them; tampering fails', {
+  skip,
+}, async (t) => {
+  const reg = await startRegistry(t);
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  const run = (args: string[]) => vouch(args, { cwd: dir, env });
+  await generateKey(dir, env, 'ci');
+  await generateKey(dir, env, 'gate');
+  await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
+  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(false));
+  await writeFile(join(dir, 'strict.yaml'), GATE_POLICY(true));
+  const { createHash } = await import('node:crypto');
+  const gateSha = createHash('sha256')
+    .update(await readFile(join(dir, 'gate.yaml')))
+    .digest('hex');
+  await writeFile(join(dir, 'deploy.yaml'), DEPLOY_POLICY(gateSha));
+
+  const repo = `oci://${reg.host}/team/app`;
+  const good = await pushImage(t, reg, 'team/app', 'good', 'tested build\n');
+  const bad = await pushImage(t, reg, 'team/app', 'bad', 'untested build\n');
+  const tested = await run([
+    'attest',
+    `${repo}@${good}`,
+    '--predicate-type',
+    'test-result',
+    '--predicate',
+    'tests.json',
+    '--key',
+    'ci.key',
+    '--insecure-registry',
+  ]);
+  assert.equal(tested.code, 0, show(tested));
+
+  const gate = (ref: string, ...extra: string[]) =>
+    run(['verify', ref, '--policy', 'gate.yaml', '--insecure-registry', ...extra]);
+  const consumer = (ref: string) =>
+    run(['verify', ref, '--policy', 'deploy.yaml', '--insecure-registry']);
+
+  // Usage is checked before the network: a registry nobody listens on is never asked.
+  const nowhere = `oci://127.0.0.1:1/team/app@${good}`;
+  for (const [args, why] of [
+    [['--sign-decision-key', 'gate.key'], /needs --attach-decision .*and\/or --decision-out/],
+    [['--attach-decision'], /--attach-decision needs --sign-decision-key/],
+    [['--decision-out', 'x.json'], /--decision-out needs --sign-decision-key/],
+    [
+      ['--sign-decision-key', 'gate.key', '--sign-decision-keyless', '--attach-decision'],
+      /exclude each other/,
+    ],
+    [['--sign-decision-key', 'missing.key', '--decision-out', 'x.json'], /FILE_NOT_FOUND/],
+  ] as const) {
+    const r = await gate(nowhere, ...args);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, why);
+    assert.doesNotMatch(r.stderr, /OCI_REGISTRY_UNAVAILABLE/);
+  }
+  const noPolicy = await run([
+    'verify',
+    nowhere,
+    '--key',
+    'ci.pub',
+    '--sign-decision-key',
+    'gate.key',
+    '--decision-out',
+    'x.json',
+  ]);
+  assert.equal(noPolicy.code, 2, show(noPolicy));
+  assert.match(noPolicy.stderr, /needs --policy/);
+  await writeFile(join(dir, 'app.bin'), 'app\n');
+  const fileAttach = await run([
+    'verify',
+    'app.bin',
+    '--policy',
+    'gate.yaml',
+    '--sign-decision-key',
+    'gate.key',
+    '--attach-decision',
+  ]);
+  assert.equal(fileAttach.code, 2, show(fileAttach));
+  assert.match(fileAttach.stderr, /--attach-decision needs an oci:\/\/ target/);
+  assert.ok(!existsSync(join(dir, 'x.json')));
+
+  // Before the gate ran, a consumer finds no decision.
+  const before = await consumer(`${repo}@${good}`);
+  assert.equal(before.code, 1, show(before));
+
+  // Allowed image: a PASSED VSA about its digest, attached and written.
+  const allowed = await gate(
+    `${repo}@${good}`,
+    '--sign-decision-key',
+    'gate.key',
+    '--attach-decision',
+    '--decision-out',
+    'good.vsa.json',
+    '--json',
+  );
+  assert.equal(allowed.code, 0, show(allowed));
+  const signed = jsonOf(allowed).signedDecision;
+  assert.equal(signed.resourceUri, `${repo}@${good}`);
+  assert.equal(signed.verificationResult, 'PASSED');
+  assert.equal(signed.out, 'good.vsa.json');
+  assert.equal(signed.referrer.via, 'tag-schema');
+  const vsa = await statementOf(join(dir, 'good.vsa.json'));
+  assert.equal(vsa.predicateType, 'https://slsa.dev/verification_summary/v1');
+  assert.deepEqual(vsa.subject, [
+    { name: `${reg.host}/team/app`, digest: { sha256: good.slice('sha256:'.length) } },
+  ]);
+  assert.equal(vsa.predicate.resourceUri, `${repo}@${good}`);
+  assert.equal(vsa.predicate.verificationResult, 'PASSED');
+  assert.equal(vsa.predicate.policy.digest.sha256, gateSha);
+  assert.equal(vsa.predicate.inputAttestations.length, 1, 'the test-result it used');
+
+  // The consumer reads it from the registry, and from the file offline.
+  const deploy = await consumer(`${repo}@${good}`);
+  assert.equal(deploy.code, 0, show(deploy));
+  const offline = (bundle: string, digest: string, ...how: string[]) =>
+    run(['verify', digest, '--no-store', '--bundle', bundle, ...how]);
+  const byFile = await offline('good.vsa.json', good, '--policy', 'deploy.yaml');
+  assert.equal(byFile.code, 0, show(byFile));
+  const byKey = await offline('good.vsa.json', good, '--key', 'gate.pub', '--type', 'vsa');
+  assert.equal(byKey.code, 0, show(byKey));
+  // It is about that image only.
+  const elsewhere = await offline('good.vsa.json', bad, '--policy', 'deploy.yaml');
+  assert.equal(elsewhere.code, 1, show(elsewhere));
+
+  // Denied image: a FAILED VSA, signed and attached too; exit stays 1.
+  const denied = await gate(
+    `${repo}@${bad}`,
+    '--sign-decision-key',
+    'gate.key',
+    '--attach-decision',
+    '--decision-out',
+    'bad.vsa.json',
+  );
+  assert.equal(denied.code, 1, show(denied));
+  assert.match(denied.stderr, /signed decision \(VSA, FAILED\) bad\.vsa\.json, referrer sha256:/);
+  const failed = await statementOf(join(dir, 'bad.vsa.json'));
+  assert.equal(failed.predicate.verificationResult, 'FAILED');
+  assert.equal(failed.subject[0].digest.sha256, bad.slice('sha256:'.length));
+  assert.equal(failed.predicate.resourceUri, `${repo}@${bad}`);
+  // Signed is signed (a key check passes), but a consumer that reads the result refuses.
+  const signedBad = await run([
+    'verify',
+    `${repo}@${bad}`,
+    '--key',
+    'gate.pub',
+    '--type',
+    'vsa',
+    '--insecure-registry',
+  ]);
+  assert.equal(signedBad.code, 0, show(signedBad));
+  const deployBad = await consumer(`${repo}@${bad}`);
+  assert.equal(deployBad.code, 1, show(deployBad));
+  assert.match(deployBad.stdout, /gate-passed/);
+
+  // A tag (the policy allows resolving it): the VSA names the resolved digest, never the tag.
+  const byTag = await gate(
+    `${repo}:good`,
+    '--sign-decision-key',
+    'gate.key',
+    '--decision-out',
+    'tag.vsa.json',
+  );
+  assert.equal(byTag.code, 0, show(byTag));
+  assert.match(byTag.stderr, new RegExp(`resolves to ${good}`));
+  const tagVsa = await statementOf(join(dir, 'tag.vsa.json'));
+  assert.equal(tagVsa.predicate.resourceUri, `${repo}@${good}`);
+  assert.equal(tagVsa.subject[0].digest.sha256, good.slice('sha256:'.length));
+  assert.doesNotMatch(JSON.stringify(tagVsa.subject) + tagVsa.predicate.resourceUri, /:good/);
+  // A policy that requires a digest refuses the tag before anything is signed.
+  const strict = await run([
+    'verify',
+    `${repo}:good`,
+    '--policy',
+    'strict.yaml',
+    '--sign-decision-key',
+    'gate.key',
+    '--decision-out',
+    'strict.vsa.json',
+    '--insecure-registry',
+  ]);
+  assert.equal(strict.code, 2, show(strict));
+  assert.ok(!existsSync(join(dir, 'strict.vsa.json')));
+
+  // Tampering. One flipped bit in the signature: the bundle no longer verifies.
+  const bundle = JSON.parse(await readFile(join(dir, 'good.vsa.json'), 'utf8'));
+  const sig = Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64');
+  sig[sig.length - 1] = (sig[sig.length - 1] as number) ^ 1;
+  bundle.dsseEnvelope.signatures[0].sig = sig.toString('base64');
+  await writeFile(join(dir, 'flipped.json'), JSON.stringify(bundle));
+  const flipped = await offline('flipped.json', good, '--key', 'gate.pub', '--type', 'vsa');
+  assert.equal(flipped.code, 1, show(flipped));
+  assert.match(flipped.stdout, /signature/);
+  // The denied image's FAILED turned into PASSED, signature kept: attached, yet refused.
+  const forged = JSON.parse(await readFile(join(dir, 'bad.vsa.json'), 'utf8'));
+  const payload = Buffer.from(forged.dsseEnvelope.payload, 'base64').toString('utf8');
+  assert.ok(payload.includes('"verificationResult":"FAILED"'));
+  forged.dsseEnvelope.payload = Buffer.from(
+    payload.replace('"verificationResult":"FAILED"', '"verificationResult":"PASSED"'),
+  ).toString('base64');
+  await writeFile(join(dir, 'forged.json'), JSON.stringify(forged));
+  const attachForged = await run([
+    'attach',
+    `${repo}@${bad}`,
+    'forged.json',
+    '--insecure-registry',
+  ]);
+  assert.equal(attachForged.code, 0, show(attachForged));
+  const deployForged = await consumer(`${repo}@${bad}`);
+  assert.equal(deployForged.code, 1, show(deployForged));
+  const forgedOffline = await offline('forged.json', bad, '--policy', 'deploy.yaml');
+  assert.equal(forgedOffline.code, 1, show(forgedOffline));
+  // Control: the same consumer still passes the genuine PASSED decision.
+  assert.equal((await consumer(`${repo}@${good}`)).code, 0);
+});
+
+test('verify --pack signs its decision to --decision-out (no registry: --attach-decision refused)', async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  const run = (args: string[]) => vouch(args, { cwd: dir, env });
+  await generateKey(dir, env, 'ci');
+  await generateKey(dir, env, 'gate');
+  await writeFile(join(dir, 'app.bin'), 'app\n');
+  await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
+  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(true));
+  const a = await run([
+    'attest',
+    'app.bin',
+    '--predicate-type',
+    'test-result',
+    '--predicate',
+    'tests.json',
+    '--key',
+    'ci.key',
+  ]);
+  assert.equal(a.code, 0, show(a));
+  const pack = await run(['pack', 'app.bin', '--policy', 'gate.yaml', '-o', 'ev.pack']);
+  assert.equal(pack.code, 0, show(pack));
+  const withPack = (...extra: string[]) =>
+    run(['verify', 'app.bin', '--pack', 'ev.pack', '--policy', 'gate.yaml', ...extra]);
+  const attach = await withPack('--sign-decision-key', 'gate.key', '--attach-decision');
+  assert.equal(attach.code, 2, show(attach));
+  assert.match(attach.stderr, /--attach-decision needs a registry/);
+  const noOut = await withPack('--sign-decision-key', 'gate.key');
+  assert.equal(noOut.code, 2, show(noOut));
+  assert.match(noOut.stderr, /--pack needs --decision-out/);
+  // Nothing to write without a signature, for a file as for a pack.
+  for (const r of [
+    await withPack('--decision-out', 'vsa.json'),
+    await run(['verify', 'app.bin', '--policy', 'gate.yaml', '--decision-out', 'vsa.json']),
+  ]) {
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /--decision-out needs --sign-decision-key/);
+  }
+  const ok = await withPack('--sign-decision-key', 'gate.key', '--decision-out', 'vsa.json');
+  assert.equal(ok.code, 0, show(ok));
+  const vsa = await statementOf(join(dir, 'vsa.json'));
+  assert.equal(vsa.predicate.resourceUri, 'file:app.bin');
+  assert.equal(vsa.predicate.verificationResult, 'PASSED');
+  const check = await run([
+    'verify',
+    'app.bin',
+    '--no-store',
+    '--bundle',
+    'vsa.json',
+    '--key',
+    'gate.pub',
+    '--type',
+    'vsa',
+  ]);
+  assert.equal(check.code, 0, show(check));
+});
