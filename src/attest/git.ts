@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Attestor } from './attestor.ts';
 import { git } from './exec.ts';
@@ -163,9 +164,15 @@ async function submodulesOf(
     const s = (args: string[]) => git(args, sub, env);
     // An uninitialised submodule is an empty directory of the superproject's
     // work tree: git run there answers for the superproject. It is checked
-    // out only if it is the top of a work tree of its own.
-    const own = await s(['rev-parse', '--show-prefix']);
-    const checkedOut = own.ok && own.stdout.trim() === '';
+    // out only if it is the top of a work tree of its own. Anything but a
+    // real directory there (a file, a link that could lead to another
+    // repository, nothing) is not a checkout of it.
+    const isDir = await lstat(sub).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    const own = isDir ? await s(['rev-parse', '--show-prefix']) : undefined;
+    const checkedOut = own?.ok === true && own.stdout.trim() === '';
     const declared = configured.get(path);
     if (!checkedOut) {
       const url = declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined;

@@ -89,7 +89,7 @@ export function materialsMap(a: MaterialsAttestation): Map<string, DigestSet> {
   return out;
 }
 
-/** `git ls-files` relative to `workdir`, or undefined outside a git work tree. */
+/** `git ls-files` relative to `workdir`, gitlinks left out, or undefined outside a git work tree. */
 async function gitTrackedFiles(
   workdir: string,
   env: NodeJS.ProcessEnv,
@@ -97,9 +97,18 @@ async function gitTrackedFiles(
   const inside = await git(['rev-parse', '--is-inside-work-tree'], workdir, env);
   if (!inside.ok || inside.stdout.trim() !== 'true') return undefined;
   // -z: names with newlines or quotes come back verbatim, not C-quoted.
-  const r = await git(['ls-files', '-z', '--cached'], workdir, env);
+  // --stage gives each entry's mode: a gitlink (160000) is a submodule,
+  // recorded by its commit as a source of its own (git.ts), not a file —
+  // whatever stands at its path in the work tree (an empty directory, or a
+  // file put there) is not the submodule and must not be hashed as it.
+  const r = await git(['ls-files', '-z', '--cached', '--stage'], workdir, env);
   if (!r.ok) return undefined;
-  return r.stdout.split('\0').filter((p) => p !== '');
+  const out: string[] = [];
+  for (const entry of r.stdout.split('\0')) {
+    const tab = entry.indexOf('\t'); // "<mode> <object> <stage>\t<path>"
+    if (tab > 0 && !entry.startsWith('160000 ')) out.push(entry.slice(tab + 1));
+  }
+  return out;
 }
 
 function sortedOnce(paths: readonly string[]): string[] {
