@@ -3,11 +3,13 @@
 // distribution 2.8: referrers by the tag-schema fallback), the VSA attached
 // as a referrer and/or written to a file, then read back by a consumer policy.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
+import { buildImage, pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
 import { generateKey, isolatedEnv, jsonOf, show, statementOf, tempDir, vouch } from './helpers.ts';
 
 const skip = registrySkip();
@@ -59,7 +61,6 @@ test('registry gate: signed decisions (VSA) about image digests, attached and wr
   await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
   await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(false));
   await writeFile(join(dir, 'strict.yaml'), GATE_POLICY(true));
-  const { createHash } = await import('node:crypto');
   const gateSha = createHash('sha256')
     .update(await readFile(join(dir, 'gate.yaml')))
     .digest('hex');
@@ -261,6 +262,108 @@ test('registry gate: signed decisions (VSA) about image digests, attached and wr
   assert.equal(forgedOffline.code, 1, show(forgedOffline));
   // Control: the same consumer still passes the genuine PASSED decision.
   assert.equal((await consumer(`${repo}@${good}`)).code, 0);
+});
+
+test('registry gate on a multi-platform image: the VSA names the index digest the tag resolves to', {
+  skip,
+}, async (t) => {
+  const reg = await startRegistry(t);
+  const dir = await tempDir(t);
+  const env = isolatedEnv(dir);
+  const run = (args: string[]) => vouch(args, { cwd: dir, env });
+  await generateKey(dir, env, 'ci');
+  await generateKey(dir, env, 'gate');
+  await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
+  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(false));
+  // An OCI image index over one image manifest, pushed with skopeo --all.
+  const image = await buildImage(t, 'multi\n');
+  const layout = JSON.parse(await readFile(join(image.layout, 'index.json'), 'utf8'));
+  const entry = layout.manifests[0];
+  delete entry.annotations;
+  const indexBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ ...entry, platform: { architecture: 'amd64', os: 'linux' } }],
+    }),
+  );
+  const indexHex = createHash('sha256').update(indexBytes).digest('hex');
+  await writeFile(join(image.layout, 'blobs', 'sha256', indexHex), indexBytes);
+  layout.manifests = [
+    {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${indexHex}`,
+      size: indexBytes.length,
+      annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+    },
+  ];
+  await writeFile(join(image.layout, 'index.json'), JSON.stringify(layout));
+  execFileSync(
+    'skopeo',
+    [
+      'copy',
+      '--quiet',
+      '--all',
+      '--dest-tls-verify=false',
+      '--preserve-digests',
+      `oci:${image.layout}:latest`,
+      `docker://${reg.host}/team/multi:v1`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const repo = `oci://${reg.host}/team/multi`;
+  const index = `sha256:${indexHex}`;
+  const attest = await run([
+    'attest',
+    `${repo}@${index}`,
+    '--predicate-type',
+    'test-result',
+    '--predicate',
+    'tests.json',
+    '--key',
+    'ci.key',
+    '--insecure-registry',
+  ]);
+  assert.equal(attest.code, 0, show(attest));
+  const gate = await run([
+    'verify',
+    `${repo}:v1`,
+    '--policy',
+    'gate.yaml',
+    '--sign-decision-key',
+    'gate.key',
+    '--attach-decision',
+    '--decision-out',
+    'vsa.json',
+    '--insecure-registry',
+  ]);
+  assert.equal(gate.code, 0, show(gate));
+  assert.match(gate.stderr, new RegExp(`resolves to ${index}`));
+  const vsa = await statementOf(join(dir, 'vsa.json'));
+  assert.equal(vsa.subject[0].digest.sha256, indexHex);
+  assert.equal(vsa.predicate.resourceUri, `${repo}@${index}`);
+  // Attached to the index: a signature check of the registry's evidence finds it there.
+  const found = await run([
+    'verify',
+    `${repo}@${index}`,
+    '--key',
+    'gate.pub',
+    '--type',
+    'vsa',
+    '--insecure-registry',
+  ]);
+  assert.equal(found.code, 0, show(found));
+  // The platform manifest inside is another artifact: no decision about it.
+  const inner = await run([
+    'verify',
+    `${repo}@${image.digest}`,
+    '--key',
+    'gate.pub',
+    '--type',
+    'vsa',
+    '--insecure-registry',
+  ]);
+  assert.equal(inner.code, 1, show(inner));
 });
 
 test('verify --pack signs its decision to --decision-out (no registry: --attach-decision refused)', async (t) => {
