@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AttestationContext } from './attestor.ts';
@@ -430,4 +430,24 @@ test('submodule with a relative URL: resolved against the superproject remote, c
   gitIn(f.work, env, 'remote', 'set-url', 'origin', join(root, 'app-src'));
   const local = await present(f.work, env);
   assert.equal(local.submodules?.find((s) => s.path === 'other')?.url, undefined);
+});
+
+test('a link at a gitlink path is not a checkout of the submodule, even to a real clone of it', async (t) => {
+  const root = await tempDir(t);
+  const env = isolatedEnv(root);
+  const f = await superproject(root, env);
+  // A checked-out clone of `other`, at another commit, outside the superproject.
+  const elsewhere = join(root, 'elsewhere');
+  gitIn(root, env, 'clone', '-q', join(root, 'other-src'), elsewhere);
+  await writeFile(join(elsewhere, 'o.txt'), 'moved\n');
+  gitIn(elsewhere, env, 'commit', '-q', '-am', 'moved');
+  await rm(join(f.work, 'other'), { recursive: true });
+  await symlink(elsewhere, join(f.work, 'other'));
+  const other = (await present(f.work, env)).submodules?.find((s) => s.path === 'other');
+  assert.deepEqual(other, {
+    path: 'other',
+    pinned: f.other,
+    checkedOut: false,
+    url: 'https://git.example.com/acme/other.git',
+  });
 });
