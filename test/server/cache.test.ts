@@ -115,29 +115,14 @@ exceptions:
     await store.put(
       await provenanceBundle(hex, { finishedOn: new Date(T0 - 3600_000).toISOString() }),
     );
-    const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
-    const parsed = await parsePolicy(
-      `apiVersion: vouch.dev/policy/v1
-kind: Policy
-metadata:
-  name: newest
-trust:
-  signers:
-    - name: alice
-      key: |
-        ${indent(alice.publicKeyPem)}
-require:
-  - name: provenance
-    predicateType: slsaprovenance
-    select: newest
-    where: predicate.runDetails.builder.id == "https://ci.example/builder"
-`,
-      { source: 'newest.yaml' },
-    );
-    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
     let now = T0;
     const gate = new AdmissionGate({
-      policy: parsed.policy,
+      policy: await makePolicy({
+        rule: [
+          'select: newest',
+          'where: predicate.runDetails.builder.id == "https://ci.example/builder"',
+        ],
+      }),
       source: new StoreEvidenceSource(dir),
       mode: 'enforce',
       timeoutMs: 8000,

@@ -106,9 +106,12 @@ export const mallory = generateKeyPair('ecdsa-p256', undefined);
 
 const indent = (pem: string) => pem.trim().replace(/\n/g, '\n        ');
 
-/** A policy trusting alice: provenance (maxAge given) is required. */
+/**
+ * A policy trusting alice: provenance is required, with `maxAge` and any
+ * further `rule` fields given (YAML lines such as `select: newest`).
+ */
 export async function makePolicy(
-  options: { requireDigest?: boolean; maxAge?: string } = {},
+  options: { requireDigest?: boolean; maxAge?: string; rule?: readonly string[] } = {},
 ): Promise<Policy> {
   const text = `apiVersion: vouch.dev/policy/v1
 kind: Policy
@@ -123,7 +126,7 @@ trust:
 require:
   - name: provenance
     predicateType: slsaprovenance
-${options.maxAge ? `    maxAge: ${options.maxAge}\n` : ''}`;
+${options.maxAge ? `    maxAge: ${options.maxAge}\n` : ''}${(options.rule ?? []).map((l) => `    ${l}\n`).join('')}`;
   const r = await parsePolicy(text, { source: 'prod.yaml' });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.policy;
