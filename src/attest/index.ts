@@ -19,6 +19,7 @@ export {
 export {
   type CommitSignature,
   type GitAttestation,
+  type GitSubmodule,
   gitAttestor,
   SIGNATURE_STATUS,
   type SignatureStatus,
