@@ -81,6 +81,7 @@ export function parseBundle(bundleJson: unknown, source: string): Bundle {
       '/mediaType',
     );
   }
+  if (mediaType === BUNDLE_V01_MEDIA_TYPE) value = withoutUncheckpointedProofs(value);
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(value);
@@ -102,6 +103,32 @@ export function parseBundle(bundleJson: unknown, source: string): Bundle {
     }
   });
   return bundle;
+}
+
+/**
+ * v0.1 bundles (sigstore-python 1.x, e.g. CPython's release signatures) may
+ * carry an inclusion proof without a checkpoint: its root hash is signed by
+ * nobody, so it proves nothing and is left out, as unverifiable evidence is.
+ * Such a bundle stands on its inclusion promise, which v0.1 requires and
+ * which the log signed. Later versions must carry a checkpoint (refused
+ * below). The input is not modified.
+ */
+function withoutUncheckpointedProofs(value: object): object {
+  const material = (value as { verificationMaterial?: { tlogEntries?: unknown } })
+    .verificationMaterial;
+  const entries = material?.tlogEntries;
+  if (!Array.isArray(entries)) return value;
+  const unchecked = (e: unknown): boolean => {
+    const proof = (e as { inclusionProof?: { checkpoint?: unknown } } | null)?.inclusionProof;
+    return typeof proof === 'object' && proof !== null && proof.checkpoint === undefined;
+  };
+  if (!entries.some(unchecked)) return value;
+  const tlogEntries = entries.map((e) => {
+    if (!unchecked(e)) return e;
+    const { inclusionProof: _, ...rest } = e as Record<string, unknown>;
+    return rest;
+  });
+  return { ...value, verificationMaterial: { ...material, tlogEntries } };
 }
 
 /**
