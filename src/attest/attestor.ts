@@ -1,5 +1,6 @@
 import type { DigestSet } from '../core/digest.ts';
 import type { Subject } from '../core/statement.ts';
+import type { ExecResult } from './exec.ts';
 import type { ImageDigestFile } from './image-digest.ts';
 import type { TreeSnapshot } from './snapshot.ts';
 
@@ -29,6 +30,12 @@ export interface AttestationContext {
   options: AttestOptions;
   /** Progress messages go here (stderr in the CLI). */
   log: (message: string) => void;
+  /**
+   * git's answer to `rev-parse --is-inside-work-tree` in `workdir`, asked once
+   * per run and shared by the attestors that need it (git, materials): set
+   * only by `gitWorkTree()` in git.ts.
+   */
+  gitWorkTree?: Promise<ExecResult>;
 }
 
 export interface AttestOptions {

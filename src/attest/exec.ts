@@ -9,7 +9,8 @@ export interface ExecResult {
 /**
  * Runs a program with an argv array, never through a shell, so paths and
  * refs with spaces or `$` cannot change what runs. A non-zero exit is a
- * result, not an exception: callers decide what "not a repo" means.
+ * result, not an exception: callers decide what "not a repo" means. So is
+ * a program that could not be started (missing, or `cwd` not a directory).
  */
 export function run(
   file: string,
@@ -17,12 +18,19 @@ export function run(
   options: { cwd: string; env?: NodeJS.ProcessEnv },
 ): Promise<ExecResult> {
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { cwd: options.cwd, env: options.env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => resolve({ ok: error === null, stdout, stderr }),
-    );
+    try {
+      execFile(
+        file,
+        args,
+        { cwd: options.cwd, env: options.env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+        (error, stdout, stderr) => resolve({ ok: error === null, stdout, stderr }),
+      );
+    } catch (e) {
+      // Node reports some spawn failures (a missing program) through the
+      // callback but throws others (ENOTDIR: cwd is a file): either way the
+      // program did not run, which is a result like any other failure.
+      resolve({ ok: false, stdout: '', stderr: e instanceof Error ? e.message : String(e) });
+    }
   });
 }
 

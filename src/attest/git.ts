@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Attestor } from './attestor.ts';
-import { git } from './exec.ts';
+import type { AttestationContext, Attestor } from './attestor.ts';
+import { type ExecResult, git } from './exec.ts';
 import { mapLimit } from './pool.ts';
 
 /** What `%G?` letters mean (git-log(1) "PRETTY FORMATS"). */
@@ -84,7 +84,7 @@ export const gitAttestor: Attestor<GitAttestation> = {
   phase: 'before',
   async attest(ctx) {
     const g = (args: string[]) => git(args, ctx.workdir, ctx.env);
-    const inside = await g(['rev-parse', '--is-inside-work-tree']);
+    const inside = await gitWorkTree(ctx);
     if (!inside.ok || inside.stdout.trim() !== 'true') {
       // "not a git repository" is an answer; anything else (a checkout owned
       // by another user in a CI container, a broken .git) must not read as one.
@@ -130,6 +130,17 @@ export const gitAttestor: Attestor<GitAttestation> = {
     };
   },
 };
+
+/**
+ * `git rev-parse --is-inside-work-tree` in the working directory, spawned
+ * once per run however many attestors ask (the git and materials attestors
+ * both do, concurrently): the first call starts it, later ones share its
+ * result. The working directory and environment do not change during a run.
+ */
+export function gitWorkTree(ctx: AttestationContext): Promise<ExecResult> {
+  ctx.gitWorkTree ??= git(['rev-parse', '--is-inside-work-tree'], ctx.workdir, ctx.env);
+  return ctx.gitWorkTree;
+}
 
 /** Submodules inside submodules deeper than this are not looked into (a hostile tree could nest without end). */
 const MAX_SUBMODULE_DEPTH = 16;

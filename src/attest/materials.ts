@@ -2,8 +2,9 @@ import { access } from 'node:fs/promises';
 import { join, posix, relative, resolve } from 'node:path';
 import type { DigestSet } from '../core/digest.ts';
 import { VouchError } from '../core/errors.ts';
-import type { Attestor } from './attestor.ts';
+import type { AttestationContext, Attestor } from './attestor.ts';
 import { git } from './exec.ts';
+import { gitWorkTree } from './git.ts';
 import { expandGlobs } from './globs.ts';
 import { digestFiles } from './hashing.ts';
 import { isInside, resolveInside, toSlash } from './paths.ts';
@@ -61,7 +62,7 @@ export const materialsAttestor: Attestor<MaterialsAttestation> = {
       unique = sortedOnce(paths.map((p) => containedPath(workdir, p)));
       await assertDirectoriesInside(workdir, unique);
     } else {
-      const tracked = await gitTrackedFiles(workdir, ctx.env);
+      const tracked = await gitTrackedFiles(ctx);
       source = tracked ? 'git' : 'walk';
       // Without git every file the walk finds is a material, root-level
       // lockfiles included, and its list is sorted with each path once: the
@@ -90,11 +91,10 @@ export function materialsMap(a: MaterialsAttestation): Map<string, DigestSet> {
 }
 
 /** `git ls-files` relative to `workdir`, gitlinks left out, or undefined outside a git work tree. */
-async function gitTrackedFiles(
-  workdir: string,
-  env: NodeJS.ProcessEnv,
-): Promise<string[] | undefined> {
-  const inside = await git(['rev-parse', '--is-inside-work-tree'], workdir, env);
+async function gitTrackedFiles(ctx: AttestationContext): Promise<string[] | undefined> {
+  const { workdir, env } = ctx;
+  // The git attestor asks the same question at the same time: one git process answers both.
+  const inside = await gitWorkTree(ctx);
   if (!inside.ok || inside.stdout.trim() !== 'true') return undefined;
   // -z: names with newlines or quotes come back verbatim, not C-quoted.
   // --stage gives each entry's mode: a gitlink (160000) is a submodule,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { access, chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVouchError } from '../core/errors.ts';
@@ -351,4 +352,57 @@ test('SIGTERM sent to vouch is forwarded to the command, and its result recorded
     ['got-term', 'ready'],
   );
   assert.equal(process.listenerCount('SIGTERM'), 0, 'signal handlers removed after the run');
+});
+
+/** A `git` first on PATH that logs each argv line to `log`, then runs the real git. */
+async function loggingGit(dir: string): Promise<{ path: string; log: string }> {
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const bin = join(dir, 'logging-bin');
+  const log = join(dir, 'git.log');
+  await mkdir(bin);
+  await writeFile(
+    join(bin, 'git'),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`,
+  );
+  await chmod(join(bin, 'git'), 0o755);
+  await writeFile(log, '');
+  return { path: `${bin}:${process.env.PATH}`, log };
+}
+
+test('git and materials share one "inside a work tree?" probe: in git and outside it', async (t) => {
+  const { dir, workdir, env } = await project(t);
+  const { path, log } = await loggingGit(dir);
+  const probes = async () =>
+    (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes('--is-inside-work-tree'));
+
+  const r = await runAndAttest({
+    argv: BUILD,
+    workdir,
+    env: { ...env, PATH: path },
+    stdio: 'pipe',
+  });
+  assert.equal((r.attestations.git as GitAttestation).present, true);
+  const m = r.attestations.materials as MaterialsAttestation;
+  assert.equal(m.source, 'git');
+  assert.deepEqual(
+    m.materials.map((x) => x.path),
+    ['.gitignore', 'package-lock.json', 'src/in.txt'],
+  );
+  assert.equal((await probes()).length, 1, 'one rev-parse --is-inside-work-tree per run');
+
+  // Outside any repository: both still get git's "no", from one process.
+  const plain = join(dir, 'plain');
+  await mkdir(join(plain, 'src'), { recursive: true });
+  await writeFile(join(plain, 'src', 'in.txt'), 'input\n');
+  await writeFile(log, '');
+  const env2 = { ...env, PATH: path, GIT_CEILING_DIRECTORIES: dir };
+  const o = await runAndAttest({ argv: BUILD, workdir: plain, env: env2, stdio: 'pipe' });
+  assert.deepEqual(o.attestations.git, { present: false });
+  const om = o.attestations.materials as MaterialsAttestation;
+  assert.equal(om.source, 'walk');
+  assert.deepEqual(
+    om.materials.map((x) => x.path),
+    ['src/in.txt'],
+  );
+  assert.equal((await probes()).length, 1);
 });
