@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import {
+  attestTestResultArgs,
   generateKey,
   isolatedEnv,
   jsonOf,
@@ -68,20 +69,6 @@ function task(report: J, id: string): J {
 /** Both artifacts of the fixture, judged by its policy under the `policy` profile. */
 const BOTH = ['dist/app.bin', 'dist/lib.bin', '--policy', 'policy.yaml', '--profile', 'policy'];
 
-/** Sign the fixture's passing test result (tests.json) for `artifact` with the ci key. */
-function attestTests(artifact: string): string[] {
-  return [
-    'attest',
-    artifact,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'tests.json',
-    '--key',
-    'ci.key',
-  ];
-}
-
 /** A release manifest (outside the fixture) judged by the fixture's policy and store. */
 function judgeRelease(manifestPath: string): string[] {
   return [
@@ -129,7 +116,7 @@ describe('vouch comply for a release', { concurrency: false }, () => {
       JSON.stringify({ result: 'PASSED', passedTests: ['unit'], failedTests: [] }),
     );
     // Only app.bin has a test result.
-    await ok(attestTests('dist/app.bin'));
+    await ok(attestTestResultArgs('dist/app.bin'));
     await writeFile(join(root, 'policy.yaml'), POLICY);
     fx = {
       root,
@@ -205,7 +192,12 @@ describe('vouch comply for a release', { concurrency: false }, () => {
     );
     // The missing test result for lib.bin, signed by ci, given as a file.
     const attest = await vouch(
-      [...attestTests('dist/lib.bin'), '--no-store', '--out', join(dir, 'lib-tests.sigstore.json')],
+      [
+        ...attestTestResultArgs('dist/lib.bin'),
+        '--no-store',
+        '--out',
+        join(dir, 'lib-tests.sigstore.json'),
+      ],
       { cwd: fx.root, env: fx.env },
     );
     assert.equal(attest.code, 0, show(attest));

@@ -154,6 +154,27 @@ export async function statementOf(bundlePath: string): Promise<any> {
   return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
 }
 
+/**
+ * The arguments of `vouch attest` that sign `predicate` (a test result, JSON) as a
+ * test-result about `subject` with `key`; append flags such as `--out` after them.
+ */
+export function attestTestResultArgs(
+  subject: string,
+  predicate = 'tests.json',
+  key = 'ci.key',
+): string[] {
+  return [
+    'attest',
+    subject,
+    '--predicate-type',
+    'test-result',
+    '--predicate',
+    predicate,
+    '--key',
+    key,
+  ];
+}
+
 /** An SLSA provenance predicate (JSON text) by builder https://ci.example/, finished at `finishedOn`. */
 export const PROVENANCE = (finishedOn: string) =>
   JSON.stringify({

@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  attestTestResultArgs,
   generateKey,
   isolatedEnv,
   jsonOf,
@@ -51,16 +52,7 @@ describe('output flags: -o/--output is the main output, --out the signed bundle'
     await writeFile(join(dir, 'app.bin'), 'the app\n');
     await writeFile(join(dir, 'tests.json'), '{"result": "PASSED"}');
     await writeFile(join(dir, 'policy.yaml'), POLICY);
-    const a = await run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'test-result',
-      '--predicate',
-      'tests.json',
-      '--key',
-      'ci.key',
-    );
+    const a = await run(...attestTestResultArgs('app.bin'));
     assert.equal(a.code, 0, show(a));
   });
   const cleanup: Array<() => Promise<void>> = [];
