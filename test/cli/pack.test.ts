@@ -11,7 +11,16 @@ import {
   type MockSigstore,
   startMockSigstore,
 } from '../../src/sign/testing-keyless.ts';
-import { generateKey, isolatedEnv, jsonOf, sha256, show, tempDir, vouch } from './helpers.ts';
+import {
+  attestTestResultArgs,
+  generateKey,
+  isolatedEnv,
+  jsonOf,
+  sha256,
+  show,
+  tempDir,
+  vouch,
+} from './helpers.ts';
 
 const POLICY = (key: string) => `apiVersion: vouch.dev/policy/v1
 kind: Policy
@@ -33,6 +42,9 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
   const run = (...args: string[]) => vouch(args, { cwd: dir, env });
   /** The owner's pin of their pack's policy, as `vouch pack --json` reports it. */
   let pin: string;
+  /** `vouch verify app.bin --pack <pack>` pinned to the owner's policy. */
+  const verifyPinned = (pack: string, ...extra: string[]) =>
+    run('verify', 'app.bin', '--pack', pack, '--pack-policy-sha256', pin, ...extra);
 
   const cleanup: Array<() => Promise<void>> = [];
   after(async () => {
@@ -47,16 +59,7 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
     // The owner: key ci, policy trusting ci, evidence in .vouch.
     await generateKey(dir, env, 'ci');
     await writeFile(join(dir, 'policy.yaml'), POLICY('ci.pub'));
-    const attest = await run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'test-result',
-      '--predicate',
-      'result.json',
-      '--key',
-      'ci.key',
-    );
+    const attest = await run(...attestTestResultArgs('app.bin', 'result.json'));
     assert.equal(attest.code, 0, show(attest));
     const packed = await run(
       'pack',
@@ -83,14 +86,7 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
     await writeFile(join(evil, 'policy.yaml'), POLICY('evil.pub'));
     const evilAttest = await vouch(
       [
-        'attest',
-        '../app.bin',
-        '--predicate-type',
-        'test-result',
-        '--predicate',
-        '../result.json',
-        '--key',
-        'evil.key',
+        ...attestTestResultArgs('../app.bin', '../result.json', 'evil.key'),
         '--out',
         'evil.sigstore.json',
       ],
@@ -124,15 +120,7 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
     assert.equal(policy.code, 1, show(policy));
     const key = await run('verify', 'app.bin', '--pack', 'evil.pack', '--key', 'ci.pub');
     assert.equal(key.code, 1, show(key));
-    const pinned = await run(
-      'verify',
-      'app.bin',
-      '--pack',
-      'evil.pack',
-      '--pack-policy-sha256',
-      pin,
-      '--json',
-    );
+    const pinned = await verifyPinned('evil.pack', '--json');
     assert.equal(pinned.code, 2, show(pinned));
     assert.equal(jsonOf(pinned).error.code, 'OCI_PACK_POLICY_MISMATCH');
     assert.match(jsonOf(pinned).error.message, new RegExp(`not the pinned ${pin}`));
@@ -175,22 +163,14 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
     // A pin over the policy's bytes alone would have matched this pack.
     assert.equal(pack.policy.sha256, sha256(await readFile(join(dir, 'policy.yaml'))));
     await writeFile(join(dir, 'swapped.pack'), JSON.stringify(pack));
-    const r = await run(
-      'verify',
-      'app.bin',
-      '--pack',
-      'swapped.pack',
-      '--pack-policy-sha256',
-      pin,
-      '--json',
-    );
+    const r = await verifyPinned('swapped.pack', '--json');
     assert.equal(r.code, 2, show(r));
     assert.equal(jsonOf(r).error.code, 'OCI_PACK_POLICY_MISMATCH');
     // A file shadowing the policy itself is a malformed pack.
     const shadow = JSON.parse(await readFile(join(dir, 'app.pack'), 'utf8'));
     shadow.policy.files['policy.yaml'] = POLICY('evil.pub');
     await writeFile(join(dir, 'shadow.pack'), JSON.stringify(shadow));
-    const s = await run('verify', 'app.bin', '--pack', 'shadow.pack', '--pack-policy-sha256', pin);
+    const s = await verifyPinned('shadow.pack');
     assert.equal(s.code, 2, show(s));
     assert.match(s.stderr, /OCI_PACK_MALFORMED/);
   });
@@ -211,7 +191,7 @@ describe('verify --pack: whom to trust is never the pack’s to say', () => {
     const bare = await run('pack', 'app.bin', '-o', 'bare.pack', '--json');
     assert.equal(bare.code, 0, show(bare));
     assert.equal(jsonOf(bare).packPolicySha256, null);
-    const none = await run('verify', 'app.bin', '--pack', 'bare.pack', '--pack-policy-sha256', pin);
+    const none = await verifyPinned('bare.pack');
     assert.equal(none.code, 2, show(none));
     assert.match(none.stderr, /OCI_PACK_POLICY_MISMATCH: .*carries no policy/);
   });
