@@ -10,7 +10,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildImage, pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
-import { generateKey, isolatedEnv, jsonOf, show, statementOf, tempDir, vouch } from './helpers.ts';
+import {
+  attestTestResultArgs,
+  generateKey,
+  isolatedEnv,
+  jsonOf,
+  show,
+  statementOf,
+  tempDir,
+  vouch,
+} from './helpers.ts';
 
 const skip = registrySkip();
 
@@ -49,17 +58,40 @@ require:
       && predicate.policy.digest.sha256 == "${gatePolicySha256}"
 `;
 
-test('registry gate: signed decisions (VSA) about image digests, attached and written; consumers read them; tampering fails', {
-  skip,
-}, async (t) => {
-  const reg = await startRegistry(t);
+/**
+ * A temp project for the gate tests: key pairs ci and gate, tests.json (a passing
+ * test result) and gate.yaml (GATE_POLICY(requireDigest)).
+ */
+async function gateProject(
+  t: { after: (fn: () => Promise<void>) => void },
+  requireDigest: boolean,
+) {
   const dir = await tempDir(t);
   const env = isolatedEnv(dir);
   const run = (args: string[]) => vouch(args, { cwd: dir, env });
   await generateKey(dir, env, 'ci');
   await generateKey(dir, env, 'gate');
   await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
-  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(false));
+  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(requireDigest));
+  /** Signs tests.json as a test result about `subject` with ci.key; fails the test when that fails. */
+  const attestTested = async (subject: string, ...extra: string[]) => {
+    const r = await run([...attestTestResultArgs(subject), ...extra]);
+    assert.equal(r.code, 0, show(r));
+  };
+  /** The gate: `vouch verify <ref> --policy gate.yaml` against the test registry. */
+  const gate = (ref: string, ...extra: string[]) =>
+    run(['verify', ref, '--policy', 'gate.yaml', '--insecure-registry', ...extra]);
+  /** A signature check only: is there a VSA about `subject` signed with the gate's key? */
+  const signedByGate = (subject: string, ...extra: string[]) =>
+    run(['verify', subject, '--key', 'gate.pub', '--type', 'vsa', ...extra]);
+  return { dir, run, attestTested, gate, signedByGate };
+}
+
+test('registry gate: signed decisions (VSA) about image digests, attached and written; consumers read them; tampering fails', {
+  skip,
+}, async (t) => {
+  const reg = await startRegistry(t);
+  const { dir, run, attestTested, gate, signedByGate } = await gateProject(t, false);
   await writeFile(join(dir, 'strict.yaml'), GATE_POLICY(true));
   const gateSha = createHash('sha256')
     .update(await readFile(join(dir, 'gate.yaml')))
@@ -69,21 +101,8 @@ test('registry gate: signed decisions (VSA) about image digests, attached and wr
   const repo = `oci://${reg.host}/team/app`;
   const good = await pushImage(t, reg, 'team/app', 'good', 'tested build\n');
   const bad = await pushImage(t, reg, 'team/app', 'bad', 'untested build\n');
-  const tested = await run([
-    'attest',
-    `${repo}@${good}`,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'tests.json',
-    '--key',
-    'ci.key',
-    '--insecure-registry',
-  ]);
-  assert.equal(tested.code, 0, show(tested));
+  await attestTested(`${repo}@${good}`, '--insecure-registry');
 
-  const gate = (ref: string, ...extra: string[]) =>
-    run(['verify', ref, '--policy', 'gate.yaml', '--insecure-registry', ...extra]);
   const consumer = (ref: string) =>
     run(['verify', ref, '--policy', 'deploy.yaml', '--insecure-registry']);
 
@@ -189,15 +208,7 @@ test('registry gate: signed decisions (VSA) about image digests, attached and wr
   assert.equal(failed.subject[0].digest.sha256, bad.slice('sha256:'.length));
   assert.equal(failed.predicate.resourceUri, `${repo}@${bad}`);
   // Signed is signed (a key check passes), but a consumer that reads the result refuses.
-  const signedBad = await run([
-    'verify',
-    `${repo}@${bad}`,
-    '--key',
-    'gate.pub',
-    '--type',
-    'vsa',
-    '--insecure-registry',
-  ]);
+  const signedBad = await signedByGate(`${repo}@${bad}`, '--insecure-registry');
   assert.equal(signedBad.code, 0, show(signedBad));
   const deployBad = await consumer(`${repo}@${bad}`);
   assert.equal(deployBad.code, 1, show(deployBad));
@@ -268,13 +279,7 @@ test('registry gate on a multi-platform image: the VSA names the index digest th
   skip,
 }, async (t) => {
   const reg = await startRegistry(t);
-  const dir = await tempDir(t);
-  const env = isolatedEnv(dir);
-  const run = (args: string[]) => vouch(args, { cwd: dir, env });
-  await generateKey(dir, env, 'ci');
-  await generateKey(dir, env, 'gate');
-  await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
-  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(false));
+  const { dir, attestTested, gate, signedByGate } = await gateProject(t, false);
   // An OCI image index over one image manifest, pushed with skopeo --all.
   const image = await buildImage(t, 'multi\n');
   const layout = JSON.parse(await readFile(join(image.layout, 'index.json'), 'utf8'));
@@ -313,79 +318,32 @@ test('registry gate on a multi-platform image: the VSA names the index digest th
   );
   const repo = `oci://${reg.host}/team/multi`;
   const index = `sha256:${indexHex}`;
-  const attest = await run([
-    'attest',
-    `${repo}@${index}`,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'tests.json',
-    '--key',
-    'ci.key',
-    '--insecure-registry',
-  ]);
-  assert.equal(attest.code, 0, show(attest));
-  const gate = await run([
-    'verify',
+  await attestTested(`${repo}@${index}`, '--insecure-registry');
+  const decided = await gate(
     `${repo}:v1`,
-    '--policy',
-    'gate.yaml',
     '--sign-decision-key',
     'gate.key',
     '--attach-decision',
     '--decision-out',
     'vsa.json',
-    '--insecure-registry',
-  ]);
-  assert.equal(gate.code, 0, show(gate));
-  assert.match(gate.stderr, new RegExp(`resolves to ${index}`));
+  );
+  assert.equal(decided.code, 0, show(decided));
+  assert.match(decided.stderr, new RegExp(`resolves to ${index}`));
   const vsa = await statementOf(join(dir, 'vsa.json'));
   assert.equal(vsa.subject[0].digest.sha256, indexHex);
   assert.equal(vsa.predicate.resourceUri, `${repo}@${index}`);
   // Attached to the index: a signature check of the registry's evidence finds it there.
-  const found = await run([
-    'verify',
-    `${repo}@${index}`,
-    '--key',
-    'gate.pub',
-    '--type',
-    'vsa',
-    '--insecure-registry',
-  ]);
+  const found = await signedByGate(`${repo}@${index}`, '--insecure-registry');
   assert.equal(found.code, 0, show(found));
   // The platform manifest inside is another artifact: no decision about it.
-  const inner = await run([
-    'verify',
-    `${repo}@${image.digest}`,
-    '--key',
-    'gate.pub',
-    '--type',
-    'vsa',
-    '--insecure-registry',
-  ]);
+  const inner = await signedByGate(`${repo}@${image.digest}`, '--insecure-registry');
   assert.equal(inner.code, 1, show(inner));
 });
 
 test('verify --pack signs its decision to --decision-out (no registry: --attach-decision refused)', async (t) => {
-  const dir = await tempDir(t);
-  const env = isolatedEnv(dir);
-  const run = (args: string[]) => vouch(args, { cwd: dir, env });
-  await generateKey(dir, env, 'ci');
-  await generateKey(dir, env, 'gate');
+  const { dir, run, attestTested, signedByGate } = await gateProject(t, true);
   await writeFile(join(dir, 'app.bin'), 'app\n');
-  await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
-  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY(true));
-  const a = await run([
-    'attest',
-    'app.bin',
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    'tests.json',
-    '--key',
-    'ci.key',
-  ]);
-  assert.equal(a.code, 0, show(a));
+  await attestTested('app.bin');
   const pack = await run(['pack', 'app.bin', '--policy', 'gate.yaml', '-o', 'ev.pack']);
   assert.equal(pack.code, 0, show(pack));
   const withPack = (...extra: string[]) =>
@@ -409,16 +367,6 @@ test('verify --pack signs its decision to --decision-out (no registry: --attach-
   const vsa = await statementOf(join(dir, 'vsa.json'));
   assert.equal(vsa.predicate.resourceUri, 'file:app.bin');
   assert.equal(vsa.predicate.verificationResult, 'PASSED');
-  const check = await run([
-    'verify',
-    'app.bin',
-    '--no-store',
-    '--bundle',
-    'vsa.json',
-    '--key',
-    'gate.pub',
-    '--type',
-    'vsa',
-  ]);
+  const check = await signedByGate('app.bin', '--no-store', '--bundle', 'vsa.json');
   assert.equal(check.code, 0, show(check));
 });
