@@ -10,6 +10,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PREDICATE_TYPES } from '../../src/core/predicates.ts';
 import { makeStatement } from '../../src/core/statement.ts';
@@ -25,6 +26,18 @@ import {
 import { generateKeyPair, loadSigningKey, signStatement } from '../../src/sign/index.ts';
 
 export type TestContext = { after: (fn: () => Promise<void> | void) => void };
+
+/**
+ * A context for fixtures a whole test file shares (made in its `before`): what
+ * they register runs after all the file's tests, last registered first.
+ */
+export function fileContext(): TestContext {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return { after: (fn) => cleanups.push(fn) };
+}
 
 export async function tempDir(t: TestContext, prefix = 'vouch-admission-'): Promise<string> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), prefix)));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { PREDICATE_TYPES } from '../../src/core/predicates.ts';
 import { makeStatement } from '../../src/core/statement.ts';
 import { pushEvidence, RegistryClient } from '../../src/oci/index.ts';
@@ -19,6 +19,7 @@ import { isolatedEnv, jsonOf, show, vouch } from '../cli/helpers.ts';
 import {
   admit,
   alice,
+  fileContext,
   makeTls,
   mallory,
   pushImage,
@@ -27,16 +28,11 @@ import {
   review,
   startRegistry,
   startWebhook,
-  type TestContext,
   tempDir,
   workload,
 } from './helpers.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-const suite: TestContext = { after: (fn) => cleanups.push(fn) };
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
+const suite = fileContext();
 
 const POLICY = (pub: string) => `apiVersion: vouch.dev/policy/v1
 kind: Policy

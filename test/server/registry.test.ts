@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { pushEvidence, RegistryClient } from '../../src/oci/index.ts';
 import type { Policy } from '../../src/policy/index.ts';
 import { RegistryEvidenceSource } from '../../src/server/index.ts';
 import {
   admit,
+  fileContext,
   freePort,
   https,
   makePolicy,
@@ -21,17 +22,12 @@ import {
   review,
   startRegistry,
   startWebhook,
-  type TestContext,
   type Tls,
   tempDir,
   workload,
 } from './helpers.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-const suite: TestContext = { after: (fn) => cleanups.push(fn) };
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
+const suite = fileContext();
 
 let dir: string;
 let tls: Tls;
