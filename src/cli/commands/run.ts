@@ -1,9 +1,8 @@
-import {
-  ATTESTORS,
-  imageDigestFileFromSpec,
-  imageSubjectFromReference,
-  runAndAttest,
-} from '../../attest/index.ts';
+// The attest modules this verb uses, not attest/index.ts: the index would load
+// (and evaluate) every re-export at each `vouch run` start for nothing.
+import { imageDigestFileFromSpec, imageSubjectFromReference } from '../../attest/image-digest.ts';
+import { ATTESTORS } from '../../attest/registry.ts';
+import { runAndAttest } from '../../attest/run.ts';
 import type { TeeAttestation } from '../../attest/tee.ts';
 import { parse, usage } from '../args.ts';
 import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
