@@ -1,6 +1,7 @@
+import { isAbsolute } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../core/errors.ts';
 import type { Command } from './commands/command.ts';
-import { type Io, packageVersion, printJson, processIo } from './io.ts';
+import { displayPath, type Io, packageVersion, printJson, processIo } from './io.ts';
 
 /** A verb in the index: what `vouch help` shows, and how to load the command when it runs. */
 export interface CommandEntry {
@@ -144,13 +145,25 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (isVouchError(e)) {
       if (json) printJson(io, { error: e.toJSON() });
-      io.stderr(`vouch ${verb}: error ${e.code}: ${e.message}\n`);
+      io.stderr(`vouch ${verb}: error ${e.code}: ${humanMessage(e, io.cwd)}\n`);
       return e.exitCode;
     }
     // Anything else is a bug in vouch, not bad input: say so, with the stack.
     io.stderr(`vouch ${verb}: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
     return 70;
   }
+}
+
+/**
+ * The message as a person reads it: a file inside the working directory is
+ * named relative to it, as the user typed it (\`missing.bin\`, not
+ * \`/home/ci/build/missing.bin\`); --json keeps the path as the error holds it.
+ */
+function humanMessage(e: VouchError, cwd: string): string {
+  if (e.file === undefined || !isAbsolute(e.file) || !e.message.startsWith(`${e.file}: `)) {
+    return e.message;
+  }
+  return `${displayPath(e.file, cwd)}${e.message.slice(e.file.length)}`;
 }
 
 if (import.meta.main) {

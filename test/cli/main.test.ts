@@ -229,3 +229,28 @@ test('bin/vouch runs through a chain of symbolic links (a user puts it on PATH t
   const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
   assert.equal(r.stdout.trim(), pkg.version);
 });
+
+test('a missing file is named as typed inside the working directory (absolute outside it, and in --json)', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'work'));
+  const cwd = join(dir, 'work');
+  const r = await vouch(['evidence', 'ls', 'missing.bin'], { cwd });
+  assert.equal(r.code, 2, show(r));
+  assert.equal(r.stderr, 'vouch evidence: error FILE_NOT_FOUND: missing.bin: no such file\n');
+  const outside = await vouch(['evidence', 'ls', '../gone.bin'], { cwd });
+  assert.match(
+    outside.stderr,
+    new RegExp(`FILE_NOT_FOUND: ${join(dir, 'gone.bin')}: no such file`),
+  );
+  const json = await vouch(['evidence', 'ls', 'missing.bin', '--json'], { cwd });
+  assert.equal(jsonOf(json).error.file, join(cwd, 'missing.bin'));
+});
+
+test('evidence ls of a tag or a malformed digest is a usage error, not a missing file', async (t) => {
+  const dir = await tempDir(t);
+  for (const target of ['app:1.2', 'sha256:zz', 'registry.example/app@latest']) {
+    const r = await vouch(['evidence', 'ls', target], { cwd: dir });
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /error USAGE: .*is neither a file nor a digest/, target);
+  }
+});

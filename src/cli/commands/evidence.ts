@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { digestFile, isDigestString, parseDigest } from '../../core/digest.ts';
 import { DirectoryStore } from '../../store/index.ts';
@@ -34,7 +35,16 @@ export const evidenceCommand: Command = {
     if (target === undefined) entries = await store.list();
     else if (isDigestString(target))
       entries = await store.find(`${parseDigest(target).algorithm}:${parseDigest(target).hex}`);
-    else entries = await store.find(`sha256:${(await digestFile(resolve(io.cwd, target))).sha256}`);
+    else {
+      const file = resolve(io.cwd, target);
+      if (!existsSync(file) && /[:@]/.test(target)) {
+        throw usage(
+          'evidence ls',
+          `${JSON.stringify(target)} is neither a file nor a digest (sha256:HEX or sha512:HEX); evidence is stored by digest, and a tag names none`,
+        );
+      }
+      entries = await store.find(`sha256:${(await digestFile(file)).sha256}`);
+    }
     if (values.json) {
       printJson(
         io,
