@@ -133,3 +133,59 @@ test('secretKind: a password with an empty user name, and GitLab CI job tokens',
   assert.equal(secretKind('glcbt-64_abcdefghijklmnopqrstu'), 'gitlab-token');
   assert.equal(secretKind('https://example.com:8443/path@v1'), undefined);
 });
+
+test('redactArgv hides user:password pairs and stuck-on passwords, not uid:gid or ports', () => {
+  const cases: Array<[string[], string[]]> = [
+    [
+      ['curl', '-u', 'admin:hunter2', 'https://x'],
+      ['curl', '-u', REDACTED, 'https://x'],
+    ],
+    [
+      ['curl', '--proxy-user', 'me:hunter2', 'https://x'],
+      ['curl', '--proxy-user', REDACTED, 'https://x'],
+    ],
+    [
+      ['mysql', '-uroot', '-phunter2', 'db'],
+      ['mysql', '-uroot', `-p${REDACTED}`, 'db'],
+    ],
+    [
+      ['/usr/bin/sshpass', '-p', 'hunter2', 'ssh', 'host'],
+      ['/usr/bin/sshpass', '-p', REDACTED, 'ssh', 'host'],
+    ],
+    // Not secrets: a uid:gid, a user name alone, a port, mkdir's -p.
+    [
+      ['docker', 'run', '-u', '1000:1000', '-p', '8080:80', 'img'],
+      ['docker', 'run', '-u', '1000:1000', '-p', '8080:80', 'img'],
+    ],
+    [
+      ['curl', '-u', 'admin', 'https://x'],
+      ['curl', '-u', 'admin', 'https://x'],
+    ],
+    [
+      ['mkdir', '-p', 'dist'],
+      ['mkdir', '-p', 'dist'],
+    ],
+    [
+      ['ssh', '-p', '2222', 'host'],
+      ['ssh', '-p', '2222', 'host'],
+    ],
+  ];
+  for (const [argv, want] of cases) assert.deepEqual(redactArgv(argv).argv, want, argv.join(' '));
+  // Inside a script; a $VAR reference stays readable.
+  for (const script of [
+    'curl -fsS -u admin:hunter2 https://x',
+    'curl --user=admin:hunter2 https://x',
+    'mysqldump -h db -u root -phunter2 app > dump.sql',
+    'sshpass -p hunter2 scp a host:',
+  ]) {
+    const out = JSON.stringify(redactArgv(['sh', '-c', script]).argv);
+    assert.ok(!out.includes('hunter2'), `${script} leaked`);
+  }
+  for (const script of [
+    'curl -u "$USER:$PASS" https://x',
+    'docker run -u 1000:1000 img',
+    'mysql -p db',
+  ]) {
+    assert.deepEqual(redactArgv(['sh', '-c', script]).argv, ['sh', '-c', script], script);
+  }
+});

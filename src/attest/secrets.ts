@@ -33,6 +33,17 @@ const VALUE_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
     'credential-header',
     /\b(?:[A-Za-z0-9]+-)*(?:[A-Za-z0-9]*(?:TOKEN|SECRET|PASSWORD|AUTH[A-Za-z]*|COOKIE|SESSION)|KEY)(?:-[A-Za-z0-9]+)*:\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate)\s+)?(?!\$|(?:Bearer|Basic|Token|Digest|Negotiate)\s)[^\s"'$]{4,}/i,
   ],
+  // `curl -u admin:hunter2 …` / `--user` / `--proxy-user` inside a script; a
+  // numeric pair (`docker run -u 1000:1000`) is a uid:gid, not a password.
+  [
+    'user-password',
+    /(?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?["']?(?!\d+:\d+\b)[^\s:"'$]+:(?!\$)[^\s"'$]+/,
+  ],
+  // `mysql -phunter2` (mysql's password sticks to -p), `sshpass -p hunter2`, inside a script.
+  [
+    'password-flag',
+    /\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&\n]*\s-p(?!\$)[^\s"'$]+|\bsshpass\s+-p\s*(?!\$)[^\s"'$]+/,
+  ],
   // `NPM_TOKEN=… npm publish` inside `sh -c`.
   [
     'secret-assignment',
@@ -71,6 +82,22 @@ function entropy(s: string): number {
   return h;
 }
 
+/** Flags whose value is `user:password` (curl, wget-style tools); redacted when it has a password. */
+const USER_PAIR_FLAGS: ReadonlySet<string> = new Set(['-u', '-U', '--user', '--proxy-user']);
+
+/** `sshpass -p PASSWORD`, where -p means port or parents elsewhere. */
+function passwordAfter(argv: readonly string[], i: number): boolean {
+  return argv[i - 1] === '-p' && /(?:^|\/)sshpass$/.test(argv[0] ?? '');
+}
+
+/** `mysql -phunter2`: the client's password sticks to -p. */
+function isStuckPassword(argv: readonly string[], arg: string): boolean {
+  return (
+    /^-p.+/s.test(arg) &&
+    /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)$/.test(argv[0] ?? '')
+  );
+}
+
 /**
  * Redacts command-line arguments that carry credentials: `--token=…`,
  * `NPM_TOKEN=…`, `--password …` (the argument after a secret-named flag) and any argument
@@ -85,9 +112,15 @@ export function redactArgv(argv: readonly string[]): { argv: string[]; redacted:
     const flagValue = /^(-{0,2}[A-Za-z0-9_.-]+)=(.*)$/s.exec(arg);
     const prev = i > 0 ? argv[i - 1] : undefined;
     const prevIsSecretFlag =
-      prev !== undefined && /^-{1,2}[A-Za-z0-9_.-]+$/.test(prev) && isSecretName(prev);
+      prev !== undefined &&
+      ((/^-{1,2}[A-Za-z0-9_.-]+$/.test(prev) && isSecretName(prev)) ||
+        passwordAfter(argv, i) ||
+        (USER_PAIR_FLAGS.has(prev) && /^(?!\d+:\d+$)[^:]+:./s.test(arg)));
     if (flagValue?.[1] && isSecretName(flagValue[1])) {
       out.push(`${flagValue[1]}=${REDACTED}`);
+      redacted.push(i);
+    } else if (isStuckPassword(argv, arg)) {
+      out.push(`-p${REDACTED}`);
       redacted.push(i);
     } else if (prevIsSecretFlag || secretKind(arg)) {
       out.push(REDACTED);
