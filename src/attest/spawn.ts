@@ -28,7 +28,8 @@ export function spawnCommand(argv: readonly string[], o: SpawnOptions): Promise<
     const child = spawn(file, args, {
       cwd: o.cwd,
       env: o.env,
-      stdio: o.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      // 'pipe' keeps stdout for --json; the command still reads vouch's stdin.
+      stdio: o.stdio === 'inherit' ? 'inherit' : ['inherit', 'pipe', 'pipe'],
       shell: false,
     });
     const forward = (sig: NodeJS.Signals) => () => {

@@ -100,6 +100,26 @@ test("run exits with the wrapped command's code and stores nothing when it fails
   assert.match(r.stderr, /no provenance/);
   assert.deepEqual(await storedBundles(dir), []);
 
+  // With --json the command's output goes to stderr, but it still reads vouch's stdin.
+  const piped = await vouch(
+    [
+      'run',
+      '--key',
+      key,
+      '--json',
+      '--no-store',
+      '--',
+      'sh',
+      '-c',
+      'cat > from-stdin.txt; echo to-stdout',
+    ],
+    { cwd: dir, env, input: 'piped into vouch\n' },
+  );
+  assert.equal(piped.code, 0, show(piped));
+  assert.equal(await readFile(join(dir, 'from-stdin.txt'), 'utf8'), 'piped into vouch\n');
+  assert.match(piped.stderr, /to-stdout/);
+  assert.equal(jsonOf(piped).ok, true);
+
   const j = await vouch(['run', '--key', key, '--json', '--', 'sh', '-c', 'exit 5'], {
     cwd: dir,
     env,
