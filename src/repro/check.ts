@@ -181,11 +181,28 @@ async function bisect(
   log: (m: string) => void,
 ): Promise<Culprit[]> {
   let probe = 100;
+  // Products that differ even when nothing varies (random ids, temp names, thread order)
+  // would be blamed on every variation: a repeat of the control finds them first.
+  let noise = new Set<string>();
   const test = async (set: readonly Variation[]): Promise<{ run: RunRecord; diff: string[] }> => {
     const run = await b.run(probe++, set, 1, true);
-    return { run, diff: differingProducts(control.products, run.products) };
+    return {
+      run,
+      diff: differingProducts(control.products, run.products).filter((p) => !noise.has(p)),
+    };
   };
   const culprits: Culprit[] = [];
+  log('bisect: repeating the control build\n');
+  const repeat = await test([]);
+  noise = new Set(repeat.diff.filter((p) => known.includes(p)));
+  if (noise.size > 0) {
+    culprits.push({
+      variations: [],
+      products: [...noise],
+      hint: 'these differ between two builds under identical conditions: the build is nondeterministic by itself (random ids or temp names, parallel or hash-table order); make it deterministic, no variation is to blame',
+      differences: about(await b.explain(control, repeat.run), noise),
+    });
+  }
   const visit = async (
     set: readonly Variation[],
     diff: string[],
@@ -199,7 +216,7 @@ async function bisect(
         variations: [v.name],
         products: diff,
         hint: v.hint,
-        differences: await b.explain(control, r),
+        differences: about(await b.explain(control, r), new Set(diff)),
       });
       return;
     }
@@ -218,13 +235,24 @@ async function bisect(
         variations: set.map((v) => v.name),
         products: diff,
         hint: set.map((v) => v.hint).join('; '),
-        differences: await b.explain(control, r),
+        differences: about(await b.explain(control, r), new Set(diff)),
       });
     }
   };
   log(`bisecting ${all.length} variations\n`);
-  await visit(all, known, undefined);
+  await visit(
+    all,
+    known.filter((p) => !noise.has(p)),
+    undefined,
+  );
   return culprits;
+}
+
+/** The differences inside these products (a difference's path starts with its product's name). */
+function about(differences: Difference[], products: ReadonlySet<string>): Difference[] {
+  return differences.filter((d) =>
+    [...products].some((p) => d.path === p || d.path.startsWith(`${p}/`)),
+  );
 }
 
 class Builder {

@@ -111,3 +111,29 @@ test('matchOriginal: every original subject must be rebuilt with the same digest
   assert.deepEqual(bad, { matches: false, matched: ['a'], mismatched: ['b'], missing: ['c'] });
   assert.equal(matchOriginal(products, []).matches, false);
 });
+
+test('a product that differs under identical conditions is a culprit with no variations, valid against the schema', async (t) => {
+  const d = await mkdtemp(join(tmpdir(), 'vouch-repro-pred-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  await mkdir(join(d, 'src'));
+  const argv = ['sh', '-c', 'mktemp -u > out.txt'];
+  const result = await checkReproducible({ argv, source: join(d, 'src'), vary: ['tz'] });
+  assert.equal(result.reproducible, false);
+  const st = rebuildStatement({
+    result,
+    argv,
+    rebuilderId: 'https://vouch.dev/builders/local@v1',
+    source: { digest: { sha256: 'a'.repeat(64) } },
+    startedOn: '2024-01-01T00:00:00.000Z',
+    finishedOn: '2024-01-01T00:00:01.000Z',
+  });
+  assert.deepEqual(st.predicate?.agreement.culprits, [{ variations: [], products: ['out.txt'] }]);
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  const validate = ajv.compile(schema);
+  assert.equal(
+    validate(JSON.parse(JSON.stringify(st.predicate))),
+    true,
+    JSON.stringify(validate.errors),
+  );
+});

@@ -300,3 +300,44 @@ test('repro check: each variation is pinned on the output it changes (or reporte
   assert.equal(off.code, 0, show(off));
   assert.deepEqual(jsonOf(off).varied, ['clock', 'locale']);
 });
+
+test('repro check: a product that differs between two builds under the same conditions is blamed on no variation, not on every one', async (t) => {
+  // A random temp name (mktemp) changes on every build; the build path only under `path`.
+  const { proj, env } = await project(
+    t,
+    'mkdir -p dist && mktemp -u /tmp/build.XXXXXXXX > dist/tmp.txt && echo "$PWD" > dist/pwd.txt\n',
+  );
+  const r = await vouch(
+    [
+      'repro',
+      'check',
+      '--json',
+      '--vary',
+      'tz,umask,path',
+      '--products',
+      'dist/*',
+      '--',
+      'sh',
+      'build.sh',
+    ],
+    { cwd: proj, env },
+  );
+  assert.equal(r.code, 1, show(r));
+  const j = jsonOf(r);
+  assert.deepEqual(j.differing, ['dist/pwd.txt', 'dist/tmp.txt']);
+  assert.deepEqual(
+    j.culprits.map((c: { variations: string[]; products: string[] }) => [c.variations, c.products]),
+    [
+      [[], ['dist/tmp.txt']],
+      [['path'], ['dist/pwd.txt']],
+    ],
+  );
+  assert.match(j.culprits[0].hint, /identical conditions/);
+  const text = await vouch(
+    ['repro', 'check', '--vary', 'tz,umask', '--products', 'dist/tmp.txt', '--', 'sh', 'build.sh'],
+    { cwd: proj, env },
+  );
+  assert.equal(text.code, 1, show(text));
+  assert.match(text.stdout, /no variation \(nondeterministic\) → dist\/tmp\.txt/);
+  assert.doesNotMatch(text.stdout, /^\s+(tz|umask) →/m);
+});

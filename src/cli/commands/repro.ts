@@ -320,7 +320,9 @@ function explain(
       lines.push('caused by:');
       for (const c of r.culprits) {
         const classes = [...new Set(c.differences.map((d) => d.class))].join(', ') || 'unknown';
-        lines.push(`  ${c.variations.join(' + ')} → ${c.products.join(', ')} (${classes})`);
+        lines.push(
+          `  ${c.variations.join(' + ') || 'no variation (nondeterministic)'} → ${c.products.join(', ')} (${classes})`,
+        );
         lines.push(`    fix: ${c.hint}`);
         for (const d of c.differences.slice(0, 5)) {
           lines.push(
