@@ -28,6 +28,39 @@ describe('fnmatch (Python semantics, as in-toto uses)', () => {
     assert.equal(fnmatch('axb', 'a.b'), false, '. is literal');
     assert.equal(fnmatch('A.py', 'a.py'), false, 'case-sensitive');
   });
+  test('sets as Python 3.11 translates them: reversed ranges are empty, not an error', () => {
+    // [name, pattern, fnmatch.fnmatchcase(name, pattern)] from Python 3.11.2.
+    const cases: Array<[string, string, boolean]> = [
+      ['b', '[z-a]', false],
+      ['b', '[!z-a]', true],
+      ['-', '[z-a]', false],
+      ['b', '[a-cz-b]', true],
+      ['z', '[a-cz-b]', false],
+      ['y', '[a-cz-b]', false],
+      ['-', '[a-]', true],
+      ['-', '[!a-]', false],
+      ['b', '[a-c-e]', true],
+      ['-', '[a-c-e]', true],
+      ['d', '[a-c-e]', false],
+      ['^', '[^a]', true],
+      ['a', '[^a]', true],
+      ['\\', '[\\]', true],
+      [']', '[]a]', true],
+      ['&', '[&~]', true],
+      ['~', '[&~]', true],
+      ['|', '[a|b]', true],
+      ['x', '[]', false],
+      ['[]', '[]', true],
+      ['é', '[é-ë]', true],
+      ['😀', '[😀]', true],
+      ['a/b', 'a[/]b', true],
+      ['[', '[[]', true],
+      ['\\d', '[\\d]d', true],
+    ];
+    for (const [name, pattern, expected] of cases) {
+      assert.equal(fnmatch(name, pattern), expected, `fnmatch(${name}, ${pattern})`);
+    }
+  });
 });
 
 describe('parseRule', () => {

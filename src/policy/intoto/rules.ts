@@ -100,26 +100,25 @@ const cache = new Map<string, RegExp>();
 function fnmatchRegExp(pattern: string): RegExp {
   const hit = cache.get(pattern);
   if (hit) return hit;
+  // Code points, as Python indexes and compares str characters.
+  const pat = [...pattern];
+  const n = pat.length;
   let re = '';
   let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i++] as string;
+  while (i < n) {
+    const c = pat[i++] as string;
     if (c === '*') re += '[\\s\\S]*';
     else if (c === '?') re += '[\\s\\S]';
     else if (c === '[') {
       let j = i;
-      if (pattern[j] === '!') j++;
-      if (pattern[j] === ']') j++;
-      while (j < pattern.length && pattern[j] !== ']') j++;
-      if (j >= pattern.length) {
+      if (pat[j] === '!') j++;
+      if (pat[j] === ']') j++;
+      while (j < n && pat[j] !== ']') j++;
+      if (j >= n) {
         re += '\\[';
       } else {
-        let body = pattern.slice(i, j);
+        re += setRegExp(pat, i, j);
         i = j + 1;
-        const negate = body.startsWith('!');
-        if (negate) body = body.slice(1);
-        const escaped = body.replace(/[\\\]^]/g, (x) => `\\${x}`);
-        re += negate ? `[^${escaped}]` : `[${escaped}]`;
       }
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, (x) => `\\${x}`);
   }
@@ -127,6 +126,40 @@ function fnmatchRegExp(pattern: string): RegExp {
   if (cache.size > 1000) cache.clear();
   cache.set(pattern, out);
   return out;
+}
+
+/**
+ * The set `pat[i..j)` (between `[` and `]`) as Python 3.11's fnmatch.translate
+ * makes it: split at range hyphens, drop reversed ranges (`[z-a]` is empty,
+ * not an error), escape the rest; an empty set matches nothing and `[!]` of
+ * an empty set any one character.
+ */
+function setRegExp(pat: readonly string[], i: number, j: number): string {
+  const slice = (a: number, b: number) => pat.slice(a, b).join('');
+  const chunks: string[] = [];
+  let k = pat[i] === '!' ? i + 2 : i + 1;
+  for (;;) {
+    k = pat.indexOf('-', k);
+    if (k < 0 || k >= j) break;
+    chunks.push(slice(i, k));
+    i = k + 1;
+    k += 3;
+  }
+  const last = slice(i, j);
+  if (last !== '') chunks.push(last);
+  else chunks[chunks.length - 1] += '-';
+  for (let m = chunks.length - 1; m > 0; m--) {
+    const prev = [...(chunks[m - 1] as string)];
+    const cur = [...(chunks[m] as string)];
+    if ((prev.at(-1) as string) > (cur[0] as string)) {
+      chunks[m - 1] = prev.slice(0, -1).join('') + cur.slice(1).join('');
+      chunks.splice(m, 1);
+    }
+  }
+  const stuff = chunks.map((ch) => ch.replace(/[\\\-\][^]/g, (x) => `\\${x}`)).join('-');
+  if (stuff === '') return '(?!)';
+  if (stuff === '!') return '[\\s\\S]';
+  return stuff.startsWith('!') ? `[^${stuff.slice(1)}]` : `[${stuff}]`;
 }
 
 /** What applying one item's rules found. */
