@@ -299,7 +299,7 @@ class Builder {
       wrappers: [],
     };
     for (const v of VARIATIONS) {
-      if (on.includes(v)) v.vary(s, Math.max(1, n));
+      if (on.includes(v)) v.vary(s, Math.max(1, n), this.machine);
       else if (this.machine && !v.unavailable(this.machine)) v.control(s);
     }
     s.env.HOME = s.home;

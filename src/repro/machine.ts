@@ -31,7 +31,19 @@ export async function probeMachine(env: NodeJS.ProcessEnv = process.env): Promis
       await rm(d, { recursive: true, force: true }).catch(() => {});
     }
   }
-  return { root, has, fuseWorks, unshareWorks };
+  const listed = spawnSync('locale', ['-a'], { encoding: 'utf8', timeout: 10_000 });
+  const locales = new Set(
+    listed.status === 0 ? listed.stdout.split('\n').filter(Boolean).map(normalizeLocale) : [],
+  );
+  return { root, has, fuseWorks, unshareWorks, locales };
+}
+
+/** `fr_CH.UTF-8` and `fr_CH.utf8` name the same locale (glibc's normalized codeset). */
+export function normalizeLocale(name: string): string {
+  const dot = name.indexOf('.');
+  if (dot < 0) return name;
+  const codeset = name.slice(dot + 1).split('@');
+  return `${name.slice(0, dot)}.${(codeset[0] as string).toLowerCase().replace(/[^a-z0-9]/g, '')}${codeset[1] === undefined ? '' : `@${codeset[1]}`}`;
 }
 
 export function unmount(dir: string): void {

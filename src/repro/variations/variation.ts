@@ -38,6 +38,8 @@ export interface Machine {
   fuseWorks: boolean;
   /** Tried for real: `unshare --uts true`. */
   unshareWorks: boolean;
+  /** Installed locales as `locale -a` lists them, normalized (`fr_CH.utf8`); empty when unknown. */
+  locales: ReadonlySet<string>;
 }
 
 /** One kind of variation: a value for the control build and one per experiment run. */
@@ -51,5 +53,5 @@ export interface Variation {
   unavailable(m: Machine): string | undefined;
   control(s: BuildSetup): void;
   /** The experiment value for run `n` (1, 2, …). */
-  vary(s: BuildSetup, n: number): void;
+  vary(s: BuildSetup, n: number, m: Machine): void;
 }
