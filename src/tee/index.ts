@@ -38,7 +38,7 @@ export type {
   TeeVerifyOptions,
 } from './verifier.ts';
 export { makeVerdict, TEE_PLATFORMS } from './verifier.ts';
-export { ChainCache } from './x509.ts';
+export { ChainCache, parseCertificates } from './x509.ts';
 
 /**
  * Every TEE verifier, in detection order. Adding a platform is a file and a

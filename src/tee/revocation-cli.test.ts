@@ -91,5 +91,10 @@ test('tdx: the real Intel CRLs in --collateral pass revocation; a garbage CRL is
   writeFileSync(join(col, 'pckcrl'), 'not a crl\n');
   const bad = await vouch(args, { cwd: dir });
   assert.equal(bad.code, 2, show(bad));
-  assert.ok(bad.stderr.includes(`${join(col, 'pckcrl')}: CRL is not a CRL`), bad.stderr);
+  // The CRL file is named (relative to the working directory), not the quote.
+  assert.ok(
+    bad.stderr.includes('error TEE_MALFORMED: collateral/pckcrl: CRL is not a CRL'),
+    bad.stderr,
+  );
+  assert.equal(jsonOf(bad).error.file, join(col, 'pckcrl'));
 });

@@ -2,13 +2,14 @@
 // times), tamper cases that must fail with a reason, and malformed input (exit 2).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCbor, encodeCbor } from '../../src/tee/cbor.ts';
 import { parseCoseSign1 } from '../../src/tee/cose.ts';
-import { detectPlatform } from '../../src/tee/index.ts';
-import { parseQuote, parseSignature } from '../../src/tee/tpm/structures.ts';
+import { detectPlatform, TEE_BYPRODUCT_URI, TPM_EVIDENCE_FORMAT } from '../../src/tee/index.ts';
+import { parseGceAttestation } from '../../src/tee/tpm/gce.ts';
+import { parseQuote, parseSignature, publicKeyFromTpmt } from '../../src/tee/tpm/structures.ts';
 import { jsonOf, show, tempDir, VECTORS, vouch } from './helpers.ts';
 
 const NITRO = join(VECTORS, 'tee', 'nitro');
@@ -319,4 +320,99 @@ test('tpm: structure parsers refuse wrong magic, wrong type, bad selections, tru
     () => parseSignature(Buffer.from([0x00, 0x14, 0x00, 0x0b, 0xff, 0xff])),
     /at most 1024/,
   );
+});
+
+test('tpm: a PCR value the quote does not cover is neither a claim nor a match for an expected value', async (t) => {
+  const dir = await tempDir(t);
+  // A real GCE quote (sha256 bank, PCRs 0-23) in vouch's TPM JSON, with an extra, unquoted sha512 bank.
+  const g = parseGceAttestation(readFileSync(join(TPM, 'attestations', 'gce-cos-85-nonce9009.pb')));
+  const q = g.quotes.find((x) => parseQuote(x.quote).selections[0]?.hashName === 'sha256');
+  assert.ok(q);
+  const forged = 'ee'.repeat(64);
+  const hexOf = (m: Map<number, Buffer>) =>
+    Object.fromEntries([...m].map(([i, v]) => [String(i), v.toString('hex')]));
+  await writeFile(
+    join(dir, 'ev.json'),
+    JSON.stringify({
+      format: TPM_EVIDENCE_FORMAT,
+      quote: q.quote.toString('base64'),
+      signature: q.rawSig.toString('base64'),
+      pcrs: { sha256: hexOf(q.pcrs), sha512: { '0': forged } },
+    }),
+  );
+  await writeFile(
+    join(dir, 'ak.pem'),
+    publicKeyFromTpmt(g.akPub).export({ type: 'spki', format: 'pem' }) as string,
+  );
+  const args = ['tee', 'verify', 'ev.json', '--ak', 'ak.pem', '--expect-nonce', '9009', '--json'];
+  const quoted = await vouch(args, { cwd: dir });
+  assert.equal(quoted.code, 0, show(quoted));
+  assert.deepEqual(Object.keys(jsonOf(quoted).claims.pcrs), ['sha256']);
+
+  await writeFile(join(dir, 'want.json'), JSON.stringify({ sha512: { '0': forged } }));
+  const r = await vouch([...args, '--pcrs', 'want.json'], { cwd: dir });
+  assert.equal(r.code, 1, show(r));
+  assert.equal(check(jsonOf(r), 'pcr-0').ok, false);
+  assert.match(check(jsonOf(r), 'pcr-0').detail, /sha512:0 is not quoted/);
+});
+
+test('bad certificate, root and collateral files are named in the error, not the evidence (exit 2)', async (t) => {
+  const dir = await tempDir(t);
+  const snp = join(VECTORS, 'tee', 'sev-snp');
+  await writeFile(join(dir, 'bad.pem'), 'not a certificate');
+  const cases: [string[], string | RegExp][] = [
+    [['--cert-chain', join(snp, 'vcek.testcer'), '--cert-chain', 'bad.pem'], 'bad.pem'],
+    [['--cert-chain', join(snp, 'vcek.testcer'), '--root', 'bad.pem'], 'bad.pem'],
+    [['--cert-chain', join(snp, 'vcek.testcer'), '--collateral', 'col'], /\/col\/milan\.crl$/],
+  ];
+  await mkdir(join(dir, 'col'));
+  await writeFile(join(dir, 'col', 'milan.crl'), 'junk');
+  for (const [extra, want] of cases) {
+    const r = await vouch(['tee', 'verify', join(snp, 'attestation.bin'), ...extra, '--json'], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 2, show(r));
+    const e = jsonOf(r).error;
+    assert.equal(e.code, 'TEE_MALFORMED');
+    if (typeof want === 'string') assert.equal(e.file, want, show(r));
+    else assert.match(e.file, want, show(r));
+  }
+});
+
+test('provenance evidence: --expect-nonce / --expect-report-data would be replaced by the binding, so they are refused', async (t) => {
+  const dir = await tempDir(t);
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'out.txt', digest: { sha256: 'ab'.repeat(32) } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: { externalParameters: { command: ['make'] }, resolvedDependencies: [] },
+      runDetails: {
+        metadata: { startedOn: '2024-09-07T14:37:00Z' },
+        byproducts: [
+          {
+            name: 'tee',
+            uri: TEE_BYPRODUCT_URI,
+            annotations: {
+              platform: 'nitro',
+              binding: { value: '00'.repeat(32) },
+              evidence: { data: nitroDoc().toString('base64') },
+            },
+          },
+        ],
+      },
+    },
+  };
+  await writeFile(join(dir, 'prov.json'), JSON.stringify(statement));
+  for (const flag of ['--expect-nonce', '--expect-report-data']) {
+    const r = await vouch(['tee', 'verify', 'prov.json', flag, '0101', '--at', NITRO_AT], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, new RegExp(`${flag}.*binding`));
+  }
+  // Without them the binding decides: the recorded value is not the provenance's hash.
+  const r = await vouch(['tee', 'verify', 'prov.json', '--at', NITRO_AT, '--json'], { cwd: dir });
+  assert.equal(r.code, 1, show(r));
+  assert.equal(check(jsonOf(r), 'binding').ok, false);
 });

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import {
@@ -7,6 +7,7 @@ import {
   bindingShape,
   bindingValue,
   detectPlatform,
+  parseCertificates,
   parsePcrFile,
   readPublicKey,
   TEE_BINDING_V1,
@@ -126,8 +127,11 @@ async function verify(argv: string[], io: Io): Promise<number> {
   const path = (p: string) => resolve(io.cwd, p);
   const options: TpmVerifyOptions = { at };
   if (values['cert-chain'])
-    options.certChain = await Promise.all(values['cert-chain'].map((f) => readInput(path(f), f)));
-  if (values.root) options.roots = await Promise.all(values.root.map((f) => readInput(path(f), f)));
+    options.certChain = await Promise.all(
+      values['cert-chain'].map((f) => readCertificates(path(f), f)),
+    );
+  if (values.root)
+    options.roots = await Promise.all(values.root.map((f) => readCertificates(path(f), f)));
   if (values.collateral !== undefined) options.collateralDir = path(values.collateral);
   if (values['expect-report-data'] !== undefined)
     options.expectReportData = hexFlag('--expect-report-data', values['expect-report-data']);
@@ -162,6 +166,14 @@ async function verify(argv: string[], io: Io): Promise<number> {
   // Provenance from `vouch run --tee`: take the evidence out and require the binding.
   const fromProvenance = provenanceEvidence(evidence, file);
   if (fromProvenance) {
+    // The binding is the nonce / report data this evidence must carry; a value the
+    // caller gives as well would be silently replaced, so it is refused instead.
+    for (const flag of ['expect-nonce', 'expect-report-data'] as const)
+      if (values[flag] !== undefined)
+        throw usage(
+          'tee verify',
+          `--${flag} cannot be used with provenance from vouch run --tee: its ${bindingShape(fromProvenance.platform).field} must be the provenance binding, which is checked`,
+        );
     platform = fromProvenance.platform;
     evidence = fromProvenance.evidence;
     const shape = bindingShape(platform);
@@ -375,9 +387,25 @@ async function withFileAsync<T>(file: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Verifiers name evidence generically; the user knows it by the file they gave. */
+/**
+ * Verifiers name evidence generically; the user knows it by the file they gave.
+ * An error that already names an absolute path is about a collateral file (CRL,
+ * TCB info, QE identity) or directory the CLI resolved, and keeps that name.
+ */
 function named(e: unknown, file: string): unknown {
-  if (isVouchError(e) && e.file !== file)
+  if (isVouchError(e) && e.file !== file && !(e.file !== undefined && isAbsolute(e.file)))
     return new VouchError(e.code, e.message, { file, cause: e });
   return e;
+}
+
+/** A --cert-chain / --root file, refused here (naming it) when it holds no certificate. */
+async function readCertificates(abs: string, shown: string): Promise<Buffer> {
+  const data = await readInput(abs, shown);
+  try {
+    parseCertificates(data, 'certificates');
+  } catch (e) {
+    const reason = errorMessage(e).replace(/^certificates: /, '');
+    throw new VouchError('TEE_MALFORMED', reason, { file: shown, cause: e });
+  }
+  return data;
 }

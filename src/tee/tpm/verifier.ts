@@ -115,7 +115,9 @@ export function verifyTpm(
     }
   });
 
-  const values = mergedPcrs(parsed.map((p) => p.q));
+  // Only values a quote selects are attested (hashed into a signed pcrDigest); any other
+  // value in the evidence is the producer's word and is neither compared nor claimed.
+  const values = quotedPcrs(parsed);
   for (const p of options.pcrs ?? []) {
     const bank = (p.alg ?? 'sha256').toLowerCase();
     const got = values.get(bank)?.get(p.index);
@@ -126,7 +128,9 @@ export function verifyTpm(
       ok,
       detail: ok
         ? `PCR ${bank}:${p.index} matches the expected value`
-        : `PCR ${bank}:${p.index} is ${got ? got.toString('hex') : 'not quoted'}, expected ${p.value.toLowerCase()}`,
+        : got
+          ? `PCR ${bank}:${p.index} is ${got.toString('hex')}, expected ${p.value.toLowerCase()}`
+          : `PCR ${bank}:${p.index} is not quoted (expected ${p.value.toLowerCase()})`,
     });
   }
 
@@ -183,10 +187,22 @@ function mainQuote<T extends { attest: TpmQuote }>(parsed: T[]): T | undefined {
   return parsed.find((p) => p.attest.selections[0]?.hashName === 'sha256') ?? parsed[0];
 }
 
-function mergedPcrs(quotes: TpmEvidenceQuote[]): Map<string, Map<number, Buffer>> {
+/** The PCR values the quotes' selections cover, by bank and index. */
+function quotedPcrs(
+  parsed: { q: TpmEvidenceQuote; attest: TpmQuote }[],
+): Map<string, Map<number, Buffer>> {
   const out = new Map<string, Map<number, Buffer>>();
-  for (const q of quotes)
-    for (const [bank, m] of q.pcrs) out.set(bank, new Map([...(out.get(bank) ?? []), ...m]));
+  for (const { q, attest } of parsed)
+    for (const s of attest.selections) {
+      const given = q.pcrs.get(s.hashName);
+      for (const i of s.pcrs) {
+        const v = given?.get(i);
+        if (!v) continue;
+        const bank = out.get(s.hashName) ?? new Map<number, Buffer>();
+        bank.set(i, v);
+        out.set(s.hashName, bank);
+      }
+    }
   return out;
 }
 
