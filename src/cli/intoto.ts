@@ -114,13 +114,17 @@ function printVerdict(io: Io, v: IntotoVerdict): void {
 export const INTOTO_RUN_OPTIONS = {
   format: { type: 'string' },
   'step-name': { type: 'string' },
+  exclude: { type: 'string', multiple: true },
 } as const;
 
 export const INTOTO_RUN_HELP = `in-toto links:
   --format in-toto-link  write a signed in-toto link (metadata v0.9) instead of provenance;
                          needs --key (PEM or in-toto-keygen's JSON key) and --step-name
   --step-name NAME       the layout step; the link is written to NAME.<keyid8>.link
-                         (or to --out FILE); only --materials globs are recorded as materials`;
+                         (or to --out FILE); only --materials globs are recorded as materials
+                         (a matched directory recursively, symlinks followed, as in-toto-run)
+  --exclude PATTERN      gitignore-style path not to record, repeatable; replaces in-toto's
+                         defaults ('*.link*', '.git', '*.pyc', '*~')`;
 
 interface IntotoRunValues {
   format?: string | undefined;
@@ -129,6 +133,7 @@ interface IntotoRunValues {
   keyless?: boolean | undefined;
   materials?: string[] | undefined;
   products?: string[] | undefined;
+  exclude?: string[] | undefined;
   out?: string | undefined;
   json?: boolean | undefined;
 }
@@ -178,6 +183,7 @@ export async function runIntotoLink(
     env: io.env,
     ...(values.materials ? { materials: values.materials } : {}),
     ...(values.products ? { products: values.products } : {}),
+    ...(values.exclude ? { exclude: values.exclude } : {}),
     stdio: values.json ? 'pipe' : 'inherit',
     log: (m) => io.stderr(m.endsWith('\n') ? m : `${m}\n`),
   });
