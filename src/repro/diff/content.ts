@@ -184,6 +184,12 @@ async function compareBinary(
 ): Promise<Difference | undefined> {
   const [fa, fb] = await Promise.all([open(fileA, 'r'), open(fileB, 'r')]);
   try {
+    const [idA, idB] = await Promise.all([buildId(fa, sizeA), buildId(fb, sizeB)]);
+    const idDiffers = idA !== undefined && idB !== undefined && idA.hex !== idB.hex;
+    // Bytes of the build ID itself, when both sides have it at the same place.
+    const inId = (at: number) =>
+      idDiffers && idA.start === idB.start && at >= idA.start && at < idA.end;
+    let outside = 0;
     const ba = Buffer.alloc(CHUNK + 64);
     const bb = Buffer.alloc(CHUNK + 64);
     let differing = 0;
@@ -203,6 +209,9 @@ async function compareBinary(
         const start = i;
         while (i < n && ba[i] !== bb[i]) i++;
         differing += i - start;
+        let own = 0;
+        for (let k = start; k < i; k++) if (!inId(off + k)) own++;
+        outside += own;
         if (regions.length < 3) {
           const from = Math.max(0, start - 16);
           const to = Math.min(n, i + 16);
@@ -210,7 +219,7 @@ async function compareBinary(
             `@ 0x${(off + start).toString(16)}:\n- ${hexLine(ba.subarray(from, to))}\n+ ${hexLine(bb.subarray(from, to))}`,
           );
         }
-        if (classes.length < 64) {
+        if (classes.length < 64 && own > 0) {
           const from = Math.max(0, start - 48);
           const to = Math.min(n, i + 48);
           classes.push(
@@ -224,18 +233,123 @@ async function compareBinary(
       }
     }
     if (differing === 0 && sizeA === sizeB) return undefined;
-    const cls = dominant(classes);
     const sizes = sizeA === sizeB ? `${sizeA} bytes each` : `${sizeA} vs ${sizeB} bytes`;
-    return {
-      path,
-      kind: 'content',
-      class: cls,
-      hint: HINTS[cls],
-      detail: `binary, ${sizes}, ${differing} differing bytes in the common part\n${regions.join('\n')}`,
-    };
+    const head = `binary, ${sizes}, ${differing} differing bytes in the common part`;
+    const idLine = idDiffers ? `GNU build ID (.note.gnu.build-id): ${idA.hex} → ${idB.hex}` : '';
+    if (idDiffers && outside === 0 && sizeA === sizeB) {
+      return {
+        path,
+        kind: 'content',
+        class: 'random-id',
+        hint: BUILD_ID_HINT,
+        detail: `${head}: only the build ID\n${idLine}\n${regions.join('\n')}`,
+      };
+    }
+    // Byte offsets stop lining up after the first insertion; the strings say what changed.
+    const strings = await differingStrings(fileA, fileB, sizeA, sizeB, buildPaths);
+    const known = strings && dominant(strings.classes);
+    const cls = known && known !== 'unknown' ? known : dominant(classes);
+    const lines = [head];
+    if (strings?.text) lines.push(strings.text);
+    if (idLine) lines.push(`${idLine} (a hash of the rest: follows from the other differences)`);
+    lines.push(...regions);
+    return { path, kind: 'content', class: cls, hint: HINTS[cls], detail: lines.join('\n') };
   } finally {
     await Promise.all([fa.close(), fb.close()]);
   }
+}
+
+const BUILD_ID_HINT =
+  'only the GNU build ID differs, which the linker normally derives from the rest (--build-id=sha1): look for --build-id=uuid or an explicit --build-id=0x… value in the link flags';
+
+/** The GNU build ID note of an ELF file (type 3, owner "GNU"), searched for in its first MiB. */
+async function buildId(
+  fh: Awaited<ReturnType<typeof open>>,
+  size: number,
+): Promise<{ start: number; end: number; hex: string } | undefined> {
+  const buf = Buffer.alloc(Math.min(size, 1024 * 1024));
+  const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+  const b = buf.subarray(0, bytesRead);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const le = b[5] === 1;
+  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  for (
+    let at = b.indexOf('GNU\0', 12, 'latin1');
+    at >= 12;
+    at = b.indexOf('GNU\0', at + 1, 'latin1')
+  ) {
+    const h = at - 12;
+    const descsz = u32(h + 4);
+    if (h % 4 !== 0 || u32(h) !== 4 || u32(h + 8) !== 3 || descsz < 8 || descsz > 64) continue;
+    if (at + 4 + descsz > b.length) return undefined;
+    return { start: at + 4, end: at + 4 + descsz, hex: b.toString('hex', at + 4, at + 4 + descsz) };
+  }
+  return undefined;
+}
+
+const STRINGS_MIN = 8;
+const STRINGS_MAX_FILE = 64 * 1024 * 1024;
+const STRINGS_MAX = 100_000;
+
+/**
+ * Like `strings -n 8` on both files: the printable runs only one side has,
+ * classified pairwise (sorted, so the same string with another path lines up).
+ */
+async function differingStrings(
+  fileA: string,
+  fileB: string,
+  sizeA: number,
+  sizeB: number,
+  buildPaths: readonly string[],
+): Promise<{ classes: DiffClass[]; text: string } | undefined> {
+  if (sizeA > STRINGS_MAX_FILE || sizeB > STRINGS_MAX_FILE) return undefined;
+  const [sa, sb] = await Promise.all([printableRuns(fileA), printableRuns(fileB)]);
+  const onlyA = [...sa].filter((x) => !sb.has(x)).sort();
+  const onlyB = [...sb].filter((x) => !sa.has(x)).sort();
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined;
+  const classes: DiffClass[] = [];
+  for (let i = 0; i < Math.min(64, Math.max(onlyA.length, onlyB.length)); i++)
+    classes.push(classifyPair(onlyA[i] ?? '', onlyB[i] ?? '', buildPaths));
+  const show = (xs: string[]) =>
+    xs
+      .slice(0, 5)
+      .map((x) => (x.length > 120 ? `${x.slice(0, 120)}…` : x))
+      .concat(xs.length > 5 ? [`… ${xs.length - 5} more`] : []);
+  const text = [
+    `strings only in A (${onlyA.length}):`,
+    ...show(onlyA).map((x) => `- ${x}`),
+    `strings only in B (${onlyB.length}):`,
+    ...show(onlyB).map((x) => `+ ${x}`),
+  ].join('\n');
+  return { classes, text };
+}
+
+async function printableRuns(file: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    let run = '';
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      let from = 0;
+      for (let i = 0; i <= bytesRead; i++) {
+        const c = i < bytesRead ? (buf[i] as number) : -1;
+        if (c === 9 || (c >= 0x20 && c < 0x7f)) continue;
+        run += buf.toString('latin1', from, i);
+        if (i < bytesRead) {
+          if (run.length >= STRINGS_MIN && out.size < STRINGS_MAX) out.add(run);
+          run = '';
+        }
+        from = i + 1;
+      }
+    }
+    if (run.length >= STRINGS_MIN && out.size < STRINGS_MAX) out.add(run);
+  } finally {
+    await fh.close();
+  }
+  return out;
 }
 
 function hexLine(b: Buffer): string {

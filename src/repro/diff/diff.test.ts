@@ -4,7 +4,7 @@
 // tarfile for names tar refuses to write).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -197,4 +197,48 @@ test('an error reading B names B (a corrupt inner gzip layer), while differences
     ok.differences.map((x) => x.path),
     ['a.gz'],
   );
+});
+
+test('ELF objects assembled in two directories: the embedded build path is found in their strings, named as such', async (t) => {
+  const d = await dir(t);
+  const objs: string[] = [];
+  for (const sub of ['one/x', 'other/longer/y']) {
+    const at = join(d, sub);
+    execFileSync('mkdir', ['-p', at]);
+    await writeFile(join(at, 'f.s'), '.text\n.globl f\nf:\n ret\n');
+    // as -g records the directory it ran in (DW_AT_comp_dir).
+    execFileSync('as', ['-g', 'f.s', '-o', 'f.o'], { cwd: at });
+    objs.push(join(at, 'f.o'));
+  }
+  const r = await diffFiles(objs[0] as string, objs[1] as string);
+  assert.equal(r.differences.length, 1, JSON.stringify(r.differences));
+  const [x] = r.differences;
+  assert.equal(x?.class, 'embedded-build-path', x?.detail);
+  assert.ok(x?.detail?.includes(join(d, 'one/x')), x?.detail);
+  assert.ok(x?.detail?.includes(join(d, 'other/longer/y')), x?.detail);
+});
+
+test('an ELF binary differing only in its GNU build ID is named so, not unknown', async (t) => {
+  const d = await dir(t);
+  const a = join(d, 'a');
+  const b = join(d, 'b');
+  execFileSync('cp', ['/usr/bin/true', a]);
+  // The build ID as binutils reads it; its bytes are replaced in a copy.
+  const id = /Build ID: ([0-9a-f]+)/.exec(
+    execFileSync('readelf', ['-n', a], { encoding: 'utf8' }),
+  )?.[1];
+  assert.ok(id);
+  const bytes = await readFile(a);
+  const at = bytes.indexOf(Buffer.from(id, 'hex'));
+  assert.ok(at > 0);
+  const other = Buffer.from(Buffer.from(id, 'hex').map((v) => v ^ 0xff));
+  other.copy(bytes, at);
+  await writeFile(b, bytes);
+  const r = await diffFiles(a, b);
+  assert.equal(r.differences.length, 1);
+  const [x] = r.differences;
+  assert.equal(x?.class, 'random-id', x?.detail);
+  assert.match(x?.detail ?? '', new RegExp(`GNU build ID.*${id}`));
+  assert.match(x?.detail ?? '', new RegExp(Buffer.from(other).toString('hex')));
+  assert.match(x?.hint ?? '', /build-id/);
 });
