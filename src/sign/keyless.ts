@@ -1,6 +1,5 @@
 import { bundleToJSON } from '@sigstore/bundle';
 import {
-  CIContextProvider,
   DSSEBundleBuilder,
   FulcioSigner,
   type IdentityProvider,
@@ -9,7 +8,8 @@ import {
   TSAWitness,
   type Witness,
 } from '@sigstore/sign';
-import { VouchError } from '../core/errors.ts';
+import { errorMessage, VouchError } from '../core/errors.ts';
+import { ambientIdentityToken, tokenRefusalHints } from './identity-token.ts';
 import type { SigningMode } from './types.ts';
 
 type KeylessMode = Extract<SigningMode, { mode: 'keyless' }>;
@@ -17,14 +17,15 @@ type KeylessMode = Extract<SigningMode, { mode: 'keyless' }>;
 /**
  * Signs `payload` keyless into a Sigstore bundle v0.3 (JSON object).
  *
- * @throws VouchError SIGNING_FAILED | IDENTITY_TOKEN_MISSING
+ * @throws VouchError SIGNING_FAILED | IDENTITY_TOKEN_MISSING | IDENTITY_TOKEN_INVALID
  */
 export async function keylessBundle(
   payload: Buffer,
   payloadType: string,
   mode: KeylessMode,
 ): Promise<object> {
-  const { signer, witnesses } = keylessParts(mode);
+  const token = mode.identityToken ?? (await ambientIdentityToken());
+  const { signer, witnesses } = keylessParts({ ...mode, identityToken: token });
   const builder = new DSSEBundleBuilder({ signer, witnesses });
   try {
     const bundle = await builder.create({ data: payload, type: payloadType });
@@ -32,22 +33,19 @@ export async function keylessBundle(
     return bundleToJSON(bundle) as object;
   } catch (e) {
     if (e instanceof VouchError) throw e;
-    throw keylessError(e);
+    throw keylessError(e, { ...mode, identityToken: token });
   }
 }
-
-/** The audience Fulcio expects in OIDC tokens. */
-const FULCIO_AUDIENCE = 'sigstore';
 
 /**
  * The signer and witnesses for keyless signing: an ephemeral key certified
  * by Fulcio for the OIDC identity, logged to Rekor, optionally timestamped.
+ * Without `identityToken`, the token is the CI's (see `ambientIdentityToken`).
  */
 export function keylessParts(mode: KeylessMode): { signer: Signer; witnesses: Witness[] } {
-  const identityProvider: IdentityProvider =
-    mode.identityToken !== undefined
-      ? { getToken: async () => mode.identityToken as string }
-      : new CIContextProvider(FULCIO_AUDIENCE);
+  const identityProvider: IdentityProvider = {
+    getToken: async () => mode.identityToken ?? ambientIdentityToken(),
+  };
   const signer = new FulcioSigner({ identityProvider, fulcioBaseURL: mode.fulcioURL });
   const witnesses: Witness[] = [
     new RekorWitness({ rekorBaseURL: mode.rekorURL, entryType: 'dsse' }),
@@ -56,19 +54,60 @@ export function keylessParts(mode: KeylessMode): { signer: Signer; witnesses: Wi
   return { signer, witnesses };
 }
 
-/** Maps a sigstore-js failure to a VouchError that says which step failed. */
-export function keylessError(e: unknown): VouchError {
+/**
+ * Maps a sigstore-js failure to a VouchError that says which step and which
+ * service failed. Never quotes the token (sigstore-js's own parse error does).
+ */
+export function keylessError(e: unknown, mode?: KeylessMode): VouchError {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    if (c instanceof VouchError) return c;
+  }
   const err = e as { code?: string; message?: string; cause?: unknown };
-  const message = err.message ?? String(e);
-  if (
-    /identity token|OIDC|ACTIONS_ID_TOKEN|no identity/i.test(message) ||
-    err.code === 'IDENTITY_TOKEN_READ_ERROR'
-  ) {
-    return new VouchError(
-      'IDENTITY_TOKEN_MISSING',
-      `no OIDC identity token: ${message} (run in a CI job with id-token permission, or pass an identity token)`,
-      { cause: e },
-    );
+  // sigstore-js keeps an HTTP status in the message but a network error only as the cause.
+  const cause = err.cause === undefined ? '' : errorMessage(err.cause);
+  const said = err.message ?? String(e);
+  const message =
+    cause && !said.includes(cause) && !said.includes(' - (') ? `${said}: ${cause}` : said;
+  switch (err.code) {
+    case 'IDENTITY_TOKEN_READ_ERROR':
+      return new VouchError(
+        'IDENTITY_TOKEN_MISSING',
+        `no OIDC identity token: ${errorMessage(err.cause ?? e)}`,
+        { cause: e },
+      );
+    case 'IDENTITY_TOKEN_PARSE_ERROR': {
+      const why = errorMessage(err.cause);
+      return new VouchError(
+        'IDENTITY_TOKEN_INVALID',
+        `the identity token is not a JWT with a subject: ${/^JWT /.test(why) ? why : 'its payload is not base64url JSON'}`,
+      );
+    }
+    case 'CA_CREATE_SIGNING_CERTIFICATE_ERROR': {
+      const where = `Fulcio ${mode?.fulcioURL ?? ''}`.trimEnd();
+      const answer = message.replace(/^error creating signing certificate - /, '');
+      if (/identity token/i.test(answer)) {
+        const hints = mode?.identityToken ? tokenRefusalHints(mode.identityToken) : [];
+        return new VouchError(
+          'IDENTITY_TOKEN_INVALID',
+          `${where} refused the identity token: ${answer}${hints.length ? ` (${hints.join('; ')})` : ''}`,
+          { cause: e },
+        );
+      }
+      return new VouchError('SIGNING_FAILED', `${where}: ${message}`, { cause: e });
+    }
+    case 'TLOG_CREATE_ENTRY_ERROR':
+    case 'TLOG_FETCH_ENTRY_ERROR':
+      return new VouchError(
+        'SIGNING_FAILED',
+        `Rekor ${mode?.rekorURL ?? ''}: ${message}`.replace('  ', ' '),
+        { cause: e },
+      );
+    case 'TSA_CREATE_TIMESTAMP_ERROR':
+      return new VouchError(
+        'SIGNING_FAILED',
+        `timestamp authority ${mode?.tsaURL ?? ''}: ${message}`.replace('  ', ' '),
+        { cause: e },
+      );
   }
   return new VouchError('SIGNING_FAILED', `keyless signing failed: ${message}`, { cause: e });
 }

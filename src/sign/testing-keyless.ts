@@ -2,7 +2,7 @@
 // Rekor and TSA served from a local HTTP server (the mock's own helpers patch
 // the network with nock; a real socket exercises sigstore-js's HTTP client
 // unchanged), with a trusted root for them.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -25,6 +25,15 @@ export interface MockSigstore {
   requests: string[];
   /** The time every service signs with: certificate notBefore, log integrated time, TSA genTime. */
   clock: Date;
+  /**
+   * The environment of a GitHub Actions job with `id-token: write` whose
+   * token endpoint (served here, as GitHub serves it: GET with a bearer
+   * request token, `audience` query, JSON `{ value }`) hands out `token`.
+   */
+  githubActions(token: string): {
+    ACTIONS_ID_TOKEN_REQUEST_URL: string;
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: string;
+  };
   close(): Promise<void>;
 }
 
@@ -68,6 +77,36 @@ function rekorCanonicalDsse(proposed: {
   };
 }
 
+/** Fulcio's refusal of a token it cannot accept (fulcio pkg/api/error.go, invalidIdentityToken). */
+const FULCIO_TOKEN_REFUSAL = JSON.stringify({
+  code: 3,
+  message: 'There was an error processing the identity token',
+  details: [],
+});
+
+/**
+ * What real Fulcio checks of a token and the mock does not: a token that has
+ * expired or is for another audience is refused (when it carries `exp` /
+ * `aud`, so tests may still use bare tokens).
+ */
+function fulcioTokenCheck(body: string): boolean {
+  try {
+    const token = (JSON.parse(body) as { credentials: { oidcIdentityToken: string } }).credentials
+      .oidcIdentityToken;
+    const claims = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { exp?: unknown; aud?: unknown };
+    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return false;
+    if (claims.aud !== undefined) {
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (!aud.includes('sigstore')) return false;
+    }
+    return true;
+  } catch {
+    return true; // the mock's own handler reports what it cannot parse
+  }
+}
+
 /**
  * Starts the mock services on 127.0.0.1. They all sign with one clock, set
  * once every service exists to the current time rounded down to a whole
@@ -86,11 +125,20 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   const tsa = await initializeTSA(keyPair(), time);
   const routes = new Map<string, HandlerFn>();
   const requests: string[] = [];
+  const github = { requestToken: randomBytes(16).toString('hex'), token: '' };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       requests.push(req.url ?? '');
+      if (req.method === 'GET' && (req.url ?? '').startsWith('/github-oidc?')) {
+        const ok = req.headers.authorization === `Bearer ${github.requestToken}`;
+        res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify(ok ? { count: 1, value: github.token } : { message: 'Bad credentials' }),
+        );
+        return;
+      }
       const fn = routes.get(req.url ?? '');
       if (!fn || req.method !== 'POST') {
         res.writeHead(404).end();
@@ -115,6 +163,12 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   const tlog = await initializeTLog(base, keyPair(), time);
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)])
     routes.set(h.path, h.fn);
+  const signingCert = routes.get('/api/v2/signingCert') as HandlerFn;
+  routes.set('/api/v2/signingCert', async (body) =>
+    fulcioTokenCheck(body)
+      ? signingCert(body)
+      : { statusCode: 400, response: FULCIO_TOKEN_REFUSAL, contentType: 'application/json' },
+  );
   time.setTime(Math.floor(Date.now() / 1000) * 1000);
   // The mock logs a proposed entry verbatim; real Rekor stores a canonical
   // body instead, which is what verifiers compare against. Do as Rekor does.
@@ -163,6 +217,14 @@ export async function startMockSigstore(): Promise<MockSigstore> {
     trustedRoot,
     requests,
     clock: time,
+    githubActions(token) {
+      github.token = token;
+      return {
+        // GitHub's URL carries a query of its own; the audience is added to it.
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${base}/github-oidc?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
