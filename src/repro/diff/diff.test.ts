@@ -242,3 +242,17 @@ test('an ELF binary differing only in its GNU build ID is named so, not unknown'
   assert.match(x?.detail ?? '', new RegExp(Buffer.from(other).toString('hex')));
   assert.match(x?.hint ?? '', /build-id/);
 });
+
+test('a zip entry with extra fields vs the same entry without (zip vs zip -X) is named by member and field', async (t) => {
+  const d = await dir(t);
+  await writeFile(join(d, 'd.txt'), 'data\n');
+  execFileSync('touch', ['-d', '2020-01-01', join(d, 'd.txt')]);
+  execFileSync('zip', ['-q', 'x1.zip', 'd.txt'], { cwd: d });
+  execFileSync('zip', ['-qX', 'x2.zip', 'd.txt'], { cwd: d });
+  const r = await diffFiles(join(d, 'x1.zip'), join(d, 'x2.zip'));
+  assert.deepEqual(
+    r.differences.map((x) => [x.path, x.kind, x.field, x.class, x.b]),
+    [['x1.zip/d.txt', 'metadata', 'extra', 'timestamp', '(none)']],
+  );
+  assert.match(r.differences[0]?.a ?? '', /^5554/);
+});

@@ -480,6 +480,7 @@ function metadataDiffs(path: string, x: MemberMeta, y: MemberMeta): Difference[]
 function show(field: string, v: unknown): string {
   if (field === 'mtime' && typeof v === 'number') return new Date(v * 1000).toISOString();
   if (field === 'mode' && typeof v === 'number') return `0${v.toString(8)}`;
+  if (field === 'extra' && v === '') return '(none)';
   return String(v);
 }
 

@@ -47,7 +47,8 @@ export const zipContainer: Container = {
           index: index++,
           ...(unixMode ? { mode: unixMode & 0o7777 } : {}),
           ...(e.dosDateTime !== undefined ? { mtime: dosToEpoch(e.dosDateTime) } : {}),
-          ...(e.extra && e.extra.length > 0 ? { extra: e.extra.toString('hex') } : {}),
+          // Always set: extra fields on one side only (zip vs zip -X) are a difference too.
+          extra: e.extra ? e.extra.toString('hex') : '',
         },
         body: async function* () {
           if (isDir) return;
