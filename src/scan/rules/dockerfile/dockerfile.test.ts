@@ -77,8 +77,18 @@ test('matches Dockerfile/Containerfile names only', () => {
     'a/.dockerignore',
     'docs/dockerfile-guide.txt',
     'notdockerfile.yaml',
+    // Source files about Dockerfiles are not Dockerfiles (this repository's own test was one).
+    'src/scan/rules/dockerfile/dockerfile.test.ts',
+    'lib/dockerfile.go',
+    'pkg/dockerfile_test.go',
+    'src/Dockerfile.js',
+    'tools/dockerfile-lint.py',
+    'schemas/dockerfile.json',
   ])
     assert.ok(!set.matches(p), p);
+  // A template or variant keeps its Dockerfile name.
+  for (const p of ['Dockerfile.j2', 'Dockerfile.tmpl', 'Dockerfile.ubuntu-22.04', 'Dockerfile.dev'])
+    assert.ok(set.matches(p), p);
 });
 
 test('docker/latest-base-image and docker/unpinned-base-image: one finding per FROM', () => {
