@@ -205,3 +205,22 @@ test('engine: stdin is one file named -, streamed past the size limit', async ()
     ['secret/database-url-password -:2'],
   );
 });
+
+test('engine: one file is offered to the rule sets by its whole path (a workflow, a GitLab CI file in a subdirectory)', async (t) => {
+  const dir = await tree(t, {
+    '.github/workflows/ci.yml':
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+      'on: pull_request\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.head_ref }}"\n',
+    'ci/.gitlab-ci.yml': 'job:\n  script:\n    - curl -sSL https://get.example.sh | bash\n',
+  });
+  const wf = await scanPath(join(dir, '.github/workflows/ci.yml'), { only: ['misconfig'] });
+  assert.deepEqual(
+    wf.findings.map((f) => [f.ruleId, f.file, f.line]),
+    [['gha/script-injection', 'ci.yml', 7]],
+  );
+  const gl = await scanPath(join(dir, 'ci/.gitlab-ci.yml'), { only: ['misconfig'] });
+  assert.deepEqual(
+    gl.findings.map((f) => f.ruleId),
+    ['gitlab/curl-pipe-shell'],
+  );
+});

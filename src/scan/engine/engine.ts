@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { statPath } from '../../core/stat.ts';
 import { READERS } from '../../sbom/index.ts';
@@ -160,11 +160,15 @@ class Scanner {
     this.maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
-  /** Rule sets and secrets over one whole text. */
-  text(text: string, file: string): FileOutcome {
+  /**
+   * Rule sets and secrets over one whole text. `matchPath` is what the rule
+   * sets are offered to recognise the file by (one file scanned alone: its
+   * whole path, so `.github/workflows/ci.yml` is still a workflow).
+   */
+  text(text: string, file: string, matchPath = file): FileOutcome {
     const found: Finding[] = [];
     let parseError: ParseError | undefined;
-    const set = this.ruleSets.find((s) => s.matches(file, text.slice(0, SNIFF_BYTES)));
+    const set = this.ruleSets.find((s) => s.matches(matchPath, text.slice(0, SNIFF_BYTES)));
     if (set) {
       try {
         const doc = set.parse(text, file);
@@ -205,7 +209,7 @@ class Scanner {
   }
 
   /** One file on disk: binary and size checks, then text or stream. */
-  async file(abs: string, rel: string): Promise<FileOutcome> {
+  async file(abs: string, rel: string, matchPath = rel): Promise<FileOutcome> {
     let fh: Awaited<ReturnType<typeof open>> | undefined;
     try {
       fh = await open(abs, 'r');
@@ -214,7 +218,7 @@ class Scanner {
         const buf = await fh.readFile();
         if (buf.subarray(0, SNIFF_BYTES).includes(0))
           return { findings: [], suppressed: [], kind: 'binary' };
-        return this.text(decode(buf), rel);
+        return this.text(decode(buf), rel, matchPath);
       }
       const head = Buffer.alloc(SNIFF_BYTES);
       const { bytesRead } = await fh.read(head, 0, SNIFF_BYTES, 0);
@@ -277,7 +281,7 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
 
   const scanner = new Scanner(options);
   const outcomes = await pool(files, options.concurrency ?? 8, (rel) =>
-    scanner.file(join(root, rel), rel),
+    scanner.file(join(root, rel), rel, isDir ? rel : abs.split(sep).join('/')),
   );
 
   const findings: ReportedFinding[] = [];
