@@ -14,6 +14,7 @@
  * pure function of that Doc. Rules never read files, the network or the clock.
  */
 import type { Finding, FindingCategory, Severity } from './finding.ts';
+import { redact } from './secrets/scanner.ts';
 
 export interface RuleContext {
   /** Path of the file relative to the scan root, as it goes into findings. */
@@ -60,18 +61,36 @@ export interface Position {
 
 const SNIPPET_MAX = 200;
 
-/** Builds a finding of `rule` at `at`, with the source line as snippet. */
+/** `text` with every occurrence of each secret replaced by its redacted form. */
+export function maskValues(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length))
+    if (s.length > 0) out = out.split(s).join(redact(s));
+  return out;
+}
+
+/**
+ * Builds a finding of `rule` at `at`, with the source line as snippet.
+ * `extra.secrets` are values the rule found to be credentials: they are
+ * masked in the snippet and the message, which go into every output.
+ */
 export function findingAt(
   rule: Pick<Rule<unknown>, 'id' | 'severity'>,
   ctx: RuleContext,
   at: Position,
   message: string,
-  extra: { fix?: string; severity?: Severity; category?: FindingCategory } = {},
+  extra: {
+    fix?: string;
+    severity?: Severity;
+    category?: FindingCategory;
+    secrets?: readonly string[];
+  } = {},
 ): Finding {
+  const secrets = extra.secrets ?? [];
   const f: Finding = {
     ruleId: rule.id,
     severity: extra.severity ?? rule.severity,
-    message,
+    message: maskValues(message, secrets),
     file: ctx.file,
     line: at.line,
     category: extra.category ?? 'misconfiguration',
@@ -80,7 +99,7 @@ export function findingAt(
   if (at.endLine !== undefined && at.endLine !== at.line) f.endLine = at.endLine;
   const src = ctx.lines[at.line - 1];
   if (src !== undefined) {
-    const t = src.trim();
+    const t = maskValues(src.trim(), secrets);
     f.snippet = t.length > SNIPPET_MAX ? `${t.slice(0, SNIPPET_MAX)}…` : t;
   }
   if (extra.fix !== undefined) f.fix = extra.fix;

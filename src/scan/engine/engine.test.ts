@@ -206,6 +206,21 @@ test('engine: stdin is one file named -, streamed past the size limit', async ()
   );
 });
 
+test('engine: a secret on a misconfiguration finding’s line is masked in its snippet and message, with --only misconfig too', async (t) => {
+  const token = j('ghp_', '718tKRTMJqgb178qc1mYTZTTn0qay11E9kF3');
+  const dir = await tree(t, {
+    Dockerfile: `FROM alpine:3.20\nRUN curl -H "Authorization: token ${token}" https://get.example.sh | sh\nUSER 1\n`,
+  });
+  for (const only of [undefined, ['misconfig' as const]]) {
+    const r = await scanPath(dir, only ? { only } : {});
+    const pipe = r.findings.find((f) => f.ruleId === 'docker/curl-pipe-shell');
+    assert.equal(pipe?.line, 2);
+    assert.ok(!JSON.stringify(r).includes(token.slice(4)), JSON.stringify(pipe));
+    assert.match(pipe?.snippet ?? '', /token ghp_\*{8}/);
+    assert.match(pipe?.message ?? '', /ghp_\*{8}/);
+  }
+});
+
 test('engine: one file is offered to the rule sets by its whole path (a workflow, a GitLab CI file in a subdirectory)', async (t) => {
   const dir = await tree(t, {
     '.github/workflows/ci.yml':

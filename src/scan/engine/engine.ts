@@ -18,6 +18,7 @@ import { RULE_SETS } from '../rules/index.ts';
 import {
   DETECTORS,
   type Detector,
+  redactSecrets,
   scanGitHistory,
   scanSecretChunks,
   scanSecretText,
@@ -172,7 +173,14 @@ class Scanner {
     if (set) {
       try {
         const doc = set.parse(text, file);
-        found.push(...runRules(set, doc, { file, lines: splitLines(text) }));
+        // A finding's snippet is its source line, and its message may quote it: every
+        // secret the detectors know is masked there too (whatever --only says).
+        for (const f of runRules(set, doc, { file, lines: splitLines(text) }))
+          found.push({
+            ...f,
+            message: redactSecrets(f.message, DETECTORS),
+            ...(f.snippet !== undefined ? { snippet: redactSecrets(f.snippet, DETECTORS) } : {}),
+          });
       } catch (e) {
         // Anything but a VouchError is a bug in the rule set: never turned into a per-file report.
         if (!isVouchError(e)) throw e;

@@ -47,9 +47,3 @@ export function isLiteralSecretValue(value: string): boolean {
   if (v.startsWith('/') && !v.includes(' ')) return false; // a file path
   return true;
 }
-
-/** First and last two characters, the rest starred: never print a secret. */
-export function redact(value: string): string {
-  if (value.length <= 8) return '****';
-  return `${value.slice(0, 2)}****${value.slice(-2)}`;
-}

@@ -46,6 +46,7 @@ export {
 export { isPlaceholder } from './placeholder.ts';
 export {
   redact,
+  redactSecrets,
   type SecretFinding,
   scanSecretChunks,
   scanSecretText,

@@ -143,6 +143,22 @@ function toFindings(text: string, file: string, hits: Hit[], origin: Origin): Se
   return out;
 }
 
+/**
+ * `text` — the snippet or message of a finding that is not a secret finding
+ * (a `RUN curl -H "Authorization: token …" … | sh` line) — with every secret
+ * the detectors find in it redacted, so no output carries it in clear.
+ */
+export function redactSecrets(text: string, detectors: readonly Detector[]): string {
+  const hits = findHits(text, '', detectors, text.length).sort(
+    (a, b) => b.span.index - a.span.index,
+  );
+  let out = text;
+  for (const h of hits)
+    out =
+      out.slice(0, h.span.index) + redact(h.span.value) + out.slice(h.span.index + h.span.length);
+  return out;
+}
+
 /** The line trimmed; a long line is cut to a window around `at`. */
 function window(line: string, at: number): string {
   const t = line.trim();

@@ -189,6 +189,24 @@ test('docker/secret-in-env-arg: value redacted, references and public values ign
   );
 });
 
+test('docker/secret-in-env-arg: the value never reaches the snippet; each key on its own line', () => {
+  const t = `FROM ${PIN}\nENV DB_PASSWORD=Zq8v7Hn2Kx4sPw \\\n    API_TOKEN="Hq7x9Lm2Vb4kRt"\nARG CLIENT_SECRET=Wc3n8Rt5Yq2Lp9\nUSER 1`;
+  const fs = scanText(set, t, D).filter((f) => f.ruleId === 'docker/secret-in-env-arg');
+  assert.deepEqual(
+    fs.map((f) => [f.line, f.message]),
+    [
+      [2, 'ENV DB_PASSWORD holds a secret (********)'],
+      [3, 'ENV API_TOKEN holds a secret (********)'],
+      [4, 'ARG CLIENT_SECRET has a secret default (********)'],
+    ],
+  );
+  for (const f of fs) {
+    assert.ok(f.snippet?.includes('********'), f.snippet);
+    for (const secret of ['Zq8v7Hn2Kx4sPw', 'Hq7x9Lm2Vb4kRt', 'Wc3n8Rt5Yq2Lp9'])
+      assert.ok(!JSON.stringify(f).includes(secret), JSON.stringify(f));
+  }
+});
+
 test('package install hygiene rules: each once per RUN', () => {
   const bad = `FROM ${PIN}\nRUN apt-get update && apt-get install -y curl git && apt-get install -y jq\nRUN apk add bash\nRUN pip install requests\nUSER 1`;
   const fs = where(scanText(set, bad, D)).filter((x) => /apt|apk|pip|packages/.test(x));

@@ -8,8 +8,9 @@
  */
 import type { Finding } from '../../finding.ts';
 import { findingAt, type Rule, type RuleContext } from '../../rule.ts';
+import { redact } from '../../secrets/scanner.ts';
 import { pinning } from '../image.ts';
-import { isLiteralSecretValue, isSecretName, looksLikeKey, redact } from '../secrets-names.ts';
+import { isLiteralSecretValue, isSecretName, looksLikeKey } from '../secrets-names.ts';
 import { commands, fetchesIntoShell, stripPrefix, words } from '../shell.ts';
 import {
   type Dockerfile,
@@ -163,47 +164,54 @@ export const secretInEnvArg: DRule = {
   check(doc, ctx) {
     const out: Finding[] = [];
     for (const ins of doc.instructions) {
-      if (ins.keyword === 'ENV') {
-        for (const [k, v] of envPairs(ins.args)) {
-          if ((isSecretName(k) && isLiteralSecretValue(v)) || looksLikeKey(v))
-            out.push(
-              findingAt(
-                this,
-                ctx,
-                { line: ins.line },
-                `${label(ins)} ${k} holds a secret (${redact(v)})`,
-              ),
+      if (ins.keyword !== 'ENV' && ins.keyword !== 'ARG') continue;
+      // Each variable is reported at its own line (`ENV A=… \` then `B=…` on the next), from
+      // where the previous one was found on, with its value masked in the snippet.
+      let from = ins.line;
+      const report = (k: string, v: string, message: string, severity?: 'medium') => {
+        from = keyLine(ctx.lines, ins, k, from);
+        const parts = v.split(/\s+/).filter((p) => p.length >= 4);
+        out.push(
+          findingAt(this, ctx, { line: from }, message, {
+            secrets: [v, ...parts],
+            ...(severity ? { severity } : {}),
+          }),
+        );
+      };
+      const pairs =
+        ins.keyword === 'ENV'
+          ? envPairs(ins.args)
+          : [...ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/g)].map(
+              (m) => [m[1] as string, (m[2] ?? '').replace(/^["']|["']$/g, '')] as const,
             );
-        }
-      } else if (ins.keyword === 'ARG') {
-        for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/g)) {
-          const k = m[1] as string;
-          const v = (m[2] ?? '').replace(/^["']|["']$/g, '');
-          if ((isSecretName(k) && isLiteralSecretValue(v)) || looksLikeKey(v))
-            out.push(
-              findingAt(
-                this,
-                ctx,
-                { line: ins.line },
-                `${label(ins)} ${k} has a secret default (${redact(v)})`,
-              ),
-            );
-          else if (isSecretName(k) && v === '')
-            out.push(
-              findingAt(
-                this,
-                ctx,
-                { line: ins.line },
-                `${label(ins)} ${k} takes a secret at build time; its value is kept in the image history`,
-                { severity: 'medium' },
-              ),
-            );
-        }
+      for (const [k, v] of pairs) {
+        if ((isSecretName(k) && isLiteralSecretValue(v)) || looksLikeKey(v))
+          report(
+            k,
+            v,
+            ins.keyword === 'ENV'
+              ? `${label(ins)} ${k} holds a secret (${redact(v)})`
+              : `${label(ins)} ${k} has a secret default (${redact(v)})`,
+          );
+        else if (ins.keyword === 'ARG' && isSecretName(k) && v === '')
+          report(
+            k,
+            v,
+            `${label(ins)} ${k} takes a secret at build time; its value is kept in the image history`,
+            'medium',
+          );
       }
     }
     return out;
   },
 };
+
+/** The line of `ins` (from line `from` on) where variable `key` is set; `from` when not found. */
+function keyLine(lines: readonly string[], ins: Instruction, key: string, from: number): number {
+  const re = new RegExp(`(?:^|\\s)${key.replace(/[.]/g, '\\.')}(?:[=\\s]|$)`);
+  for (let l = from; l <= ins.endLine; l++) if (re.test(lines[l - 1] ?? '')) return l;
+  return from;
+}
 
 /** The package-manager invocations of RUN instructions, with their words. */
 function installs(

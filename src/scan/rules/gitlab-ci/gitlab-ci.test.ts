@@ -73,11 +73,12 @@ job:
     fs.map((f) => f.line),
     [2, 7],
   );
+  // Nowhere in the finding: not in the message, not in the snippet (the source line).
   assert.ok(
-    !fs.some(
-      (f) => f.message.includes('s3cr3t-pa55') || f.message.includes('glpat-abcdefghijklmnopqrst'),
-    ),
+    !fs.some((f) => /s3cr3t-pa55|glpat-abcdefghijklmnopqrst/.test(JSON.stringify(f))),
+    JSON.stringify(fs),
   );
+  assert.equal(fs[0]?.snippet, 'DB_PASSWORD: "********"');
 });
 
 test('gitlab/job-token-exposure: print or write; --password-stdin is fine', () => {

@@ -5,8 +5,9 @@
  */
 import type { Finding } from '../../finding.ts';
 import { findingAt, type Rule } from '../../rule.ts';
+import { redact } from '../../secrets/scanner.ts';
 import { pinning } from '../image.ts';
-import { isLiteralSecretValue, isSecretName, looksLikeKey, redact } from '../secrets-names.ts';
+import { isLiteralSecretValue, isSecretName, looksLikeKey } from '../secrets-names.ts';
 import { fetchesIntoShell, pipelines, stripPrefix, words } from '../shell.ts';
 import { entries, entry, get, items, str, type YNode } from '../yaml.ts';
 import type { GitlabCi } from './parse.ts';
@@ -102,6 +103,7 @@ export const secretInVariables: LRule = {
               ctx,
               { line: v.keyLine },
               `${s.name}: variable ${v.key} holds a secret (${redact(val)})`,
+              { secrets: [val] },
             ),
           );
       }
