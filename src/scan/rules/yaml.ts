@@ -191,6 +191,7 @@ function convert(
   }
   if (isMap(n)) {
     const entries: YEntry[] = [];
+    const at = new Map<string, number>();
     const merged: YEntry[] = [];
     for (const pair of n.items) {
       if (!isPair(pair)) continue;
@@ -213,9 +214,14 @@ function convert(
         for (const s of sources) if (s.kind === 'map') merged.push(...s.entries);
         continue;
       }
-      entries.push({ key, keyLine: kp.line, keyColumn: kp.column, value });
+      // A key given twice: the last value counts, as in the decoders that apply the file
+      // (Kubernetes' sigs.k8s.io/yaml, GitLab's); reading the first would hide what runs.
+      const e: YEntry = { key, keyLine: kp.line, keyColumn: kp.column, value };
+      const dup = at.get(key);
+      if (dup === undefined) at.set(key, entries.push(e) - 1);
+      else entries[dup] = e;
     }
-    for (const m of merged) if (!entries.some((e) => e.key === m.key)) entries.push(m);
+    for (const m of merged) if (!at.has(m.key)) at.set(m.key, entries.push(m) - 1);
     return { kind: 'map', entries, ...base };
   }
   if (isSeq(n)) {

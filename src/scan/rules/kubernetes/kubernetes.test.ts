@@ -250,3 +250,14 @@ test('YAML bombs and broken YAML are SCAN_PARSE_ERROR naming the file', () => {
         /line \d+/.test(e.field ?? ''),
     );
 });
+
+test('a key given twice counts with its last value, as Kubernetes decodes it (first-wins hid hostPID: true)', () => {
+  const t =
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostPID: false\n  hostPID: true\n  containers:\n    - name: a\n      image: x:1\n      securityContext: {privileged: false}\n      securityContext:\n        privileged: true\n';
+  const fs = scanText(set, t, 'dup.yaml');
+  assert.deepEqual(where(fs, 'k8s/pss-host-namespaces'), ['k8s/pss-host-namespaces@7']);
+  assert.deepEqual(where(fs, 'k8s/pss-privileged'), ['k8s/pss-privileged@13']);
+  // The later value wins the other way round too: no finding for a true that was overridden.
+  const safe = t.replace('hostPID: false\n  hostPID: true', 'hostPID: true\n  hostPID: false');
+  assert.deepEqual(where(scanText(set, safe, 'dup.yaml'), 'k8s/pss-host-namespaces'), []);
+});
