@@ -65,3 +65,15 @@ test('text diffs: JSON by value, lines reordered are file-order, unified context
   ]);
   assert.equal(compareText('same', 'same', 'x', []), undefined);
 });
+
+test('a random temp file name (mktemp) is random-id; a random directory above the file stays a build path', () => {
+  const cases: [string, string, string][] = [
+    ['/tmp/build.U8I9lY', '/tmp/build.XgfAqh', 'random-id'],
+    ['cache: /tmp/tmp.a1B2c3D4e5', 'cache: /tmp/tmp.Zq9Wx8Yv7u', 'random-id'],
+    // The build ran in a random directory: the file's own name is the same.
+    ['/tmp/tmp.a1B2c3/pkg/a.c', '/tmp/tmp.Zq9Wx8/pkg/a.c', 'embedded-build-path'],
+    // A date in a file name is a timestamp, not randomness.
+    ['/var/log/build-20240101.log', '/var/log/build-20250203.log', 'timestamp'],
+  ];
+  for (const [a, b, want] of cases) assert.equal(classifyPair(a, b), want, `${a} | ${b}`);
+});

@@ -12,6 +12,7 @@ export function classifyPair(a: string, b: string, buildPaths: readonly string[]
   if (buildPaths.some((p) => p.length > 1 && (da.includes(p) || db.includes(p)))) {
     return 'embedded-build-path';
   }
+  if (randomFileName(da, db)) return 'random-id';
   if (hasPath(both) && !/^\d/.test(da)) return 'embedded-build-path';
   if (MODE.test(da) && MODE.test(db)) return 'permissions-ownership';
   if (LOCALE.test(both) || decimalSeparator(da, db)) return 'locale';
@@ -60,6 +61,29 @@ export function differingTokens(a: string, b: string): [string, string] {
   return [a.slice(start, widen(a, a.length - s)), b.slice(start, widen(b, b.length - s))];
 }
 
+/**
+ * Two absolute paths that differ only in a run of letters and digits inside
+ * their last component, like `mktemp` names (`/tmp/build.U8I9lY`). A random
+ * directory with the same file below it is left to the build-path check.
+ */
+function randomFileName(a: string, b: string): boolean {
+  if (!a.startsWith('/') || a.length !== b.length) return false;
+  let p = 0;
+  while (a[p] === b[p]) p++;
+  let q = a.length - 1;
+  while (a[q] === b[q]) q--;
+  const x = a.slice(p, q + 1);
+  const y = b.slice(p, q + 1);
+  return (
+    q - p + 1 >= 4 &&
+    !a.includes('/', p) &&
+    !b.includes('/', p) &&
+    /^[A-Za-z0-9]+$/.test(x) &&
+    /^[A-Za-z0-9]+$/.test(y) &&
+    /[A-Za-z]/.test(x + y)
+  );
+}
+
 function hasPath(s: string): boolean {
   return /(^|[^\w.])\/(tmp|build|builds|home|root|var\/tmp|usr\/src|srv|workspace|runner|work|nonexistent)(\/|\b)/.test(
     s,
@@ -85,6 +109,8 @@ const TIME: readonly RegExp[] = [
   /\b1[0-9]{9}(\d{3})?\b/,
   /\b(UTC|GMT|[+-]\d{2}:?\d{2}|Z)\b/,
   /\b\d{8}T?\d{6}\b/,
+  // A compact date (20240101), as in file names and snapshot versions.
+  /\b(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b/,
 ];
 
 const RANDOM: readonly RegExp[] = [
