@@ -214,6 +214,8 @@ const CASES: Case[] = [
       j('api_key = "', 'q7Lm2Xv9Rt4Kp8Zw3Nc6', '"'),
       j('{"clientSecret": "', 'Hq7x9Lm2Vb4kQ7Lm2Xv9', '"}'),
       j("PASSWORD: '", 'Zq8v7Hn2Kx4sQ7Lm', "'"),
+      // Hex keys are keys when the name does not say digest.
+      j('api_key = "', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', '"'),
     ],
     negative: [
       j('api_key = "', '${API_KEY}', '"'),
@@ -222,6 +224,19 @@ const CASES: Case[] = [
       j('tokenUrl = "', 'https://auth.example.com/oauth2/token', '"'),
       j('password = "', 'aaaaaaaaaaaaaaaa1', '"'),
       j('name = "', 'q7Lm2Xv9Rt4Kp8Zw3Nc6', '"'),
+      // A digest of a secret is named as one: not the secret (sha256 of the empty string).
+      j('token_hash = "', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '"'),
+      j(
+        '"secretSha256": "',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        '"',
+      ),
+      j(
+        'password_digest: "',
+        '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+        '"',
+      ),
+      j('API_KEY_CHECKSUM="', 'd41d8cd98f00b204e9800998ecf8427e', '"'),
     ],
   },
 ];
