@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -93,4 +93,22 @@ test('the findings predicate validates against schemas/scan-findings-v1.json', a
   const tampered = structuredClone(predicate) as any;
   tampered.findings[0].severity = 'urgent';
   assert.equal(validate(tampered), false);
+});
+
+test('SARIF artifact URIs are relative references that keep # and ? in file names (c#/app.env)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-scan-out-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const secret = j('URL=postgres://app:', 'Zq8v7Hn2Kx4s', '@db.prod.internal/app\n');
+  await mkdir(join(dir, 'c#'));
+  await writeFile(join(dir, 'c#', 'app.env'), secret);
+  await writeFile(join(dir, 'why?.env'), secret);
+  await writeFile(join(dir, '100% [x].env'), secret);
+  const sarif = toSarif(await scanPath(dir, { only: ['secrets'] })) as any;
+  const uris = sarif.runs[0].results
+    .map((r: any) => r.locations[0].physicalLocation.artifactLocation.uri)
+    .sort();
+  assert.deepEqual(uris, ['100%25%20%5Bx%5D.env', 'c%23/app.env', 'why%3F.env']);
+  // Each resolves back to the file's relative path.
+  for (const u of uris)
+    assert.ok(!new URL(u, 'file:///r/').hash && !new URL(u, 'file:///r/').search);
 });

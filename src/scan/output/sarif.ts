@@ -23,6 +23,15 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   info: '0.0',
 };
 
+/**
+ * A relative path as a SARIF URI reference: each segment percent-encoded, so
+ * `#` and `?` stay part of the name (encodeURI leaves them, and `c#/a.env`
+ * would read as `c` with a fragment).
+ */
+function fileUri(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
 function rule(r: RuleInfo): Record<string, unknown> {
   const help =
     r.references && r.references.length > 0
@@ -58,7 +67,7 @@ function result(
       {
         physicalLocation: {
           artifactLocation:
-            f.file === '-' ? { uri: 'stdin' } : { uri: encodeURI(f.file), uriBaseId: '%SRCROOT%' },
+            f.file === '-' ? { uri: 'stdin' } : { uri: fileUri(f.file), uriBaseId: '%SRCROOT%' },
           region,
         },
       },
@@ -114,7 +123,7 @@ export function toSarif(scan: ScanResult): Record<string, unknown> {
                     artifactLocation:
                       e.file === '-'
                         ? { uri: 'stdin' }
-                        : { uri: encodeURI(e.file), uriBaseId: '%SRCROOT%' },
+                        : { uri: fileUri(e.file), uriBaseId: '%SRCROOT%' },
                     ...(e.line !== undefined ? { region: { startLine: e.line } } : {}),
                   },
                 },
