@@ -62,6 +62,23 @@ export interface KeylessIdentity {
   /** Exact SAN match; exclusive with subjectRegExp. */
   subject?: string;
   subjectRegExp?: string;
+  /*
+   * GitHub Actions claims the certificate must carry, as cosign's
+   * --certificate-github-workflow-* flags: each an exact match against a
+   * Fulcio extension, the DER one (1.3.6.1.4.1.57264.1.8+) or the legacy raw
+   * one (.2–.6); a certificate with neither fails. Same names and matching
+   * as a policy's keyless `repository` and `ref`. See WORKFLOW_CLAIMS in verify.ts.
+   */
+  /** `owner/repo`: .12 Source Repository URI without `https://github.com/`, or .5. */
+  repository?: string;
+  /** Git ref, e.g. `refs/heads/main`: .14 Source Repository Ref, or .6. */
+  ref?: string;
+  /** Commit SHA the workflow ran on: .13 Source Repository Digest, or .3. */
+  sha?: string;
+  /** The workflow's `name:` (the token's `workflow` claim): .4 only, it has no DER successor. */
+  workflowName?: string;
+  /** The event that triggered the run, e.g. `push`: .20 Build Trigger, or .2. */
+  trigger?: string;
 }
 
 /** One named check performed during verification, passed or failed. */

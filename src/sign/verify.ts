@@ -469,6 +469,7 @@ function verifyKeyless(
   const { signer } = result;
   const subject = signer.identity?.subjectAlternativeName ?? '';
   const issuer = signer.identity?.extensions?.issuer ?? '';
+  const extensions = fulcioExtensions(signer.identity?.oids ?? []);
   let matched: boolean;
   if (identities.length === 1) {
     const identity = identities[0] as KeylessIdentity;
@@ -481,10 +482,16 @@ function verifyKeyless(
         ? `issuer ${issuer}`
         : `certificate issuer ${JSON.stringify(issuer)} is not ${JSON.stringify(identity.issuer)}`,
     );
-    matched = identityOk && issuerOk;
+    const claimsOk = checkWorkflowClaims(identity, extensions, add);
+    matched = identityOk && issuerOk && claimsOk;
   } else {
     const quiet: Add = () => {};
-    matched = identities.some((i) => i.issuer === issuer && checkIdentity(i, subject, quiet));
+    matched = identities.some(
+      (i) =>
+        i.issuer === issuer &&
+        checkIdentity(i, subject, quiet) &&
+        checkWorkflowClaims(i, extensions, quiet),
+    );
     add(
       'identity',
       matched,
@@ -495,7 +502,7 @@ function verifyKeyless(
   }
   if (!matched) return;
   const certSigner: Signer = { kind: 'certificate', subject, issuer };
-  if (extended) certSigner.extensions = fulcioExtensions(signer.identity?.oids ?? []);
+  if (extended) certSigner.extensions = extensions;
   signers.push(certSigner);
   timestamps.push(...verifiedTimes(result.entity));
 }
@@ -533,6 +540,100 @@ function derUtf8String(der: Buffer): string | undefined {
   }
   if (start + len !== der.length) return undefined;
   return der.subarray(start).toString('utf8');
+}
+
+/** One GitHub Actions claim a keyless identity can require. */
+interface WorkflowClaim {
+  field: 'repository' | 'ref' | 'sha' | 'workflowName' | 'trigger';
+  /** The check's name: cosign's flag for the claim. */
+  check: string;
+  /** What the claim is, for details. */
+  label: string;
+  /** Extensions holding it, the DER one first, each with how its value reads as the claim. */
+  sources: ReadonlyArray<{ oid: string; read?: (v: string) => string }>;
+}
+
+const fulcioOid = (arc: number) => `${FULCIO_OID_PREFIX}${arc}`;
+
+/**
+ * cosign's --certificate-github-workflow-* flags and the Fulcio extensions
+ * they are matched against. cosign reads the legacy raw extensions (.2–.6);
+ * Fulcio writes each again as DER (.8+, the legacy ones are deprecated), so
+ * either may carry the claim. The workflow name has no DER successor.
+ */
+export const WORKFLOW_CLAIMS: readonly WorkflowClaim[] = [
+  {
+    field: 'trigger',
+    check: 'certificate-github-workflow-trigger',
+    label: 'workflow trigger',
+    sources: [{ oid: fulcioOid(20) }, { oid: fulcioOid(2) }],
+  },
+  {
+    field: 'sha',
+    check: 'certificate-github-workflow-sha',
+    label: 'workflow commit SHA',
+    sources: [{ oid: fulcioOid(13) }, { oid: fulcioOid(3) }],
+  },
+  {
+    field: 'workflowName',
+    check: 'certificate-github-workflow-name',
+    label: 'workflow name',
+    sources: [{ oid: fulcioOid(4) }],
+  },
+  {
+    field: 'repository',
+    check: 'certificate-github-workflow-repository',
+    label: 'workflow repository',
+    // .12 is the repository's URL; the policy's `repository` reads it the same way.
+    sources: [
+      { oid: fulcioOid(12), read: (v) => v.replace(/^https:\/\/github\.com\//, '') },
+      { oid: fulcioOid(5) },
+    ],
+  },
+  {
+    field: 'ref',
+    check: 'certificate-github-workflow-ref',
+    label: 'workflow ref',
+    sources: [{ oid: fulcioOid(14) }, { oid: fulcioOid(6) }],
+  },
+];
+
+/**
+ * Checks every workflow claim the identity requires against the
+ * certificate's Fulcio extensions (decoded, by OID): a claim passes when one
+ * of its extensions holds exactly the expected value, and fails when none
+ * does or the certificate has none of them. Records one check per required
+ * claim, named after its cosign flag; true when all pass.
+ */
+export function checkWorkflowClaims(
+  identity: KeylessIdentity,
+  extensions: Readonly<Record<string, string>>,
+  add: Add,
+): boolean {
+  let ok = true;
+  for (const claim of WORKFLOW_CLAIMS) {
+    const expected = identity[claim.field];
+    if (expected === undefined) continue;
+    const found = claim.sources.flatMap(({ oid, read }) => {
+      const raw = extensions[oid];
+      return raw === undefined ? [] : [{ oid, value: read ? read(raw) : raw }];
+    });
+    const hit = found.find((f) => f.value === expected);
+    if (hit) {
+      add(claim.check, true, `${claim.label} ${JSON.stringify(expected)} (extension ${hit.oid})`);
+      continue;
+    }
+    ok = false;
+    const oids = claim.sources.map((s) => s.oid).join(' or ');
+    add(
+      claim.check,
+      false,
+      found.length === 0
+        ? `expected ${claim.label} ${JSON.stringify(expected)}, but the certificate has no ${claim.label} extension (${oids})`
+        : `expected ${claim.label} ${JSON.stringify(expected)}, certificate has ${found.map((f) => `${JSON.stringify(f.value)} (extension ${f.oid})`).join(', ')}`,
+    );
+  }
+  return ok;
 }
 
 /**

@@ -34,6 +34,8 @@ import {
   TRUST_OPTIONS,
   type TrustValues,
   trustPolicyFrom,
+  WORKFLOW_HELP,
+  WORKFLOW_OPTIONS,
 } from '../trust.ts';
 import type { Command } from './command.ts';
 
@@ -47,6 +49,8 @@ decides. Only verified evidence counts. Exit 0 when the decision passes,
 1 when it does not, 2 on bad input.
 
 ${TRUST_HELP}
+
+${WORKFLOW_HELP}
 
 ${INTOTO_VERIFY_HELP}
 
@@ -76,6 +80,7 @@ export const verifyCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse('verify', argv, {
       ...TRUST_OPTIONS,
+      ...WORKFLOW_OPTIONS,
       bundle: { type: 'string', multiple: true },
       type: { type: 'string', multiple: true },
       store: { type: 'string', default: '.vouch' },
