@@ -48,7 +48,13 @@ import {
 import { usage } from './args.ts';
 import { displayPath, type Io, packageVersion, printJson } from './io.ts';
 
-import { signingModeFrom } from './signing.ts';
+import {
+  checkSigningFlags,
+  DECISION_SIGNING,
+  type PrefixedSigningValues,
+  signingModeFrom,
+  unprefixedSigningValues,
+} from './signing.ts';
 import { POLICY_EXCLUDES, type TrustValues, trustPolicyFrom } from './trust.ts';
 
 /** Flags of every verb that talks to a registry. */
@@ -185,15 +191,16 @@ export async function attachBundle(
   return 0;
 }
 
-export interface RemoteVerifyValues extends RegistryValues, TrustValues {
+export interface RemoteVerifyValues
+  extends RegistryValues,
+    TrustValues,
+    PrefixedSigningValues<typeof DECISION_SIGNING> {
   pack?: string | undefined;
   'pack-policy-sha256'?: string | undefined;
   policy?: string | undefined;
   json?: boolean | undefined;
   type?: string[] | undefined;
   bundle?: string[] | undefined;
-  'sign-decision-key'?: string | undefined;
-  'sign-decision-keyless'?: boolean | undefined;
   'decision-out'?: string | undefined;
   'attach-decision'?: boolean | undefined;
 }
@@ -347,11 +354,11 @@ interface DecisionPlan {
  * @throws VouchError USAGE | FILE_* | KEY_*
  */
 async function decisionPlan(values: RemoteVerifyValues, io: Io): Promise<DecisionPlan | undefined> {
-  const key = values['sign-decision-key'];
-  const keyless = values['sign-decision-keyless'] ?? false;
+  const signing = unprefixedSigningValues(DECISION_SIGNING, values, (f) => resolve(io.cwd, f));
+  checkSigningFlags('verify', signing, DECISION_SIGNING);
   const out = values['decision-out'];
   const attach = values['attach-decision'] ?? false;
-  if (key === undefined && !keyless) {
+  if (signing.key === undefined && !signing.keyless) {
     if (out !== undefined || attach)
       throw usage(
         'verify',
@@ -359,8 +366,6 @@ async function decisionPlan(values: RemoteVerifyValues, io: Io): Promise<Decisio
       );
     return undefined;
   }
-  if (key !== undefined && keyless)
-    throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
   if (values.policy === undefined && values['pack-policy-sha256'] === undefined)
     throw usage('verify', '--sign-decision-* needs --policy (a decision is made under a policy)');
   if (attach && values.pack !== undefined)
@@ -375,11 +380,7 @@ async function decisionPlan(values: RemoteVerifyValues, io: Io): Promise<Decisio
         ? 'a signed decision with --pack needs --decision-out FILE'
         : 'a signed decision about an image needs --attach-decision (push it to the registry as a referrer of the image) and/or --decision-out FILE',
     );
-  const mode = await signingModeFrom(
-    'verify',
-    key !== undefined ? { key: resolve(io.cwd, key) } : { keyless: true },
-    io,
-  );
+  const mode = await signingModeFrom('verify', signing, io, DECISION_SIGNING);
   return { mode, out, attach };
 }
 

@@ -2,10 +2,20 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm, truncate } from 'node:fs/promises';
+import {
+  access,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { vouch } from '../../test/cli/helpers.ts';
 import { readTar, type TarEntry, type TarLimits } from './tar.ts';
 
 // Sparse members (`tar -S`) as Debian's GNU tar writes them: old GNU type
@@ -643,3 +653,72 @@ function paxName(member: Buffer): string | undefined {
   const text = member.subarray(512, 1024).toString('utf8');
   return /GNU\.sparse\.name=([^\n]*)/.exec(text)?.[1] ?? /\bpath=([^\n]*)/.exec(text)?.[1];
 }
+
+describe('vouch repro over sparse archives (CLI)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'vouch-tar-sparse-cli-')));
+    await mkdir(join(dir, 'src'));
+    const f = join(dir, 'src', 'f');
+    closeSync(openSync(f, 'w'));
+    await truncate(f, 1 << 20);
+    writeAt(f, 100_000, Buffer.from('hello'));
+    const tar = (out: string, ...flags: string[]) =>
+      execFileSync('tar', [
+        ...flags,
+        '--mtime=@0',
+        '-cf',
+        join(dir, out),
+        '-C',
+        join(dir, 'src'),
+        'f',
+      ]);
+    tar('plain.tar', '--format=gnu');
+    tar('sparse.tar', '--format=gnu', '--sparse');
+    // The same file with one byte more, written into what was a hole.
+    writeAt(f, 900_000, Buffer.from('!'));
+    tar('changed.tar', '--format=posix', '--sparse', '--sparse-version=1.0');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('diff compares the expanded content: equal to the plain archive, a changed hole is found', async () => {
+    const same = await vouch(['repro', 'diff', 'plain.tar', 'sparse.tar', '--json'], { cwd: dir });
+    assert.equal(same.code, 1, same.stderr); // the archive bytes differ...
+    const paths = JSON.parse(same.stdout).differences.map((d: { path: string }) => d.path);
+    assert.deepEqual(paths, ['plain.tar']); // ...but no member does
+    const changed = await vouch(['repro', 'diff', 'sparse.tar', 'changed.tar', '--json'], {
+      cwd: dir,
+    });
+    assert.equal(changed.code, 1, changed.stderr);
+    const diffs = JSON.parse(changed.stdout).differences as { path: string; kind: string }[];
+    assert.ok(
+      diffs.some((d) => d.path === 'sparse.tar/f' && d.kind === 'content'),
+      changed.stdout,
+    );
+  });
+
+  test('a hostile sparse map: exit 2 naming the archive and the member, nothing written', async () => {
+    const bytes = await readFile(join(dir, 'sparse.tar'));
+    // The first map entry's offset (header bytes 386..397) moved past the real size.
+    const evil = Buffer.from(bytes);
+    evil.write(octal(2 << 20), 386, 'latin1');
+    evil.write('        ', 148, 'latin1');
+    let sum = 0;
+    for (const v of evil.subarray(0, 512)) sum += v;
+    evil.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    await writeFile(join(dir, 'evil.tar'), evil);
+    for (const args of [
+      ['repro', 'normalize', 'evil.tar', '-o', 'out.tar'],
+      ['repro', 'diff', 'plain.tar', 'evil.tar'],
+    ]) {
+      const r = await vouch(args, { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /ARCHIVE_MALFORMED/);
+      assert.match(
+        r.stderr,
+        /evil\.tar: member "f" at offset 0: sparse map: entry 0 .* ends past the real size 1048576/,
+      );
+    }
+    await assert.rejects(access(join(dir, 'out.tar')), { code: 'ENOENT' });
+  });
+});

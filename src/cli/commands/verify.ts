@@ -27,7 +27,15 @@ import { INTOTO_VERIFY_HELP, INTOTO_VERIFY_OPTIONS, runIntotoVerify } from '../i
 import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
 import { REMOTE_VERIFY_HELP, REMOTE_VERIFY_OPTIONS } from '../oci.ts';
 import { signAndPublish } from '../publish.ts';
-import { signingModeFrom } from '../signing.ts';
+import {
+  checkSigningFlags,
+  DECISION_SIGNING,
+  type PrefixedSigningValues,
+  prefixedKeylessHelp,
+  prefixedSigningOptions,
+  signingModeFrom,
+  unprefixedSigningValues,
+} from '../signing.ts';
 import {
   POLICY_EXCLUDES,
   TRUST_HELP,
@@ -68,7 +76,9 @@ Policy (instead of the trust flags and --type; see docs/policy/):
   --policy FILE                 decide with a policy file: trust, rules, exceptions
   --sign-decision-key FILE      sign the decision (SLSA VSA v1) with this key and store it
                                 (an oci:// target: --attach-decision and/or --decision-out)
-  --sign-decision-keyless       sign the decision keyless (Sigstore; ambient CI token)
+  --sign-decision-keyless       sign the decision keyless (Sigstore: Fulcio certificate for the
+                                CI's OIDC identity, Rekor entry); a private Sigstore or a token:
+${prefixedKeylessHelp(DECISION_SIGNING, 32, '    ')}
   --decision-out FILE           also write the signed decision bundle here
 
 A target that is neither a file nor a digest (e.g. a tag like app:1.2) is refused:
@@ -87,8 +97,7 @@ export const verifyCommand: Command = {
       'no-store': { type: 'boolean' },
       ...INTOTO_VERIFY_OPTIONS,
       policy: { type: 'string' },
-      'sign-decision-key': { type: 'string' },
-      'sign-decision-keyless': { type: 'boolean' },
+      ...prefixedSigningOptions(DECISION_SIGNING),
       'decision-out': { type: 'string' },
       ...REMOTE_VERIFY_OPTIONS,
     });
@@ -109,8 +118,9 @@ export const verifyCommand: Command = {
         "--attach-decision needs an oci:// target (a file's signed decision goes to the store and --decision-out)",
       );
     if (values.policy !== undefined) return verifyWithPolicy(target, values, io);
-    for (const flag of ['sign-decision-key', 'sign-decision-keyless', 'decision-out'] as const) {
-      if (values[flag] !== undefined) throw usage('verify', `--${flag} needs --policy`);
+    for (const flag of [...Object.keys(prefixedSigningOptions(DECISION_SIGNING)), 'decision-out']) {
+      if ((values as Record<string, unknown>)[flag] !== undefined)
+        throw usage('verify', `--${flag} needs --policy`);
     }
     const types = (values.type ?? []).map(typeFlag);
     const trust = await trustPolicyFrom('verify', values, cacheDir(io));
@@ -132,15 +142,13 @@ export const verifyCommand: Command = {
   },
 };
 
-interface PolicyValues extends TrustValues {
+interface PolicyValues extends TrustValues, PrefixedSigningValues<typeof DECISION_SIGNING> {
   policy?: string | undefined;
   json?: boolean | undefined;
   type?: string[] | undefined;
   bundle?: string[] | undefined;
   store: string;
   'no-store'?: boolean | undefined;
-  'sign-decision-key'?: string | undefined;
-  'sign-decision-keyless'?: boolean | undefined;
   'decision-out'?: string | undefined;
 }
 
@@ -153,9 +161,9 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
         `--${f} and --policy exclude each other (the policy says whom to trust)`,
       );
   }
-  if (values['sign-decision-key'] !== undefined && values['sign-decision-keyless'])
-    throw usage('verify', '--sign-decision-key and --sign-decision-keyless exclude each other');
-  const signing = values['sign-decision-key'] !== undefined || values['sign-decision-keyless'];
+  const signingFlags = unprefixedSigningValues(DECISION_SIGNING, values, (f) => resolve(io.cwd, f));
+  checkSigningFlags('verify', signingFlags, DECISION_SIGNING);
+  const signing = signingFlags.key !== undefined || signingFlags.keyless;
   if (!signing && values['decision-out'] !== undefined)
     throw usage(
       'verify',
@@ -165,6 +173,10 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
     // Signing a decision nobody keeps would look like success and leave nothing.
     throw usage('verify', 'a signed decision with --no-store needs --decision-out FILE');
   }
+  // Before the verification: a missing key or token is exit 2 before any work.
+  const mode = signing
+    ? await signingModeFrom('verify', signingFlags, io, DECISION_SIGNING)
+    : undefined;
   const policyFile = resolve(io.cwd, values.policy as string);
   const parsed = await loadPolicy(policyFile);
   if (!parsed.ok)
@@ -181,13 +193,7 @@ async function verifyWithPolicy(target: string, values: PolicyValues, io: Io): P
     artifactBytes: file ? () => readFileSync(file) : undefined,
   });
   let decision: { stored: string | null; out: string | null } | undefined;
-  const signKey = values['sign-decision-key'];
-  if (signKey !== undefined || values['sign-decision-keyless']) {
-    const mode = await signingModeFrom(
-      'verify',
-      signKey !== undefined ? { key: resolve(io.cwd, signKey) } : { keyless: true },
-      io,
-    );
+  if (mode) {
     const statement = verificationSummary(verdict, {
       resourceUri: file
         ? `file:${await fileSubjectName(file, io.cwd)}`

@@ -31,7 +31,14 @@ import {
 import { parse, usage } from '../args.ts';
 import { displayPath, type Io, packageVersion, printJson } from '../io.ts';
 import { signAndPublish } from '../publish.ts';
-import { signingModeFrom } from '../signing.ts';
+import {
+  ATTEST_SIGNING,
+  checkSigningFlags,
+  prefixedKeylessHelp,
+  prefixedSigningOptions,
+  signingModeFrom,
+  unprefixedSigningValues,
+} from '../signing.ts';
 import { TRUST_HELP, TRUST_OPTIONS, trustPolicyFrom } from '../trust.ts';
 import type { Command } from './command.ts';
 
@@ -68,7 +75,9 @@ Options:
 
 Attestation (sign the result as an in-toto vulns predicate about the artifact):
   --attest-key FILE    sign with this private key (PKCS#8 PEM)
-  --attest-keyless     sign keyless (Sigstore; ambient CI token)
+  --attest-keyless     sign keyless (Sigstore: Fulcio certificate for the CI's OIDC
+                       identity, Rekor entry); a private Sigstore or a token:
+${prefixedKeylessHelp(ATTEST_SIGNING, 23, '    ')}
   --subject FILE       the artifact (required unless the input is sha256:HEX)
   --no-store           do not store the bundle
   --out FILE           also write the bundle to FILE (*.sigstore.json)
@@ -101,8 +110,7 @@ export const vulnsCommand: Command = {
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string' },
       store: { type: 'string', default: '.vouch' },
-      'attest-key': { type: 'string' },
-      'attest-keyless': { type: 'boolean' },
+      ...prefixedSigningOptions(ATTEST_SIGNING),
       subject: { type: 'string' },
       'no-store': { type: 'boolean' },
       out: { type: 'string' },
@@ -127,10 +135,9 @@ export const vulnsCommand: Command = {
     if (failOn !== undefined && !(FAIL_LEVELS as readonly string[]).includes(failOn)) {
       throw usage('vulns', `--fail-on must be one of ${FAIL_LEVELS.join(', ')}`);
     }
-    const attest = values['attest-key'] !== undefined || values['attest-keyless'] === true;
-    if (values['attest-key'] !== undefined && values['attest-keyless']) {
-      throw usage('vulns', '--attest-key and --attest-keyless exclude each other');
-    }
+    const signing = unprefixedSigningValues(ATTEST_SIGNING, values, (f) => resolve(io.cwd, f));
+    checkSigningFlags('vulns', signing, ATTEST_SIGNING);
+    const attest = signing.key !== undefined || signing.keyless === true;
     if (!attest) {
       for (const f of ['subject', 'no-store', 'out'] as const) {
         if (values[f] !== undefined)
@@ -145,15 +152,7 @@ export const vulnsCommand: Command = {
         'attesting needs --subject FILE: an SBOM or directory is not the artifact',
       );
     }
-    const mode = attest
-      ? await signingModeFrom(
-          'vulns',
-          values['attest-key'] !== undefined
-            ? { key: resolve(io.cwd, values['attest-key']) }
-            : { keyless: true },
-          io,
-        )
-      : undefined;
+    const mode = attest ? await signingModeFrom('vulns', signing, io, ATTEST_SIGNING) : undefined;
     const vex: VexStatement[] = [];
     for (const file of values.vex ?? [])
       vex.push(...readVex(await readJsonFile(resolve(io.cwd, file)), file));
