@@ -14,6 +14,7 @@ import {
   type MockSigstore,
   startMockSigstore,
 } from '../../src/sign/testing-keyless.ts';
+import { pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
 import {
   attestTestResultArgs,
   generateKey,
@@ -230,6 +231,75 @@ describe('keyless decisions and scans against a private Sigstore (mock Fulcio, R
     );
     assert.equal(v.code, 0, show(v));
     assert.equal(jsonOf(v).bundles[0].signers[0].subject, IDENTITY);
+  });
+
+  test('verify oci:// --sign-decision-keyless: attached to the image and written, verifies with the private root', {
+    skip: registrySkip(),
+  }, async (t) => {
+    const reg = await startRegistry(t);
+    const p = await project(t);
+    const repo = `oci://${reg.host}/team/app`;
+    const digest = await pushImage(t, reg, 'team/app', 'v1', 'tested build\n');
+    const ref = `${repo}@${digest}`;
+    const attested = await p.run(...attestTestResultArgs(ref), '--insecure-registry');
+    assert.equal(attested.code, 0, show(attested));
+    const from = mock.requests.length;
+    const r = await p.run(
+      'verify',
+      ref,
+      '--policy',
+      'gate.yaml',
+      '--insecure-registry',
+      '--sign-decision-keyless',
+      '--sign-decision-identity-token',
+      identityToken(claims()),
+      ...p.services('sign-decision-'),
+      '--attach-decision',
+      '--decision-out',
+      'image.vsa.json',
+      '--json',
+    );
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(served(from), { fulcio: 1, rekor: 1, tsa: 0 }, `${mock.requests}`);
+    const signed = jsonOf(r).signedDecision;
+    assert.equal(signed.resourceUri, ref);
+    assert.equal(signed.verificationResult, 'PASSED');
+    assert.ok(signed.referrer?.manifest, 'pushed as a referrer');
+    const statement = await statementOf(join(p.dir, 'image.vsa.json'));
+    assert.equal(statement.predicateType, VSA);
+    assert.equal(statement.predicate.resourceUri, ref);
+
+    // A consumer reads the attached decision from the registry with the private root.
+    const keyless = ['--trusted-root', 'root.json', '--certificate-oidc-issuer', ISSUER];
+    const fromRegistry = await p.run(
+      'verify',
+      ref,
+      '--insecure-registry',
+      '--certificate-identity',
+      IDENTITY,
+      ...keyless,
+      '--type',
+      'vsa',
+      '--json',
+    );
+    assert.equal(fromRegistry.code, 0, show(fromRegistry));
+    const vsa = jsonOf(fromRegistry).bundles.filter(
+      (b: { ok: boolean; statement?: { predicateType: string } }) =>
+        b.ok && b.statement?.predicateType === VSA,
+    );
+    assert.equal(vsa.length, 1, show(fromRegistry));
+    assert.deepEqual(vsa[0].signers, [{ kind: 'certificate', subject: IDENTITY, issuer: ISSUER }]);
+    const stranger = await p.run(
+      'verify',
+      ref,
+      '--insecure-registry',
+      '--certificate-identity',
+      IDENTITY.replace('platform', 'evil'),
+      ...keyless,
+      '--type',
+      'vsa',
+    );
+    assert.equal(stranger.code, 1, show(stranger));
   });
 
   test('vulns --attest-keyless: the scan attestation is signed by the private Sigstore and verifies with its root', async (t) => {
