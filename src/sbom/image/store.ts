@@ -79,12 +79,15 @@ interface Member {
   dataOffset: number;
   size: number;
   linkname: string;
+  /** A GNU sparse member: its stored bytes are not its content, so it is re-streamed. */
+  sparse: boolean;
 }
 
 /**
  * A tar archive of an image (`docker save`, `skopeo copy … docker-archive:`,
  * `oci-archive:`). Members are indexed in one pass; a plain tar is then read
- * at member offsets, a compressed one (`docker save | gzip`) is re-streamed.
+ * at member offsets, a compressed one (`docker save | gzip`) or a sparse
+ * member (whose stored bytes leave out its holes) is re-streamed.
  */
 export class TarStore implements BlobStore {
   readonly name: string;
@@ -109,6 +112,7 @@ export class TarStore implements BlobStore {
         dataOffset: entry.dataOffset,
         size: entry.size,
         linkname: entry.linkname,
+        sparse: entry.sparse !== undefined,
       });
     }
     return store;
@@ -163,7 +167,7 @@ export class TarStore implements BlobStore {
     if (!r) throw missing(this.name, path);
     const { member } = r;
     if (member.size === 0) return;
-    if (!this.#compressed) {
+    if (!this.#compressed && !member.sparse) {
       yield* fileChunks(
         this.#path,
         this.name,
