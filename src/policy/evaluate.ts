@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { PREDICATE_TYPES } from '../core/predicates.ts';
 import type { Statement } from '../core/statement.ts';
 import {
@@ -174,11 +174,13 @@ function trustAnchors(policy: Policy): TrustAnchors {
 }
 
 function bundleDigest(json: unknown): string {
-  const bytes =
+  // One-shot hash of the text as UTF-8 (no Buffer copy, no Hash object): it
+  // runs for every bundle of every evaluation.
+  const data =
     typeof json === 'string' || Buffer.isBuffer(json)
-      ? Buffer.from(json as string)
-      : Buffer.from(JSON.stringify(json));
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      ? (json as string | Buffer)
+      : JSON.stringify(json);
+  return `sha256:${hash('sha256', data, 'hex')}`;
 }
 
 function judgeBundle(
