@@ -287,7 +287,15 @@ async function normalizeTar(input: Buffer, file: string, ctx: Ctx) {
         { file },
       );
     }
-    const body = e.type === 'file' ? await item.read(input.length) : Buffer.alloc(0);
+    // A sparse member is written out in full, as a regular file: its
+    // expansion is charged to the decompression budget, not bounded by the
+    // archive's own size.
+    const limit = e.sparse ? ctx.budget.left : input.length;
+    const body = e.type === 'file' ? await item.read(limit) : Buffer.alloc(0);
+    if (e.sparse) {
+      ctx.budget.left -= body.length;
+      note('sparse members written out in full');
+    }
     entries.push({ e: { ...e, type: e.type }, body });
   }
   // `tar -C dir .` and dpkg-deb write a `./` root and `./`-prefixed names; keep that style.

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { normalizeArchive } from '../../src/repro/normalize.ts';
 import { isolatedEnv, jsonOf, sha256File, show, tempDir, vouch } from './helpers.ts';
 
 const sh = (cwd: string, script: string) =>
@@ -325,4 +326,51 @@ test('normalize: hostile ar input is exit 2 naming the file', async (t) => {
     assert.match(r.stderr, message, `${name}: ${show(r)}`);
   }
   assert.equal(spawnSync('test', ['-e', join(dir, 'out')]).status, 1, 'nothing was written');
+});
+
+test('normalize: sparse members (tar -S) are written out in full, same content as tar -x; the expansion is bounded', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'tree'));
+  // 8 MiB with data at both ends and in the middle: GNU tar stores ~3 blocks.
+  sh(
+    dir,
+    'truncate -s 8M tree/lastlog && printf start | dd of=tree/lastlog conv=notrunc 2>/dev/null && printf middle | dd of=tree/lastlog bs=1 seek=4000000 conv=notrunc 2>/dev/null && printf end | dd of=tree/lastlog bs=1 seek=8388605 conv=notrunc 2>/dev/null',
+  );
+  sh(
+    dir,
+    'tar --sparse --format=gnu -cf sparse.tar tree/lastlog && tar --format=gnu -cf plain.tar tree/lastlog',
+  );
+  const env = isolatedEnv(dir, { SOURCE_DATE_EPOCH: '1700000000' });
+  const n = await vouch(['repro', 'normalize', '--json', 'sparse.tar', '-o', 'sparse.norm.tar'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(n.code, 0, show(n));
+  assert.ok(
+    jsonOf(n).changes.some(
+      (c: { what: string }) => c.what === 'sparse members written out in full',
+    ),
+  );
+  // The normalized sparse archive equals the normalized plain one, and extracts to the original bytes.
+  const p = await vouch(['repro', 'normalize', 'plain.tar', '-o', 'plain.norm.tar'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(p.code, 0, show(p));
+  assert.deepEqual(
+    await readFile(join(dir, 'sparse.norm.tar')),
+    await readFile(join(dir, 'plain.norm.tar')),
+  );
+  await mkdir(join(dir, 'out'));
+  sh(dir, 'tar -xf sparse.norm.tar -C out');
+  assert.equal(
+    await sha256File(join(dir, 'out', 'tree', 'lastlog')),
+    await sha256File(join(dir, 'tree', 'lastlog')),
+  );
+  // Over the limit (the library's maxBytes; the CLI's is 1 GiB): refused, naming the member.
+  await assert.rejects(
+    normalizeArchive(join(dir, 'sparse.tar'), { mtime: 1700000000, maxBytes: 4 * 1024 * 1024 }),
+    (e: unknown) =>
+      (e as { code?: string }).code === 'ARCHIVE_TOO_LARGE' && /lastlog/.test(String(e)),
+  );
 });
