@@ -52,6 +52,19 @@ export function identityToken(claims: Record<string, unknown>): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.c2ln`;
 }
 
+/**
+ * The claims of a token the mock Fulcio accepts for `sub` issued by `iss`:
+ * audience `sigstore`, expiring ten minutes from now. `extra` adds claims or
+ * overrides these (an `exp` in the past, another `aud`) to make a bad one.
+ */
+export function tokenClaims(
+  iss: string,
+  sub: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { iss, sub, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600, ...extra };
+}
+
 /** Rekor's stored form of a dsse 0.0.1 entry (rekor pkg/types/dsse/v0.0.1). */
 function rekorCanonicalDsse(proposed: {
   kind: string;

@@ -13,6 +13,7 @@ import {
   identityToken,
   type MockSigstore,
   startMockSigstore,
+  tokenClaims,
 } from '../../src/sign/testing-keyless.ts';
 import { pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
 import {
@@ -30,13 +31,7 @@ import {
 
 const ISSUER = 'https://gitlab.internal';
 const IDENTITY = 'https://gitlab.internal/platform/gate//.gitlab-ci.yml@refs/heads/main';
-const claims = (extra: Record<string, unknown> = {}) => ({
-  iss: ISSUER,
-  sub: IDENTITY,
-  aud: 'sigstore',
-  exp: Math.floor(Date.now() / 1000) + 600,
-  ...extra,
-});
+const claims = (extra: Record<string, unknown> = {}) => tokenClaims(ISSUER, IDENTITY, extra);
 const VSA = 'https://slsa.dev/verification_summary/v1';
 const VULNS = 'https://in-toto.io/attestation/vulns/v0.1';
 

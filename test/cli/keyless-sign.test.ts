@@ -12,18 +12,13 @@ import {
   identityToken,
   type MockSigstore,
   startMockSigstore,
+  tokenClaims,
 } from '../../src/sign/testing-keyless.ts';
 import { isolatedEnv, jsonOf, show, tempDir, vouch } from './helpers.ts';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main';
-const claims = (extra: Record<string, unknown> = {}) => ({
-  iss: ISSUER,
-  sub: IDENTITY,
-  aud: 'sigstore',
-  exp: Math.floor(Date.now() / 1000) + 600,
-  ...extra,
-});
+const claims = (extra: Record<string, unknown> = {}) => tokenClaims(ISSUER, IDENTITY, extra);
 
 describe('keyless signing through the CLI (mock Fulcio, Rekor, TSA)', () => {
   let mock: MockSigstore;
