@@ -175,6 +175,25 @@ export function attestTestResultArgs(
   ];
 }
 
+/**
+ * The policy `gate` (gate.yaml in the decision tests): it requires a test-result
+ * signed by ci.pub, as `attestTestResultArgs` signs it. `requireDigest`, when
+ * given, is written as that field; otherwise the policy has none.
+ */
+export const GATE_POLICY = (requireDigest?: boolean) => `apiVersion: vouch.dev/policy/v1
+kind: Policy
+metadata:
+  name: gate
+${requireDigest === undefined ? '' : `requireDigest: ${requireDigest}\n`}trust:
+  signers:
+    - name: ci
+      key: ci.pub
+require:
+  - name: tested
+    predicateType: test-result
+    signers: [ci]
+`;
+
 /** An SLSA provenance predicate (JSON text) by builder https://ci.example/, finished at `finishedOn`. */
 export const PROVENANCE = (finishedOn: string) =>
   JSON.stringify({

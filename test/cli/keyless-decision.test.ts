@@ -18,6 +18,7 @@ import {
 import { pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
 import {
   attestTestResultArgs,
+  GATE_POLICY,
   generateKey,
   isolatedEnv,
   jsonOf,
@@ -35,20 +36,6 @@ const claims = (extra: Record<string, unknown> = {}) => tokenClaims(ISSUER, IDEN
 const VSA = 'https://slsa.dev/verification_summary/v1';
 const VULNS = 'https://in-toto.io/attestation/vulns/v0.1';
 
-const GATE_POLICY = `apiVersion: vouch.dev/policy/v1
-kind: Policy
-metadata:
-  name: gate
-trust:
-  signers:
-    - name: ci
-      key: ci.pub
-require:
-  - name: tested
-    predicateType: test-result
-    signers: [ci]
-`;
-
 describe('keyless decisions and scans against a private Sigstore (mock Fulcio, Rekor, TSA)', () => {
   let mock: MockSigstore;
   before(async () => {
@@ -62,7 +49,7 @@ describe('keyless decisions and scans against a private Sigstore (mock Fulcio, R
     const run = (...args: string[]) => vouch(args, { cwd: dir, env: isolatedEnv(dir, env) });
     await writeFile(join(dir, 'app.bin'), 'release 1\n');
     await writeFile(join(dir, 'tests.json'), '{"result":"PASSED"}');
-    await writeFile(join(dir, 'gate.yaml'), GATE_POLICY);
+    await writeFile(join(dir, 'gate.yaml'), GATE_POLICY());
     await writeFile(join(dir, 'root.json'), JSON.stringify(mock.trustedRoot));
     await generateKey(dir, isolatedEnv(dir), 'ci');
     const attested = await run(...attestTestResultArgs('app.bin'));

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { buildImage, pushImage, registrySkip, startRegistry } from '../oci/registry.ts';
 import {
   attestTestResultArgs,
+  GATE_POLICY,
   generateKey,
   isolatedEnv,
   jsonOf,
@@ -22,21 +23,6 @@ import {
 } from './helpers.ts';
 
 const skip = registrySkip();
-
-const GATE_POLICY = (requireDigest: boolean) => `apiVersion: vouch.dev/policy/v1
-kind: Policy
-metadata:
-  name: gate
-requireDigest: ${requireDigest}
-trust:
-  signers:
-    - name: ci
-      key: ci.pub
-require:
-  - name: tested
-    predicateType: test-result
-    signers: [ci]
-`;
 
 // What a deploy step would require of the gate's decision (docs/policy/decision.md).
 const DEPLOY_POLICY = (gatePolicySha256: string) => `apiVersion: vouch.dev/policy/v1
