@@ -88,7 +88,19 @@ describe('keyless decisions and scans against a private Sigstore (mock Fulcio, R
         type,
         '--json',
       );
-    return { dir, run, gate, check, services };
+    /** What vulns scans: requirements.txt (requests 2.19.0) and the OSV PyPI records imported into `db`. */
+    const scanInputs = async (db: string) => {
+      await writeFile(join(dir, 'requirements.txt'), 'requests==2.19.0\n');
+      const imported = await run(
+        'db',
+        'import',
+        `${VECTORS}/osv-oracle/records-PyPI.jsonl`,
+        '--db',
+        db,
+      );
+      assert.equal(imported.code, 0, show(imported));
+    };
+    return { dir, run, gate, check, services, scanInputs };
   }
 
   /** The bundle verified, by the mock's Fulcio certificate for IDENTITY, with log entry and timestamp. */
@@ -286,15 +298,7 @@ describe('keyless decisions and scans against a private Sigstore (mock Fulcio, R
 
   test('vulns --attest-keyless: the scan attestation is signed by the private Sigstore and verifies with its root', async (t) => {
     const p = await project(t, { SOURCE_DATE_EPOCH: '1764000000' });
-    await writeFile(join(p.dir, 'requirements.txt'), 'requests==2.19.0\n');
-    const db = await p.run(
-      'db',
-      'import',
-      `${VECTORS}/osv-oracle/records-PyPI.jsonl`,
-      '--db',
-      'db',
-    );
-    assert.equal(db.code, 0, show(db));
+    await p.scanInputs('db');
     const from = mock.requests.length;
     const r = await p.run(
       'vulns',
@@ -388,15 +392,8 @@ describe('keyless decisions and scans against a private Sigstore (mock Fulcio, R
     assert.ok(!existsSync(join(p.dir, 'd.json')) && !existsSync(join(p.dir, 'v.json')));
 
     const expired = identityToken(claims({ exp: Math.floor(Date.now() / 1000) - 3600 }));
-    await writeFile(join(p.dir, 'requirements.txt'), 'requests==2.19.0\n');
-    const db = await p.run(
-      'db',
-      'import',
-      `${VECTORS}/osv-oracle/records-PyPI.jsonl`,
-      '--db',
-      'no-db',
-    );
-    assert.equal(db.code, 0, show(db));
+    // Now there is something to scan: what fails is Fulcio refusing the token.
+    await p.scanInputs('no-db');
     const invalid: Array<[string, VouchResult]> = [
       [
         'verify',
