@@ -35,19 +35,11 @@ describe('keyless signing through the CLI (mock Fulcio, Rekor, TSA)', () => {
     await writeFile(join(dir, 'root.json'), JSON.stringify(mock.trustedRoot));
     const run = (...args: string[]) => vouch(args, { cwd: dir, env: isolatedEnv(dir, env) });
     const services = ['--fulcio-url', mock.base, '--rekor-url', mock.base];
+    /** `vouch attest app.bin` with p.json as a custom predicate, signed as `signing` says. */
+    const attestWith = (...signing: string[]) =>
+      run('attest', 'app.bin', '--predicate-type', 'custom', '--predicate', 'p.json', ...signing);
     const attest = (...extra: string[]) =>
-      run(
-        'attest',
-        'app.bin',
-        '--predicate-type',
-        'custom',
-        '--predicate',
-        'p.json',
-        '--keyless',
-        ...services,
-        '--no-store',
-        ...extra,
-      );
+      attestWith('--keyless', ...services, '--no-store', ...extra);
     const verify = (bundle: string, ...trust: string[]) =>
       run(
         'verify',
@@ -60,7 +52,7 @@ describe('keyless signing through the CLI (mock Fulcio, Rekor, TSA)', () => {
         '--json',
         ...trust,
       );
-    return { dir, run, attest, verify };
+    return { dir, run, attest, attestWith, verify };
   }
 
   test('GitHub Actions: the job token (audience sigstore) gives a v0.3 bundle that verifies offline', async (t) => {
@@ -303,20 +295,7 @@ describe('keyless signing through the CLI (mock Fulcio, Rekor, TSA)', () => {
     const key = await p.run('keys', 'generate', '--no-passphrase', '--prefix', 'k');
     assert.equal(key.code, 0, show(key));
     for (const flag of ['--identity-token', '--fulcio-url', '--rekor-url', '--tsa-url']) {
-      const r = await p.run(
-        'attest',
-        'app.bin',
-        '--predicate-type',
-        'custom',
-        '--predicate',
-        'p.json',
-        '--key',
-        'k.key',
-        '--no-store',
-        flag,
-        'x',
-        '--json',
-      );
+      const r = await p.attestWith('--key', 'k.key', '--no-store', flag, 'x', '--json');
       assert.equal(r.code, 2, `${flag}: ${show(r)}`);
       assert.match(jsonOf(r).error.message, /--keyless/);
     }
