@@ -163,17 +163,39 @@ export function attestTestResultArgs(
   predicate = 'tests.json',
   key = 'ci.key',
 ): string[] {
+  return [...testResultArgs(subject, predicate), '--key', key];
+}
+
+/**
+ * As `attestTestResultArgs`, signed keyless instead: `token` (an identity token)
+ * for the Fulcio and Rekor at `sigstore` (a mock Sigstore's base URL).
+ */
+export function attestTestResultKeylessArgs(
+  subject: string,
+  token: string,
+  sigstore: string,
+  predicate = 'tests.json',
+): string[] {
   return [
-    'attest',
-    subject,
-    '--predicate-type',
-    'test-result',
-    '--predicate',
-    predicate,
-    '--key',
-    key,
+    ...testResultArgs(subject, predicate),
+    '--keyless',
+    '--identity-token',
+    token,
+    '--fulcio-url',
+    sigstore,
+    '--rekor-url',
+    sigstore,
   ];
 }
+
+const testResultArgs = (subject: string, predicate: string) => [
+  'attest',
+  subject,
+  '--predicate-type',
+  'test-result',
+  '--predicate',
+  predicate,
+];
 
 /**
  * The policy `gate` (gate.yaml in the decision tests): it requires a test-result

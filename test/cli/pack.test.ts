@@ -13,6 +13,7 @@ import {
 } from '../../src/sign/testing-keyless.ts';
 import {
   attestTestResultArgs,
+  attestTestResultKeylessArgs,
   generateKey,
   isolatedEnv,
   jsonOf,
@@ -214,20 +215,9 @@ describe('verify --pack with keyless trust flags: the pack’s trusted root is n
     await writeFile(join(dir, 'result.json'), '{"result":"PASSED"}');
     await writeFile(join(dir, 'evil_root.json'), JSON.stringify(mock.trustedRoot));
     // The attacker's Fulcio issues a certificate for the victim's identity.
+    const token = identityToken({ iss: ISSUER, sub: IDENTITY, aud: 'sigstore' });
     const signed = await run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'test-result',
-      '--predicate',
-      'result.json',
-      '--keyless',
-      '--identity-token',
-      identityToken({ iss: ISSUER, sub: IDENTITY, aud: 'sigstore' }),
-      '--fulcio-url',
-      mock.base,
-      '--rekor-url',
-      mock.base,
+      ...attestTestResultKeylessArgs('app.bin', token, mock.base, 'result.json'),
     );
     assert.equal(signed.code, 0, show(signed));
     const packed = await run(

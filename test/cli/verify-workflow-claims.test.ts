@@ -14,7 +14,15 @@ import {
   type MockSigstore,
   startMockSigstore,
 } from '../../src/sign/testing-keyless.ts';
-import { isolatedEnv, jsonOf, show, tempDir, VECTORS, vouch } from './helpers.ts';
+import {
+  attestTestResultKeylessArgs,
+  isolatedEnv,
+  jsonOf,
+  show,
+  tempDir,
+  VECTORS,
+  vouch,
+} from './helpers.ts';
 
 const SIGSTORE = join(VECTORS, 'sigstore');
 const PUBLIC_GOOD = join(SIGSTORE, 'public-good', 'trusted_root.json');
@@ -254,19 +262,7 @@ describe('verify --pack with --certificate-github-workflow-* (the oci:// trust p
       event_name: 'push',
     });
     const signed = await run(
-      'attest',
-      'app.bin',
-      '--predicate-type',
-      'test-result',
-      '--predicate',
-      'result.json',
-      '--keyless',
-      '--identity-token',
-      token,
-      '--fulcio-url',
-      mock.base,
-      '--rekor-url',
-      mock.base,
+      ...attestTestResultKeylessArgs('app.bin', token, mock.base, 'result.json'),
     );
     assert.equal(signed.code, 0, show(signed));
     const packed = await run('pack', 'app.bin', '-o', 'app.pack');
