@@ -3,10 +3,14 @@ import { join, posix, relative, resolve } from 'node:path';
 import { isInside, toSlash } from '../../attest/paths.ts';
 import { digestFile } from '../../core/digest.ts';
 import { errorMessage, VouchError } from '../../core/errors.ts';
+import { type GlobOptions, globRegExp } from '../../core/glob.ts';
 import type { Artifacts } from './model.ts';
 
 /** in-toto 1.3.1's default exclude patterns (settings.ARTIFACT_EXCLUDE_PATTERNS). */
 export const DEFAULT_EXCLUDES: readonly string[] = ['*.link*', '.git', '*.pyc', '*~'];
+
+// As in-toto matched them: `**` then `/` also matches no directory; `**` crosses line breaks.
+const IN_TOTO_GLOB: GlobOptions = { doubleStarDropsSlash: true, dotAll: true };
 
 /**
  * A gitignore-style exclude pattern as in-toto applies it (pathspec's
@@ -32,7 +36,7 @@ export function excludeMatcher(
     if (dirOnly) p = p.replace(/\/+$/, '');
     const anchored = p.includes('/');
     p = p.replace(/^\//, '');
-    return { re: globRegExp(p), dirOnly, anchored, empty: p === '' };
+    return { re: globRegExp(p, IN_TOTO_GLOB), dirOnly, anchored, empty: p === '' };
   });
   return (rel, dir) => {
     const parts = rel.split('/');
@@ -48,21 +52,6 @@ export function excludeMatcher(
       return false;
     });
   };
-}
-
-function globRegExp(p: string): RegExp {
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i] as string;
-    if (c === '*' && p[i + 1] === '*') {
-      re += '.*';
-      i++;
-      if (p[i + 1] === '/') i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, (x) => `\\${x}`);
-  }
-  return new RegExp(`^${re}$`, 's');
 }
 
 /**

@@ -1,4 +1,5 @@
 import { VouchError } from '../../core/errors.ts';
+import { globRegExp } from '../../core/glob.ts';
 import { type OciReference, parseReference } from '../../oci/index.ts';
 
 /** A container image as a Pod names it, normalized the way the kubelet's runtime does. */
@@ -80,18 +81,6 @@ export function ociReference(ref: ImageReference, digest?: string): OciReference
  */
 export function imageMatcher(patterns: readonly string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => true;
-  const res = patterns.map((p) => {
-    let re = '';
-    for (let i = 0; i < p.length; i++) {
-      const c = p[i] as string;
-      if (c === '*' && p[i + 1] === '*') {
-        re += '.*';
-        i++;
-      } else if (c === '*') re += '[^/]*';
-      else if (c === '?') re += '[^/]';
-      else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    return new RegExp(`^${re}$`);
-  });
+  const res = patterns.map((p) => globRegExp(p, { doubleStarDropsSlash: false, dotAll: false }));
   return (name) => res.some((r) => r.test(name));
 }
