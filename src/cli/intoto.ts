@@ -20,6 +20,7 @@ export const INTOTO_VERIFY_OPTIONS = {
   at: { type: 'string' },
   'run-inspections': { type: 'boolean' },
   'insecure-skip-inspections': { type: 'boolean' },
+  'inspection-timeout': { type: 'string' },
 } as const;
 
 export const INTOTO_VERIFY_HELP = `in-toto layouts (metadata v0.9, Metablock or DSSE):
@@ -30,6 +31,8 @@ export const INTOTO_VERIFY_HELP = `in-toto layouts (metadata v0.9, Metablock or 
   --at TIME             verification time for the layout's expiry (RFC 3339; default now)
   --run-inspections     run the layout's inspection commands (in the current directory);
                         without it a layout with inspections does not pass
+  --inspection-timeout SECONDS  kill an inspection (and every process it started) after
+                        SECONDS and fail it (default 10, as in-toto); decimals allowed
   --insecure-skip-inspections  pass without running inspections (prints a warning)`;
 
 interface IntotoVerifyValues {
@@ -39,6 +42,7 @@ interface IntotoVerifyValues {
   at?: string | undefined;
   'run-inspections'?: boolean | undefined;
   'insecure-skip-inspections'?: boolean | undefined;
+  'inspection-timeout'?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -78,8 +82,19 @@ export async function runIntotoVerify(values: IntotoVerifyValues, io: Io): Promi
       (await intoto()).loadIntotoPublicKey(await readTextFile(path, KEY_FILE_LIMIT), f),
     );
   }
+  const timeout = values['inspection-timeout'];
+  if (timeout !== undefined && !values['run-inspections']) {
+    throw usage('verify', '--inspection-timeout applies only with --run-inspections');
+  }
+  const timeoutSeconds = timeout === undefined ? undefined : inspectionTimeout(timeout);
   let inspections: InspectionMode = { mode: 'refuse' };
-  if (values['run-inspections']) inspections = { mode: 'run', workdir: io.cwd };
+  if (values['run-inspections']) {
+    inspections = {
+      mode: 'run',
+      workdir: io.cwd,
+      ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+    };
+  }
   if (values['insecure-skip-inspections']) {
     io.stderr("vouch verify: WARNING: skipping the layout's inspections (insecure)\n");
     inspections = { mode: 'insecure-skip' };
@@ -96,6 +111,20 @@ export async function runIntotoVerify(values: IntotoVerifyValues, io: Io): Promi
   if (values.json) printJson(io, verdict);
   else printVerdict(io, verdict);
   return verdict.ok ? 0 : 1;
+}
+
+/** Longest timer Node keeps, 2^31 - 1 ms (MAX_INSPECTION_TIMEOUT_SECONDS, without loading in-toto). */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+function inspectionTimeout(text: string): number {
+  const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    throw usage(
+      'verify',
+      `--inspection-timeout must be a number of seconds more than 0 and at most ${MAX_TIMEOUT_SECONDS}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return seconds;
 }
 
 function printVerdict(io: Io, v: IntotoVerdict): void {

@@ -412,3 +412,69 @@ describe('vouch run --format in-toto-link → in-toto-verify 1.3.1', () => {
     assert.equal(noName.code, 2, output(noName));
   });
 });
+
+describe('vouch verify --run-inspections --inspection-timeout', () => {
+  /** A layout (written by in-toto's Python API) whose one inspection hangs in a child it starts. */
+  function hangingLayout(): string {
+    const dir = workDir();
+    ok('in-toto-keygen', ['-b', '2048', 'owner'], dir);
+    writeLayout(dir, {
+      owner: 'owner',
+      steps: [],
+      inspect: [
+        {
+          name: 'hang',
+          run: ['sh', '-c', 'sleep 60 & echo $! > child.pid; wait'],
+          materials: [],
+          products: [],
+        },
+      ],
+    });
+    return dir;
+  }
+
+  test('a hanging inspection fails (exit 1) at the timeout, naming it, and leaves no process', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const dir = hangingLayout();
+    const r = await vouch(VERIFY(['--run-inspections', '--inspection-timeout', '0.5', '--json']), {
+      cwd: dir,
+    });
+    assert.equal(r.code, 1, output(r));
+    const verdict = jsonOf(r);
+    assert.equal(verdict.ok, false);
+    const hang = verdict.checks.find((c: { name: string }) => c.name === 'inspection hang');
+    assert.equal(hang?.ok, false, output(r));
+    assert.match(
+      hang.detail,
+      /^timed out after 0\.5 s: \["sh","-c",.*every process it started were killed/,
+    );
+    const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      let state = '';
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {}
+      gone = state === '' || state === 'Z';
+      if (!gone) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(gone, `the inspection's child ${pid} is still running`);
+  });
+
+  test('a bad --inspection-timeout, or one without --run-inspections, is a usage error (exit 2)', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const dir = hangingLayout();
+    for (const bad of ['0', '-1', 'ten', '1e3', '', '99999999']) {
+      const r = await vouch(VERIFY(['--run-inspections', `--inspection-timeout=${bad}`]), {
+        cwd: dir,
+      });
+      assert.equal(r.code, 2, `${bad}: ${output(r)}`);
+      assert.match(r.stderr, /--inspection-timeout must be a number of seconds/);
+    }
+    const alone = await vouch(VERIFY(['--inspection-timeout', '5']), { cwd: dir });
+    assert.equal(alone.code, 2, output(alone));
+    assert.match(alone.stderr, /--inspection-timeout applies only with --run-inspections/);
+    assert.throws(() => readFileSync(join(dir, 'child.pid')), 'nothing ran');
+  });
+});

@@ -1,4 +1,10 @@
 // in-toto metadata v0.9 (layouts and links): the folder's public surface.
+
+export {
+  DEFAULT_INSPECTION_TIMEOUT_SECONDS,
+  INSPECTION_STREAM_LIMIT,
+  MAX_INSPECTION_TIMEOUT_SECONDS,
+} from './inspect.ts';
 export {
   type IntotoPublicKey,
   type IntotoScheme,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { errorMessage, VouchError } from '../../core/errors.ts';
 import { parseJson, readTextFile } from '../../core/json.ts';
-import { runInspection } from './inspect.ts';
+import { checkInspectionTimeout, runInspection } from './inspect.ts';
 import { type IntotoPublicKey, keyFromDict } from './keys.ts';
 import {
   type Artifacts,
@@ -23,7 +23,12 @@ import { applyRules } from './rules.ts';
  */
 export type InspectionMode =
   | { mode: 'refuse' }
-  | { mode: 'run'; workdir: string }
+  | {
+      mode: 'run';
+      workdir: string;
+      /** Seconds each inspection may run before it and its children are killed; default 10 (in-toto's). */
+      timeoutSeconds?: number;
+    }
   | { mode: 'insecure-skip' };
 
 export interface IntotoVerifyOptions {
@@ -69,9 +74,13 @@ export interface IntotoVerdict {
  * stopping at the first; command mismatches are warnings, as the spec says.
  *
  * @throws VouchError FILE_NOT_FOUND | FILE_READ | JSON_* | DSSE_* | KEY_* for an
- *   unreadable or malformed root layout (links that are malformed are failures)
+ *   unreadable or malformed root layout (links that are malformed are failures);
+ *   USAGE for an inspection timeout out of range
  */
 export async function verifyIntotoLayout(options: IntotoVerifyOptions): Promise<IntotoVerdict> {
+  if (options.inspections.mode === 'run' && options.inspections.timeoutSeconds !== undefined) {
+    checkInspectionTimeout(options.inspections.timeoutSeconds);
+  }
   const text = await readTextFile(options.layoutPath);
   const metadata = parseSignedMetadata(parseJson(text, options.layoutPath), options.layoutPath);
   if (metadataType(metadata) !== 'layout') {
@@ -250,7 +259,18 @@ async function verifyLayout(
               inspection.run,
               ctx.inspections.workdir,
               ctx.log,
+              ctx.inspections.timeoutSeconds === undefined
+                ? {}
+                : { timeoutSeconds: ctx.inspections.timeoutSeconds },
             );
+            if (run.timedOut || !run.link) {
+              check(
+                name,
+                false,
+                `timed out after ${run.timeoutSeconds} s: ${JSON.stringify(inspection.run)} and every process it started were killed`,
+              );
+              continue;
+            }
             check(
               name,
               run.exitCode === 0,
