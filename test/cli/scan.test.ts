@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sarifValidator } from '../sarif.ts';
 import {
   generateKey,
   git,
@@ -161,4 +164,221 @@ test('vouch scan --attest: signed findings about the git commit; dirty trees ref
   );
   assert.equal(allowed.code, 0, show(allowed));
   assert.equal((await statementOf(join(root, 'd.json'))).predicate.target.dirty, true);
+});
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          securityContext:
+            privileged: true
+`;
+const WORKFLOW = `name: ci
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: acme/deploy-action@v1
+`;
+
+/** A git repository with findings in a subdirectory and a workflow, and a copy outside git. */
+async function repository(t: Parameters<typeof tempDir>[0]) {
+  const root = await tempDir(t);
+  await mkdir(join(root, '.home'));
+  const env = isolatedEnv(root);
+  const repo = join(root, 'repo');
+  await mkdir(join(repo, 'deploy', 'c#'), { recursive: true });
+  await mkdir(join(repo, '.github', 'workflows'), { recursive: true });
+  await writeFile(join(repo, 'deploy', 'deployment.yaml'), DEPLOYMENT);
+  await writeFile(join(repo, 'deploy', 'c#', 'app.env'), ENV_LINE);
+  await writeFile(join(repo, '.github', 'workflows', 'ci.yml'), WORKFLOW);
+  git(repo, env, 'init', '-q', '-b', 'main');
+  const plain = join(root, 'plain', 'deploy');
+  await mkdir(plain, { recursive: true });
+  await writeFile(join(plain, 'deployment.yaml'), DEPLOYMENT);
+  return { root, repo, plain, env };
+}
+
+/** Each result's (or notification's) URI, resolved as code scanning does: from the repository root. */
+function resolvedFiles(sarif: any, rootDir: string): string[] {
+  const run = sarif.runs[0];
+  const locations = [
+    ...run.results.map((r: any) => r.locations[0].physicalLocation.artifactLocation),
+    ...run.invocations[0].toolExecutionNotifications.map(
+      (n: any) => n.locations[0].physicalLocation.artifactLocation,
+    ),
+  ];
+  const base = pathToFileURL(`${rootDir}/`);
+  return locations.map((l: any) => {
+    assert.equal(l.uriBaseId, '%SRCROOT%');
+    assert.ok(!l.uri.startsWith('/') && !/^[a-z]+:/i.test(l.uri), l.uri);
+    return fileURLToPath(new URL(l.uri, base));
+  });
+}
+
+async function sarifOf(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<any> {
+  const out = join(cwd, `${createHash('sha256').update(args.join(' ')).digest('hex')}.sarif`);
+  const r = await vouch(['scan', ...args, '--format', 'sarif', '-o', out], { cwd, env });
+  assert.equal(r.code, 0, show(r));
+  const doc = JSON.parse(await readFile(out, 'utf8'));
+  await rm(out);
+  const validate = sarifValidator();
+  assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+  return doc;
+}
+
+test('vouch scan SARIF in a git repository: URIs from the repository root, for a subdirectory, a link to it and one file', async (t) => {
+  const { root, repo, env } = await repository(t);
+  const expected = [
+    join(repo, 'deploy', 'c#', 'app.env'),
+    join(repo, 'deploy', 'deployment.yaml'),
+  ].sort();
+  // From the root, from inside the subdirectory, and through a symbolic link from outside.
+  await symlink(join(repo, 'deploy'), join(root, 'deploy-link'));
+  for (const [args, cwd] of [
+    [['deploy'], repo],
+    [['.'], join(repo, 'deploy')],
+    [['deploy-link'], root],
+  ] as const) {
+    const doc = await sarifOf([...args], cwd, env);
+    const files = resolvedFiles(doc, repo);
+    assert.deepEqual([...new Set(files)].sort(), expected, `${args} from ${cwd}`);
+    for (const f of files) assert.ok(existsSync(f), f);
+    const run = doc.runs[0];
+    assert.deepEqual(run.originalUriBaseIds['%SRCROOT%'], {
+      description: {
+        text: 'The root of the git work tree that was scanned (the repository root).',
+      },
+    });
+    assert.ok(
+      run.results.some(
+        (r: any) => r.locations[0].physicalLocation.artifactLocation.uri === 'deploy/c%23/app.env',
+      ),
+    );
+    // No machine path anywhere in the log.
+    assert.ok(!JSON.stringify(doc).includes(root));
+  }
+  // One file, named by its path from the root wherever it is scanned from.
+  for (const [target, cwd] of [
+    ['.github/workflows/ci.yml', repo],
+    ['workflows/ci.yml', join(repo, '.github')],
+    [join(repo, '.github', 'workflows', 'ci.yml'), root],
+  ] as const) {
+    const doc = await sarifOf([target, '--only', 'misconfig'], cwd, env);
+    const files = resolvedFiles(doc, repo);
+    assert.ok(files.length > 0);
+    for (const f of files) assert.equal(f, join(repo, '.github', 'workflows', 'ci.yml'));
+    const json = await vouch(['scan', target, '--only', 'misconfig', '--json'], { cwd, env });
+    assert.deepEqual(
+      [...new Set(jsonOf(json).findings.map((f: { file: string }) => f.file))],
+      ['.github/workflows/ci.yml'],
+    );
+    const table = await vouch(['scan', target, '--only', 'misconfig'], { cwd, env });
+    assert.match(table.stdout, /gha\/unpinned-action\s+\.github\/workflows\/ci\.yml:8/);
+  }
+  // A linked worktree (its `.git` is a file): URIs from the worktree's own root.
+  git(repo, env, 'add', '-A');
+  git(repo, env, 'commit', '-q', '--no-gpg-sign', '-m', 'init');
+  git(repo, env, 'worktree', 'add', '-q', join(root, 'wt'));
+  const wt = await sarifOf(['deploy'], join(root, 'wt'), env);
+  assert.deepEqual([...new Set(resolvedFiles(wt, join(root, 'wt')))].sort(), [
+    join(root, 'wt', 'deploy', 'c#', 'app.env'),
+    join(root, 'wt', 'deploy', 'deployment.yaml'),
+  ]);
+});
+
+test('vouch scan: JSON names files from the scanned directory; outside git SARIF does too, one file from the working directory', async (t) => {
+  const { root, repo, plain, env } = await repository(t);
+  const json = jsonOf(await vouch(['scan', 'deploy', '--json'], { cwd: repo, env }));
+  assert.deepEqual([...new Set(json.findings.map((f: any) => f.file))].sort(), [
+    'c#/app.env',
+    'deployment.yaml',
+  ]);
+  // Outside any git work tree: relative to the scanned directory, as before.
+  const doc = await sarifOf(['deploy'], join(root, 'plain'), env);
+  const uris = doc.runs[0].results.map(
+    (r: any) => r.locations[0].physicalLocation.artifactLocation.uri,
+  );
+  assert.ok(uris.length > 0);
+  assert.deepEqual([...new Set(uris)], ['deployment.yaml']);
+  assert.deepEqual([...new Set(resolvedFiles(doc, plain))], [join(plain, 'deployment.yaml')]);
+  assert.match(doc.runs[0].originalUriBaseIds['%SRCROOT%'].description.text, /scanned directory/);
+  // One file outside git: its path from the working directory.
+  const one = jsonOf(
+    await vouch(['scan', 'plain/deploy/deployment.yaml', '--json'], { cwd: root, env }),
+  );
+  assert.deepEqual(
+    [...new Set(one.findings.map((f: any) => f.file))],
+    ['plain/deploy/deployment.yaml'],
+  );
+  const oneSarif = await sarifOf(['plain/deploy/deployment.yaml'], root, env);
+  assert.deepEqual([...new Set(resolvedFiles(oneSarif, root))], [join(plain, 'deployment.yaml')]);
+});
+
+test('vouch scan: a baseline written before (scanned-directory names, old fingerprints) still matches', async (t) => {
+  const { repo, env } = await repository(t);
+  const before = jsonOf(await vouch(['scan', 'deploy', '--json'], { cwd: repo, env }));
+  const privileged = before.findings.find((f: any) => f.file === 'deployment.yaml');
+  assert.ok(privileged, JSON.stringify(before.findings));
+  // The fingerprint of a misconfiguration as every version so far computed it:
+  // sha256(rule id NUL file-from-the-scanned-directory NUL snippet), 16 hex characters.
+  const old = (file: string, f: any) =>
+    createHash('sha256')
+      .update(`${f.ruleId}\0${file}\0${f.snippet ?? f.message}`)
+      .digest('hex')
+      .slice(0, 16);
+  assert.equal(privileged.fingerprint, old('deployment.yaml', privileged));
+  const entries = before.findings.map((f: any) => ({
+    ruleId: f.ruleId,
+    file: f.file,
+    fingerprint: f.fingerprint,
+    justification: 'accepted in review',
+  }));
+  await writeFile(
+    join(repo, 'deploy', '.vouch-scan-baseline.json'),
+    JSON.stringify({ version: 1, findings: entries }),
+  );
+  const after = jsonOf(await vouch(['scan', 'deploy', '--json'], { cwd: repo, env }));
+  assert.equal(after.findings.length, 0, JSON.stringify(after.findings));
+  assert.equal(after.suppressed.length, before.findings.length);
+  assert.deepEqual(after.unusedBaseline, []);
+  const doc = await sarifOf(['deploy'], repo, env);
+  for (const r of doc.runs[0].results) assert.equal(r.suppressions[0].kind, 'external');
+
+  // A single-file scan's baseline written when the file was named by its base name.
+  const wf = jsonOf(
+    await vouch(['scan', '.github/workflows/ci.yml', '--only', 'misconfig', '--json'], {
+      cwd: repo,
+      env,
+    }),
+  );
+  const unpinned = wf.findings.find((f: any) => f.ruleId === 'gha/unpinned-action');
+  assert.ok(unpinned);
+  const legacy = (fingerprint: string) =>
+    JSON.stringify({
+      version: 1,
+      findings: [
+        { ruleId: unpinned.ruleId, file: 'ci.yml', fingerprint, justification: 'vendored action' },
+      ],
+    });
+  await writeFile(join(repo, 'legacy.json'), legacy(old('ci.yml', unpinned)));
+  const args = ['scan', '.github/workflows/ci.yml', '--only', 'misconfig', '--json'];
+  const matched = jsonOf(await vouch([...args, '--baseline', 'legacy.json'], { cwd: repo, env }));
+  const accepted = matched.suppressed.find((f: any) => f.ruleId === 'gha/unpinned-action');
+  assert.equal(accepted?.file, '.github/workflows/ci.yml');
+  assert.equal(accepted?.suppression.justification, 'vendored action');
+  assert.deepEqual(matched.unusedBaseline, []);
+  // Tamper: another fingerprint under the old name matches nothing.
+  await writeFile(join(repo, 'legacy.json'), legacy('0'.repeat(16)));
+  const stale = jsonOf(await vouch([...args, '--baseline', 'legacy.json'], { cwd: repo, env }));
+  assert.ok(stale.findings.some((f: any) => f.ruleId === 'gha/unpinned-action'));
+  assert.equal(stale.unusedBaseline.length, 1);
 });

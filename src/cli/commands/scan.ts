@@ -168,7 +168,7 @@ export const scanCommand: Command = {
       throw usage('scan', '--attest of stdin needs --subject FILE: stdin has no commit');
     }
 
-    const options: ScanOptions = {};
+    const options: ScanOptions = { cwd: io.cwd };
     if (only) options.only = only;
     const skip = new Set([...DEFAULT_SKIP_DIRECTORIES, ...(values['skip-dir'] ?? [])]);
     for (const d of values['include-dir'] ?? []) skip.delete(d);

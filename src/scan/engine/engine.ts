@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { open, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { errorMessage, isVouchError, VouchError } from '../../core/errors.ts';
 import { statPath } from '../../core/stat.ts';
 import { READERS } from '../../sbom/index.ts';
@@ -36,6 +36,7 @@ import {
   type SuppressedFinding,
 } from '../suppress/index.ts';
 import { type RuleInfo, ruleCatalog } from './catalog.ts';
+import { gitWorkTreeRoot, posixRelative } from './repo-root.ts';
 import { DEFAULT_SKIP_DIRECTORIES, walkFiles } from './walk.ts';
 
 export const SCAN_KINDS = ['misconfig', 'secrets', 'deps'] as const;
@@ -75,6 +76,11 @@ export interface ScanOptions {
    * commit removed them. Directories only.
    */
   gitHistory?: { since?: string };
+  /**
+   * Working directory a file scanned alone outside any git work tree is named
+   * from (default process.cwd()); see `scanPath`.
+   */
+  cwd?: string;
 }
 
 export interface ScanTotals {
@@ -105,6 +111,14 @@ export interface ParseError {
 
 export interface ScanResult {
   target: { kind: 'directory' | 'file' | 'stdin'; name: string; path?: string };
+  /**
+   * Where findings' `file` names start, as a path from the root of the git
+   * work tree the scan ran in: the scanned directory's path (`''` for the
+   * root; a file scanned alone is named from the root, so `''`). Absent
+   * outside git and for stdin. SARIF joins it to each name so that code
+   * scanning, which reads URIs from the repository root, finds the file.
+   */
+  repoPath?: string;
   kinds: ScanKind[];
   /** Unsuppressed findings, sorted (file, line, column, rule). */
   findings: ReportedFinding[];
@@ -274,6 +288,10 @@ async function exists(path: string): Promise<boolean> {
  * dependency policy. A file a rule set cannot parse is listed in parseErrors
  * and the scan goes on; binary and oversized files are counted.
  *
+ * Findings name a directory's files from the scanned directory, and a file
+ * scanned alone by its path (see fileName), never by an absolute path;
+ * `repoPath` places those names in the git work tree, when there is one.
+ *
  * @throws VouchError FILE_NOT_FOUND | FILE_READ for the target; SCAN_DEPS_POLICY_MALFORMED |
  *   SCAN_BASELINE_MALFORMED for the policy or baseline files.
  */
@@ -285,11 +303,22 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     throw new VouchError('FILE_READ', 'not a regular file or directory', { file: path });
   const root = isDir ? abs : dirname(abs);
   const skip = new Set(options.skipDirectories ?? DEFAULT_SKIP_DIRECTORIES);
-  const files = isDir ? await walkFiles(abs, skip) : [basename(abs)];
+  // A directory's files are named from it; a file scanned alone by its path (see fileName).
+  let repoPath: string | undefined;
+  let single: { name: string; legacy: string } | undefined;
+  if (isDir) {
+    const top = await gitWorkTreeRoot(abs);
+    if (top !== undefined) repoPath = posixRelative(top, await realpath(abs));
+  } else {
+    const named = await fileName(abs, options.cwd ?? process.cwd());
+    single = { name: named.name, legacy: basename(abs) };
+    if (named.inRepo) repoPath = '';
+  }
+  const files = isDir ? await walkFiles(abs, skip) : [single?.name as string];
 
   const scanner = new Scanner(options);
   const outcomes = await pool(files, options.concurrency ?? 8, (rel) =>
-    scanner.file(join(root, rel), rel, isDir ? rel : abs.split(sep).join('/')),
+    isDir ? scanner.file(join(root, rel), rel) : scanner.file(abs, rel, abs.split(sep).join('/')),
   );
 
   const findings: ReportedFinding[] = [];
@@ -345,11 +374,21 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
       rootIsFile: !isDir,
       ...(options.vulnDb ? { vulnDb: options.vulnDb } : {}),
     });
-    findings.push(...deps.findings.map(withFingerprint));
+    // One lockfile scanned alone: the SBOM readers name it by its base name.
+    const rename = (file: string) =>
+      single === undefined
+        ? file
+        : file === single.legacy
+          ? single.name
+          : file.startsWith(`${single.legacy}!/`)
+            ? `${single.name}${file.slice(single.legacy.length)}`
+            : file;
+    findings.push(...deps.findings.map((f) => withFingerprint({ ...f, file: rename(f.file) })));
     totals.notChecked.push(...deps.notChecked);
     for (const p of deps.parseErrors) {
-      if (!parseErrors.some((e) => e.file === p.file))
-        parseErrors.push({ file: p.file, parser: 'sbom', message: p.message });
+      const file = rename(p.file);
+      if (!parseErrors.some((e) => e.file === file))
+        parseErrors.push({ file, parser: 'sbom', message: p.message });
     }
   }
   totals.parseErrors = parseErrors.length;
@@ -360,7 +399,7 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     if (isDir && (await exists(auto))) baseline = await readBaseline(auto);
   } else if (options.baseline !== 'none') baseline = options.baseline;
 
-  return finish(
+  const result = finish(
     { kind: isDir ? 'directory' : 'file', name: basename(abs), path: abs },
     scanner,
     findings,
@@ -370,7 +409,47 @@ export async function scanPath(path: string, options: ScanOptions = {}): Promise
     baseline,
     depsPolicyFile,
     runDeps,
+    single && single.name !== single.legacy ? legacyAlias(single.legacy) : undefined,
   );
+  return repoPath === undefined ? result : { ...result, repoPath };
+}
+
+/**
+ * How a file scanned alone is named: its path from the root of the git work
+ * tree it is in (the directory's real path, the file's own name, so a
+ * symbolic link is named as itself); outside git, its path from `cwd` when it
+ * is below it (also through a symbolic link to `cwd`), else its base name.
+ * Never an absolute path.
+ */
+async function fileName(abs: string, cwd: string): Promise<{ name: string; inRepo: boolean }> {
+  const realDir = await realpath(dirname(abs)).catch(() => dirname(abs));
+  const top = await gitWorkTreeRoot(realDir);
+  if (top !== undefined)
+    return { name: posixRelative(top, join(realDir, basename(abs))), inRepo: true };
+  const below = (path: string, root: string) => {
+    const rel = posixRelative(root, path);
+    return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) ? undefined : rel;
+  };
+  const realCwd = await realpath(cwd).catch(() => resolve(cwd));
+  const name =
+    below(abs, resolve(cwd)) ?? below(join(realDir, basename(abs)), realCwd) ?? basename(abs);
+  return { name, inRepo: false };
+}
+
+/**
+ * Before files scanned alone were named by their path, they were named by
+ * their base name, and a baseline written then says `ci.yml` where the
+ * finding now says `.github/workflows/ci.yml` (with a fingerprint over that
+ * name unless it is a secret's): such an entry still matches.
+ */
+function legacyAlias(legacy: string) {
+  return (f: ReportedFinding) => ({
+    file: legacy,
+    fingerprint:
+      f.fingerprint === findingFingerprint(f)
+        ? findingFingerprint({ ...f, file: legacy })
+        : f.fingerprint,
+  });
 }
 
 /**
@@ -455,12 +534,13 @@ function finish(
   baseline: Baseline | undefined,
   depsPolicyFile: string | null,
   deps: boolean,
+  alias?: (f: ReportedFinding) => { file: string; fingerprint: string },
 ): ScanResult {
   let findings = found;
   const suppressed = [...inline];
   let unusedBaseline: BaselineEntry[] = [];
   if (baseline) {
-    const b = applyBaseline(findings, baseline);
+    const b = applyBaseline(findings, baseline, alias);
     findings = b.kept;
     suppressed.push(...b.suppressed);
     unusedBaseline = b.unused;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { sarifValidator } from '../../../test/sarif.ts';
@@ -111,4 +112,47 @@ test('SARIF artifact URIs are relative references that keep # and ? in file name
   // Each resolves back to the file's relative path.
   for (const u of uris)
     assert.ok(!new URL(u, 'file:///r/').hash && !new URL(u, 'file:///r/').search);
+});
+
+test('SARIF in a git work tree: URIs from the repository root with %SRCROOT% described; the JSON names stay from the scanned directory', async (t) => {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), 'vouch-scan-out-')));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const secret = j('URL=postgres://app:', 'Zq8v7Hn2Kx4s', '@db.prod.internal/app\n');
+  await mkdir(join(dir, 'repo', 'deploy', 'c#'), { recursive: true });
+  await writeFile(join(dir, 'repo', 'deploy', 'c#', 'app.env'), secret);
+  await writeFile(join(dir, 'repo', 'deploy', 'a b.env'), secret);
+  execFileSync('git', ['init', '-q', join(dir, 'repo')]);
+  const result = await scanPath(join(dir, 'repo', 'deploy'), { only: ['secrets'] });
+  assert.equal(result.repoPath, 'deploy');
+  assert.deepEqual(result.findings.map((f) => f.file).sort(), ['a b.env', 'c#/app.env']);
+  const sarif = toSarif(result) as any;
+  const validate = sarifValidator();
+  assert.ok(validate(sarif), JSON.stringify(validate.errors, null, 2));
+  const run = sarif.runs[0];
+  assert.deepEqual(Object.keys(run.originalUriBaseIds), ['%SRCROOT%']);
+  assert.equal(run.originalUriBaseIds['%SRCROOT%'].uri, undefined);
+  const root = pathToFileURL(`${join(dir, 'repo')}/`);
+  const files = run.results.map((r: any) => {
+    const loc = r.locations[0].physicalLocation.artifactLocation;
+    assert.equal(loc.uriBaseId, '%SRCROOT%');
+    return fileURLToPath(new URL(loc.uri, root));
+  });
+  assert.deepEqual(files.sort(), [
+    join(dir, 'repo', 'deploy', 'a b.env'),
+    join(dir, 'repo', 'deploy', 'c#', 'app.env'),
+  ]);
+  for (const f of files) assert.ok(existsSync(f));
+  // Tamper: an originalUriBaseIds entry must be an artifactLocation (no bare string).
+  const bad = structuredClone(sarif);
+  bad.runs[0].originalUriBaseIds['%SRCROOT%'] = 'file:///r/';
+  assert.equal(validate(bad) as boolean, false);
+  // Same scan outside git: no repoPath, URIs from the scanned directory.
+  await rm(join(dir, 'repo', '.git'), { recursive: true });
+  const plain = toSarif(await scanPath(join(dir, 'repo', 'deploy'), { only: ['secrets'] })) as any;
+  assert.deepEqual(
+    plain.runs[0].results
+      .map((r: any) => r.locations[0].physicalLocation.artifactLocation.uri)
+      .sort(),
+    ['a%20b.env', 'c%23/app.env'],
+  );
 });

@@ -32,6 +32,36 @@ function fileUri(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/** The base every artifact URI is relative to (SARIF §3.4.4, §3.14.14). */
+const SRCROOT = '%SRCROOT%';
+
+/**
+ * A file's location: relative to the repository root when the scan ran in a
+ * git work tree (where GitHub code scanning and other consumers resolve
+ * relative URIs), else to the scanned directory; stdin has no file.
+ */
+function artifactLocation(file: string, repoPath: string | undefined): Record<string, unknown> {
+  if (file === '-') return { uri: 'stdin' };
+  const path = repoPath ? `${repoPath}/${file}` : file;
+  return { uri: fileUri(path), uriBaseId: SRCROOT };
+}
+
+/**
+ * What %SRCROOT% stands for. No `uri`: an absolute `file:` URI would put this
+ * machine's path in the log and make it differ from machine to machine; the
+ * SARIF spec allows leaving it out (the consumer supplies the root — GitHub
+ * code scanning uses the checkout), and says what it is in `description`.
+ */
+function originalUriBaseIds(scan: ScanResult): Record<string, unknown> {
+  const text =
+    scan.repoPath !== undefined
+      ? 'The root of the git work tree that was scanned (the repository root).'
+      : scan.target.kind === 'directory'
+        ? 'The scanned directory (not in a git work tree).'
+        : "The scan's working directory, or the scanned file's directory when outside it (not in a git work tree).";
+  return { [SRCROOT]: { description: { text } } };
+}
+
 function rule(r: RuleInfo): Record<string, unknown> {
   const help =
     r.references && r.references.length > 0
@@ -54,6 +84,7 @@ function rule(r: RuleInfo): Record<string, unknown> {
 function result(
   f: ReportedFinding | SuppressedFinding,
   index: Map<string, number>,
+  repoPath: string | undefined,
 ): Record<string, unknown> {
   const region: Record<string, unknown> = { startLine: f.line };
   if (f.column !== undefined) region.startColumn = f.column;
@@ -66,8 +97,7 @@ function result(
     locations: [
       {
         physicalLocation: {
-          artifactLocation:
-            f.file === '-' ? { uri: 'stdin' } : { uri: fileUri(f.file), uriBaseId: '%SRCROOT%' },
+          artifactLocation: artifactLocation(f.file, repoPath),
           region,
         },
       },
@@ -120,10 +150,7 @@ export function toSarif(scan: ScanResult): Record<string, unknown> {
               locations: [
                 {
                   physicalLocation: {
-                    artifactLocation:
-                      e.file === '-'
-                        ? { uri: 'stdin' }
-                        : { uri: fileUri(e.file), uriBaseId: '%SRCROOT%' },
+                    artifactLocation: artifactLocation(e.file, scan.repoPath),
                     ...(e.line !== undefined ? { region: { startLine: e.line } } : {}),
                   },
                 },
@@ -131,7 +158,8 @@ export function toSarif(scan: ScanResult): Record<string, unknown> {
             })),
           },
         ],
-        results: all.map((f) => result(f, index)),
+        ...(scan.target.kind === 'stdin' ? {} : { originalUriBaseIds: originalUriBaseIds(scan) }),
+        results: all.map((f) => result(f, index, scan.repoPath)),
         columnKind: 'utf16CodeUnits',
       },
     ],

@@ -82,10 +82,15 @@ export async function readBaseline(path: string): Promise<Baseline> {
   return parseBaseline(text, path);
 }
 
-/** Moves baselined findings to suppressed; returns the entries that matched nothing (stale). */
+/**
+ * Moves baselined findings to suppressed; returns the entries that matched
+ * nothing (stale). `alias` gives a finding's older name (file and
+ * fingerprint), tried when its own matches no entry.
+ */
 export function applyBaseline(
   findings: readonly ReportedFinding[],
   baseline: Baseline,
+  alias?: (f: ReportedFinding) => { file: string; fingerprint: string },
 ): { kept: ReportedFinding[]; suppressed: SuppressedFinding[]; unused: BaselineEntry[] } {
   const key = (e: { ruleId: string; file: string; fingerprint: string }) =>
     `${e.ruleId}\0${e.file}\0${e.fingerprint}`;
@@ -94,7 +99,8 @@ export function applyBaseline(
   const kept: ReportedFinding[] = [];
   const suppressed: SuppressedFinding[] = [];
   for (const f of findings) {
-    const e = byKey.get(key(f));
+    const e =
+      byKey.get(key(f)) ?? (alias ? byKey.get(key({ ...alias(f), ruleId: f.ruleId })) : undefined);
     if (e) {
       used.add(key(e));
       suppressed.push({ ...f, suppression: { kind: 'baseline', justification: e.justification } });
