@@ -27,6 +27,8 @@ export {
 export { parseQuote, parseSignature } from './tpm/structures.ts';
 export { type TpmVerifyOptions, verifyTpm } from './tpm/verifier.ts';
 export type {
+  SnpMinimumTcb,
+  SnpTcbComponent,
   TeeCheck,
   TeeClaims,
   TeeExpectedPcr,

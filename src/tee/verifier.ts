@@ -47,7 +47,49 @@ export interface TeePolicyOptions {
   insecureSkipCollateral?: boolean;
   /** SEV-SNP / TDX: a chain certificate with no CRL in the collateral fails the verdict instead of warning. Default false. */
   requireCrl?: boolean;
+
+  // Expected values and minimums (go-sev-guest / go-tdx-guest `check` policy). Unset = not checked.
+  /**
+   * SEV-SNP: minimum REPORTED_TCB, compared component by component (never as
+   * one integer): SVNs by name (a missing name has no minimum), or a 64-bit
+   * TCB_VERSION decoded with the report's product layout.
+   */
+  minimumTcb?: SnpMinimumTcb;
+  /** SEV-SNP: the VMPL the report must have been requested at (0–3). */
+  vmpl?: number;
+  /** SEV-SNP: minimum GUEST_SVN. */
+  minimumGuestSvn?: number;
+  /** SEV-SNP: expected FAMILY_ID (16 bytes, lower-case hex). */
+  familyId?: string;
+  /** SEV-SNP: expected IMAGE_ID (16 bytes, lower-case hex). */
+  imageId?: string;
+  /** SEV-SNP: ID_KEY_DIGEST must be one of these (SHA-384, lower-case hex). */
+  trustedIdKeyDigests?: readonly string[];
+  /** SEV-SNP: AUTHOR_KEY_EN must be set and AUTHOR_KEY_DIGEST one of these (SHA-384, lower-case hex). */
+  trustedAuthorKeyDigests?: readonly string[];
+  /** TDX: minimum TEE_TCB_SVN (16 bytes, lower-case hex), compared byte by byte. */
+  minimumTeeTcbSvn?: string;
+  /** TDX: minimum QE SVN of the quote header. */
+  minimumQeSvn?: number;
+  /** TDX: minimum PCE SVN of the quote header. */
+  minimumPceSvn?: number;
+  /** TDX: expected MRCONFIGID (48 bytes, lower-case hex). */
+  mrConfigId?: string;
+  /** TDX: expected MROWNER (48 bytes, lower-case hex). */
+  mrOwner?: string;
+  /** TDX: expected MROWNERCONFIG (48 bytes, lower-case hex). */
+  mrOwnerConfig?: string;
+  /** TDX: expected RTMR0–3 by index (48 bytes each, lower-case hex); an undefined entry is not checked. */
+  rtmrs?: readonly (string | undefined)[];
+  /** TDX: expected TDATTRIBUTES (8 bytes as in the quote, lower-case hex), all bits. */
+  tdAttributes?: string;
 }
+
+/** SEV-SNP TCB component names (Turin adds fmc). */
+export type SnpTcbComponent = 'bootloader' | 'tee' | 'snp' | 'microcode' | 'fmc';
+
+/** A minimum SEV-SNP TCB: SVNs by component, or a raw 64-bit TCB_VERSION. */
+export type SnpMinimumTcb = Partial<Record<SnpTcbComponent, number>> | bigint;
 
 export interface TeeVerifyOptions {
   /** The time at which certificates, CRLs and collateral must be valid. */

@@ -27,6 +27,7 @@ import {
 import { parse, subcommand, usage } from '../args.ts';
 import { type Io, packageVersion, printJson } from '../io.ts';
 import type { Command } from './command.ts';
+import { EXPECT_HELP, EXPECT_OPTIONS, expectationPolicy } from './tee-expect.ts';
 
 const HELP = `Usage: vouch tee verify EVIDENCE [options]
 
@@ -61,7 +62,9 @@ Options:
   --insecure-allow-debug    accept a debug guest / enclave
   --predicate-out FILE      write the verdict as a TEE evidence predicate
                             (https://vouch.dev/attestation/tee/v1), for vouch attest
-  --json                    the verdict as JSON on stdout`;
+  --json                    the verdict as JSON on stdout
+
+${EXPECT_HELP}`;
 
 const MAX_EVIDENCE = 16 * 1024 * 1024;
 
@@ -94,6 +97,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
     measurement: { type: 'string', multiple: true },
     'insecure-allow-debug': { type: 'boolean' },
     'predicate-out': { type: 'string' },
+    ...EXPECT_OPTIONS,
   });
   if (values.help) {
     io.stdout(`${HELP}\n`);
@@ -141,7 +145,8 @@ async function verify(argv: string[], io: Io): Promise<number> {
     const data = await readInput(path(values.ak), values.ak);
     options.akPublicKey = withFile(values.ak, () => readPublicKey(data, '--ak'));
   }
-  const policy: NonNullable<TpmVerifyOptions['policy']> = {};
+  const expectations = expectationPolicy(values);
+  const policy: NonNullable<TpmVerifyOptions['policy']> = { ...expectations.policy };
   if (values['insecure-allow-debug']) policy.insecureAllowDebug = true;
   if (values['require-crl']) policy.requireCrl = true;
   if (values.measurement)
@@ -212,6 +217,11 @@ async function verify(argv: string[], io: Io): Promise<number> {
   const verifiers = teeVerifiers();
   const verdict = await withFileAsync(file, async () => {
     const p = platform ?? detectPlatform(evidence, verifiers);
+    if (expectations.platform !== undefined && p !== expectations.platform)
+      throw usage(
+        'tee verify',
+        `${expectations.flags.join(', ')} check ${expectations.platform} evidence; this evidence is ${p}`,
+      );
     return verifierFor(p, verifiers).verify(evidence, options);
   });
   const final: TeeVerdict = extraChecks.length

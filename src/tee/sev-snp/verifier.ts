@@ -42,6 +42,7 @@ import {
   readTlv,
 } from '../x509.ts';
 import { signerCommonName, verifyAmdChain } from './chain.ts';
+import { snpExpectationChecks } from './expect.ts';
 import {
   CHIP_ID_LENGTH,
   chipIdShape,
@@ -475,6 +476,7 @@ export function verifySnpReportWithKey(
   checks.push(chipIdCheck(report, product, { kind, haveCert: false }));
   checks.push(tcbCheck(report, product, undefined, false));
   checks.push(...policyChecks(report, options));
+  checks.push(...snpExpectationChecks(report, product, options.policy ?? {}));
   return makeVerdict('sev-snp', checks, snpClaims(report, product));
 }
 
@@ -629,6 +631,7 @@ async function verifySnp(
   checks.push(tcbCheck(report, product, signer, true));
 
   checks.push(...policyChecks(report, options));
+  checks.push(...snpExpectationChecks(report, product, policy));
 
   const claims = snpClaims(report, product);
   if (signer?.kind === 'vlek') {

@@ -37,6 +37,7 @@ import {
   readCollateralDir,
   type SignedJson,
 } from './collateral.ts';
+import { tdxExpectationChecks } from './expect.ts';
 import { type PckExtensions, pckExtensions } from './pck.ts';
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from './quote.ts';
 
@@ -187,12 +188,16 @@ async function verifyTdx(
     );
   }
 
+  checks.push(...tdxExpectationChecks(quote, ext.pceSvn, policy));
+
   const claims: TeeClaims = {
     version: quote.version,
     measurement: hex(quote.body.mrTd),
     reportData: hex(quote.body.reportData),
     debug,
     tcb: { raw: hex(quote.body.teeTcbSvn), components: svnMap(quote.body.teeTcbSvn) },
+    teeTcbSvns: [...quote.body.teeTcbSvn],
+    pceSvn: ext.pceSvn,
     mrTd: hex(quote.body.mrTd),
     rtmrs: quote.body.rtmrs.map(hex),
     mrConfigId: hex(quote.body.mrConfigId),
