@@ -140,6 +140,19 @@ test('vouch scan --attest: signed findings about the git commit; dirty trees ref
   assert.equal(st.predicate.findings[0].ruleId, 'secret/database-url-password');
   assert.ok(!JSON.stringify(st).includes(PASSWORD));
   assert.ok(jsonOf(r).attestation.bundle.stored.path.startsWith('.vouch/'));
+  // Through a symbolic link to the work tree: the same commit, clean, no `../link` path.
+  await symlink(dir, join(root, 'app-link'));
+  const linked = await vouch(
+    ['scan', 'app-link', '--attest', '--key', join(root, key), '--no-store', '--out', 'l.json'],
+    { cwd: root, env },
+  );
+  assert.equal(linked.code, 0, show(linked));
+  assert.deepEqual((await statementOf(join(root, 'l.json'))).predicate.target, {
+    kind: 'git',
+    name: 'app',
+    commit: head,
+    dirty: false,
+  });
 
   await writeFile(join(dir, 'new.txt'), 'uncommitted\n');
   const dirty = await vouch(['scan', '.', '--attest', '--key', join(root, key), '--no-store'], {

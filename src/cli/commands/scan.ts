@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../core/atomic.ts';
 import { isVouchError } from '../../core/errors.ts';
@@ -285,13 +286,18 @@ async function attestTarget(
       `--attest needs --subject FILE: ${target} is not in a git repository with a commit`,
     );
   }
+  // git names the top by its real path: reach the target the same way, so a scan through a
+  // symbolic link is placed where its target is (not at ../link).
+  const real = await realpath(dir)
+    .then((d) => (dir === abs ? d : join(d, basename(abs))))
+    .catch(() => abs);
   const status = await git(
     top,
     'status',
     '--porcelain',
     '--untracked-files=normal',
     '--',
-    relative(top, abs) || '.',
+    relative(top, real) || '.',
   );
   const dirty = status === undefined || status.trim() !== '';
   if (dirty && !values['allow-dirty']) {
@@ -301,7 +307,7 @@ async function attestTarget(
     );
   }
   const scanned: ScannedTarget = { kind: 'git', name: basename(top), commit: head, dirty };
-  const path = relative(top, abs);
+  const path = relative(top, real);
   if (path !== '') scanned.path = path.split('\\').join('/');
   // Stores and verifiers find evidence by sha256: the commit object's own bytes give one
   // (`git cat-file commit <sha>` with git's "commit <size>\0" header), as stable as the commit.
