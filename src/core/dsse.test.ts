@@ -50,6 +50,12 @@ test('PAE matches the DSSE specification', () => {
   );
   // Lengths are bytes, not characters.
   assert.equal(pae('t', Buffer.from('é')).toString('latin1'), 'DSSEv1 1 t 2 Ã©');
+  // …in the type too, and the body is copied as bytes (not re-encoded).
+  const body = Buffer.from([0xff, 0x00, 0x20, 0xc3]);
+  const out = pae('tÿpe', body);
+  assert.equal(out.subarray(0, 17).toString('utf8'), 'DSSEv1 5 tÿpe 4 ');
+  assert.deepEqual(out.subarray(17), body);
+  assert.equal(pae('', new Uint8Array()).toString(), 'DSSEv1 0  0 ');
 });
 
 test('official DSSE vector verifies; its keyid hint names no trusted key, so every key is tried', () => {

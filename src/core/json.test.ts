@@ -23,6 +23,23 @@ test('deep nesting and oversize input are refused', () => {
     code: 'JSON_TOO_DEEP',
   });
   assert.equal((parseJson('[[[1]]]', 'ok.json') as number[][][])[0]?.[0]?.[0], 1);
+  // The limit is exact, with few brackets (no walk) and with many (walked).
+  const nest = (n: number) => `${'{"a":'.repeat(n - 1)}[1]${'}'.repeat(n - 1)}`;
+  assert.doesNotThrow(() => parseJson(nest(3), 'three.json', { maxDepth: 3 }));
+  assert.throws(() => parseJson(nest(4), 'four.json', { maxDepth: 3 }), { code: 'JSON_TOO_DEEP' });
+  assert.throws(() => parseJson('[[[[]]]]', 'four.json', { maxDepth: 3 }), {
+    code: 'JSON_TOO_DEEP',
+  });
+  assert.throws(() => parseJson('{}', 'one.json', { maxDepth: 0 }), { code: 'JSON_TOO_DEEP' });
+  assert.equal(parseJson('1', 'scalar.json', { maxDepth: 0 }), 1);
+  // Brackets inside strings count towards the shortcut but not the depth.
+  const wide = `[${Array.from({ length: 100 }, () => '"[{"').join(',')}]`;
+  assert.equal((parseJson(wide, 'wide.json', { maxDepth: 1 }) as string[]).length, 100);
+  const flat = `[${Array.from({ length: 100 }, () => '[]').join(',')}]`;
+  assert.equal((parseJson(flat, 'flat.json', { maxDepth: 2 }) as unknown[]).length, 100);
+  assert.throws(() => parseJson(`[${flat}]`, 'flat3.json', { maxDepth: 2 }), {
+    code: 'JSON_TOO_DEEP',
+  });
   assert.throws(() => parseJson('"xxxxxxxxxx"', 'big.json', { maxBytes: 5 }), {
     code: 'JSON_TOO_LARGE',
   });

@@ -34,8 +34,25 @@ export function parseJson(text: string, source: string, limits: JsonLimits = {})
       cause: e,
     });
   }
-  checkDepth(value, limits.maxDepth ?? DEFAULT_MAX_DEPTH, source);
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!fewerOpeningsThan(text, maxDepth + 1)) checkDepth(value, maxDepth, source);
   return value;
+}
+
+/**
+ * True when `text` holds fewer than `n` of `[` and `{` together (inside
+ * strings too): then nothing in it can be nested `n` deep, and the walk is
+ * not needed. Stops counting at `n`, so on a large document it costs a few
+ * native searches, not a pass over the text.
+ */
+function fewerOpeningsThan(text: string, n: number): boolean {
+  let count = 0;
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i !== -1; i = text.indexOf(c, i + 1)) {
+      if (++count >= n) return false;
+    }
+  }
+  return true;
 }
 
 /**

@@ -51,8 +51,28 @@ test('invalid statements name the field', () => {
     [{ ...base, subject: [{ name: 'x', digest: {} }] }, '/subject/0/digest'],
     [{ ...base, subject: [{ name: 'x', digest: { sha256: 'zz' } }] }, '/subject/0/digest/sha256'],
     [{ ...base, predicateType: 'not a uri' }, '/predicateType'],
+    [{ ...base, predicateType: 'https://p x' }, '/predicateType'],
+    [{ ...base, predicateType: 'https://[p' }, '/predicateType'],
     [{ ...base, predicate: [1] }, '/predicate'],
+    // Every hex length is checked, each with its own pattern (sha512 after sha256 of the same statement).
+    [
+      { ...base, subject: [{ name: 'x', digest: { sha256: HEX, sha512: HEX } }] },
+      '/subject/0/digest/sha512',
+    ],
+    [{ ...base, subject: [{ name: 'x', digest: { sha1: HEX } }] }, '/subject/0/digest/sha1'],
   ];
+  // Accepted ones, parsed twice (the second time from what the first remembered).
+  for (let i = 0; i < 2; i++) {
+    assert.equal(statementFromJson(base, 's.json').predicateType, 'https://p');
+    const st = statementFromJson(
+      {
+        ...base,
+        subject: [{ name: 'x', digest: { sha256: HEX.toUpperCase(), sha1: 'b'.repeat(40) } }],
+      },
+      's.json',
+    );
+    assert.deepEqual(st.subject[0]?.digest, { sha256: HEX, sha1: 'b'.repeat(40) });
+  }
   for (const [json, field] of cases) {
     assert.throws(
       () => statementFromJson(json, 's.json'),

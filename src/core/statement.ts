@@ -34,6 +34,18 @@ const HEX_LENGTH: Record<string, number> = {
   gitBlob: 40,
 };
 
+const HEX_PATTERNS = new Map<number, RegExp>();
+
+/** `^[0-9a-fA-F]{len}$`, compiled once per length. */
+function hexOfLength(len: number): RegExp {
+  let re = HEX_PATTERNS.get(len);
+  if (re === undefined) {
+    re = new RegExp(`^[0-9a-fA-F]{${len}}$`);
+    HEX_PATTERNS.set(len, re);
+  }
+  return re;
+}
+
 /** Digest algorithms strong enough to identify an artifact. */
 const STRONG = new Set([
   'sha256',
@@ -73,7 +85,7 @@ export function statementFromJson(value: unknown, source: string): Statement {
     for (const [alg, hex] of Object.entries(s.digest)) {
       if (typeof hex !== 'string') throw bad(`${field}/digest/${alg}`, 'not a string');
       const len = HEX_LENGTH[alg];
-      if (len !== undefined && !new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+      if (len !== undefined && !hexOfLength(len).test(hex)) {
         throw bad(`${field}/digest/${alg}`, `not a ${len}-character hex ${alg} digest`);
       }
       digest[alg] = len !== undefined ? hex.toLowerCase() : hex;
@@ -92,7 +104,12 @@ export function statementFromJson(value: unknown, source: string): Statement {
 }
 
 export function parseStatement(payload: Uint8Array | string, source: string): Statement {
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
+  const text =
+    typeof payload === 'string'
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString('utf8')
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   return statementFromJson(parseJson(text, source), source);
 }
 
@@ -116,12 +133,18 @@ export function statementHasSubject(st: Statement, algorithm: string, hex: strin
   return st.subject.some((s) => s.digest[algorithm]?.toLowerCase() === want);
 }
 
+/** URIs already accepted (predicate types repeat across statements); bounded. */
+const ACCEPTED_URIS = new Set<string>();
+const MAX_ACCEPTED_URIS = 256;
+
 export function isUri(text: string): boolean {
+  if (ACCEPTED_URIS.has(text)) return true;
   if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/.test(text)) return false;
   try {
     new URL(text);
-    return true;
   } catch {
     return false;
   }
+  if (ACCEPTED_URIS.size < MAX_ACCEPTED_URIS) ACCEPTED_URIS.add(text);
+  return true;
 }

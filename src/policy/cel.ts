@@ -70,7 +70,7 @@ export function compileWhere(
   } catch (e) {
     return { ok: false, error: `CEL syntax error: ${firstLine(errorMessage(e))}` };
   }
-  const stats = { nodes: 0, maxDepth: 0, nextId: 1_000_000 };
+  const stats: Stats = { nodes: 0, maxDepth: 0, nextId: 1_000_000, idents: new Set() };
   try {
     instrument(parsed.expr, 0, stats);
   } catch (e) {
@@ -114,6 +114,14 @@ export function compileWhere(
       ),
     ],
   });
+  // Only the bindings the expression names are converted to CEL values: the
+  // conversion copies the whole value, and a `where` over `predicate.x`
+  // would otherwise convert the statement (predicate again included) too.
+  const reads = (name: string) => stats.idents.has(name);
+  const readsPredicate = reads('predicate');
+  const readsStatement = reads('statement');
+  const readsSubject = reads('subject');
+  const readsSigners = reads('signers');
   let run: ReturnType<typeof plan>;
   try {
     run = plan(env, parsed);
@@ -128,13 +136,11 @@ export function compileWhere(
         budget.spent = 0;
         budget.exceeded = false;
         try {
-          const input: Record<string, CelInput> = {
-            predicate: toCel(bindings.predicate, 0),
-            statement: toCel(bindings.statement, 0),
-            subject: toCel(bindings.subject, 0),
-            signers: toCel(bindings.signers, 0),
-            now: bindings.now,
-          };
+          const input: Record<string, CelInput> = { now: bindings.now };
+          if (readsPredicate) input.predicate = toCel(bindings.predicate, 0);
+          if (readsStatement) input.statement = toCel(bindings.statement, 0);
+          if (readsSubject) input.subject = toCel(bindings.subject, 0);
+          if (readsSigners) input.signers = toCel(bindings.signers, 0);
           const value = run(input);
           if (budget.exceeded)
             return { ok: false, error: `evaluation cost over the limit of ${COST_LIMIT}` };
@@ -154,12 +160,19 @@ export function compileWhere(
 // biome-ignore lint/suspicious/noExplicitAny: protobuf-es Expr messages, walked generically
 type Expr = any;
 
-/** Counts nodes and comprehension depth, and wraps every comprehension range in the cost call. */
-function instrument(
-  expr: Expr,
-  depth: number,
-  stats: { nodes: number; maxDepth: number; nextId: number },
-): number {
+interface Stats {
+  nodes: number;
+  maxDepth: number;
+  nextId: number;
+  /** First segment of every identifier the expression reads (`a` of `a.b.c`, leading dot dropped). */
+  idents: Set<string>;
+}
+
+/**
+ * Counts nodes and comprehension depth, collects the identifiers read, and
+ * wraps every comprehension range in the cost call.
+ */
+function instrument(expr: Expr, depth: number, stats: Stats): number {
   if (expr === undefined || expr === null) return 0;
   stats.nodes++;
   if (stats.nodes > MAX_NODES * 4) throw new Error(`expression has more than ${MAX_NODES} nodes`);
@@ -182,6 +195,11 @@ function instrument(
       return n;
     case 'selectExpr':
       return n + instrument(v.operand, depth, stats);
+    case 'identExpr': {
+      const name = String(v.name).replace(/^\./, '');
+      stats.idents.add(name.split('.')[0] as string);
+      return n;
+    }
     case 'comprehensionExpr': {
       const inner = depth + 1;
       stats.maxDepth = Math.max(stats.maxDepth, inner);

@@ -115,6 +115,7 @@ export function evaluatePolicy(policy: Policy, options: EvaluateOptions): Policy
   if (!/^[0-9a-f]{64}$/.test(hex))
     throw new Error(`subjectDigest is not a sha256 digest: ${options.subjectDigest}`);
   const subject = `sha256:${hex}`;
+  const nowIso = now.toISOString();
   const anchors = trustAnchors(policy);
   const digestInput: ArtifactInput = { digest: { algorithm: 'sha256', hex } };
 
@@ -129,13 +130,17 @@ export function evaluatePolicy(policy: Policy, options: EvaluateOptions): Policy
       verifyBundleAgainst(json, source, artifact, anchors));
   const evidence: Array<{ record: EvidenceRecord; statement?: Statement }> = options.bundles.map(
     (b) => {
-      const needsBytes = isMessageSignature(b.json);
-      const bytes = needsBytes ? options.artifactBytes?.() : undefined;
+      // Only a message-signature bundle needs the bytes; without a source of
+      // bytes there is nothing to look for.
+      const bytes =
+        options.artifactBytes !== undefined && isMessageSignature(b.json)
+          ? options.artifactBytes()
+          : undefined;
       const verdict = verify(b.json, b.source, bytes ? { bytes } : digestInput);
-      return judgeBundle(policy, b, verdict, now);
+      return judgeBundle(policy, b, verdict, now, nowIso);
     },
   );
-  const ctx: Ctx = { policy, now, subject, hex, evidence };
+  const ctx: Ctx = { policy, now, nowIso, subject, hex, evidence };
   const rules = policy.require.map((r) => evaluateRule(r, ctx));
   const ok = rules.every((r) => r.status !== 'fail');
   return {
@@ -148,7 +153,7 @@ export function evaluatePolicy(policy: Policy, options: EvaluateOptions): Policy
       digest: policy.digest,
       ...(policy.extends ? { extends: policy.extends } : {}),
     },
-    evaluatedAt: now.toISOString(),
+    evaluatedAt: ctx.nowIso,
     evidence: evidence.map((e) => e.record),
     rules,
   };
@@ -188,6 +193,7 @@ function judgeBundle(
   candidate: CandidateBundle,
   verdict: BundleVerdict,
   now: Date,
+  nowIso: string,
 ): { record: EvidenceRecord; statement?: Statement } {
   const record: EvidenceRecord = {
     source: candidate.source,
@@ -213,7 +219,7 @@ function judgeBundle(
   }
   const when = earliest
     ? `signed at ${earliest.time}`
-    : `no trusted signing time, judged as signed now (${now.toISOString()})`;
+    : `no trusted signing time, judged as signed now (${nowIso})`;
   for (const signer of verdict.signers) {
     const matches = policy.trust.signers.filter((spec) =>
       signerMatches(spec, signer, record.reasons),
@@ -298,6 +304,8 @@ function validityProblem(spec: SignerSpec, t: number): string | undefined {
 interface Ctx {
   policy: Policy;
   now: Date;
+  /** `now` in RFC 3339, the `now` of every `where`. */
+  nowIso: string;
   subject: string;
   hex: string;
   evidence: Array<{ record: EvidenceRecord; statement?: Statement }>;
@@ -457,7 +465,7 @@ function evaluateEvidenceRule(rule: EvidenceRule, ctx: Ctx): RuleResult {
         statement: statement ?? {},
         subject: statement?.subject.find((s) => s.digest.sha256?.toLowerCase() === ctx.hex) ?? {},
         signers: allowed.map((s) => ({ name: s.name, identity: s.identity })),
-        now: ctx.now.toISOString(),
+        now: ctx.nowIso,
       });
       if (!r.ok) {
         hardFailure = true;

@@ -469,6 +469,36 @@ describe('CEL limits', () => {
     });
     assert.equal(r.ok, false);
   });
+  test('every binding an expression reads is bound, whichever it reads', () => {
+    const bindings = {
+      predicate: { x: 1 },
+      statement: { predicateType: 'https://t/', predicate: { x: 1 } },
+      subject: { name: 'app' },
+      signers: [{ name: 's0', identity: 'key:k' }],
+      now: '2025-01-01T00:00:00Z',
+    };
+    const cases: Array<[string, boolean]> = [
+      ['predicate.x == 1', true],
+      ['.predicate.x == 1', true],
+      ['statement.predicate.x == 1 && statement.predicateType == "https://t/"', true],
+      ['subject.name == "app"', true],
+      ['signers.exists(s, s.name == "s0")', true],
+      ['has(statement.predicate) && size(signers) == 1', true],
+      ['timestamp(now) > timestamp("2024-01-01T00:00:00Z")', true],
+      // A comprehension variable named like a binding shadows it; the binding still reads.
+      ['[2].all(statement, statement == 2) && statement.predicate.x == 1', true],
+      ['statement.predicate.x == 2', false],
+    ];
+    for (const [text, want] of cases) {
+      const c = compileWhere(text);
+      assert.ok(c.ok, text);
+      assert.deepEqual(c.where.evaluate(bindings), { ok: true, value: want }, text);
+    }
+    // An unbound name is an error (denies), as before.
+    const c = compileWhere('other.x == 1');
+    assert.ok(c.ok);
+    assert.equal(c.where.evaluate(bindings).ok, false);
+  });
   test('regular expressions run in linear time', () => {
     const c = compileWhere("predicate.s.matches('^(a+)+$')");
     assert.ok(c.ok);

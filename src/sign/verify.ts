@@ -210,10 +210,12 @@ function verifyCore(
   switch (content.$case) {
     case 'dsseEnvelope': {
       const env = content.dsseEnvelope;
+      // bundleFromJSON decoded these into Buffers of their own, which nothing
+      // else holds: used as they are, not copied again.
       envelope = {
         payloadType: env.payloadType,
-        payload: Buffer.from(env.payload),
-        signatures: env.signatures.map((s) => ({ keyid: s.keyid, sig: Buffer.from(s.sig) })),
+        payload: asBuffer(env.payload),
+        signatures: env.signatures.map((s) => ({ keyid: s.keyid, sig: asBuffer(s.sig) })),
       };
       statement = checkStatement(envelope, source, artifactSha256, add);
       break;
@@ -891,6 +893,10 @@ function withOwnSignatureCheck(entity: SignedEntity, bundle: Bundle): SignedEnti
       },
     },
   };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
 }
 
 function safeVerify(key: VerificationKey, message: Buffer, sig: Buffer): boolean {
