@@ -144,6 +144,8 @@ export const INTOTO_RUN_OPTIONS = {
   format: { type: 'string' },
   'step-name': { type: 'string' },
   exclude: { type: 'string', multiple: true },
+  'base-path': { type: 'string' },
+  'lstrip-paths': { type: 'string', multiple: true },
 } as const;
 
 export const INTOTO_RUN_HELP = `in-toto links:
@@ -153,7 +155,12 @@ export const INTOTO_RUN_HELP = `in-toto links:
                          (or to --out FILE); only --materials globs are recorded as materials
                          (a matched directory recursively, symlinks followed, as in-toto-run)
   --exclude PATTERN      gitignore-style path not to record, repeatable; replaces in-toto's
-                         defaults ('*.link*', '.git', '*.pyc', '*~')`;
+                         defaults ('*.link*', '.git', '*.pyc', '*~')
+  --base-path DIR        look up --materials/--products in DIR and record them relative
+                         to it, as in-toto-run (the command still runs here)
+  --lstrip-paths PREFIX  remove PREFIX from the start of recorded names (the first that
+                         matches; repeatable, none may start another); two artifacts
+                         recorded under the same name are an error, as in in-toto-run`;
 
 interface IntotoRunValues {
   format?: string | undefined;
@@ -163,8 +170,27 @@ interface IntotoRunValues {
   materials?: string[] | undefined;
   products?: string[] | undefined;
   exclude?: string[] | undefined;
+  'base-path'?: string | undefined;
+  'lstrip-paths'?: string[] | undefined;
   out?: string | undefined;
   json?: boolean | undefined;
+}
+
+/**
+ * The in-toto link flags mean nothing for provenance: refused, not ignored.
+ *
+ * @throws VouchError USAGE
+ */
+export function refuseIntotoRunFlags(values: IntotoRunValues): void {
+  const given = (['step-name', 'exclude', 'base-path', 'lstrip-paths'] as const).filter(
+    (f) => values[f] !== undefined,
+  );
+  if (given.length > 0) {
+    throw usage(
+      'run',
+      `${given.map((f) => `--${f}`).join(', ')} ${given.length > 1 ? 'are' : 'is'} for --format in-toto-link`,
+    );
+  }
 }
 
 /**
@@ -213,6 +239,8 @@ export async function runIntotoLink(
     ...(values.materials ? { materials: values.materials } : {}),
     ...(values.products ? { products: values.products } : {}),
     ...(values.exclude ? { exclude: values.exclude } : {}),
+    ...(values['base-path'] !== undefined ? { basePath: values['base-path'] } : {}),
+    ...(values['lstrip-paths'] ? { lstripPaths: values['lstrip-paths'] } : {}),
     stdio: values.json ? 'pipe' : 'inherit',
     log: (m) => io.stderr(m.endsWith('\n') ? m : `${m}\n`),
   });

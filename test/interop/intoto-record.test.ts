@@ -3,8 +3,11 @@
 // recorded recursively, symbolic links to files and directories are followed
 // (a file link by its target's content), dangling links are skipped, and
 // in-toto's default excludes (`*.link*`, `.git`, `*.pyc`, `*~`) or the given
-// `--exclude` patterns leave paths out. A link out of the working directory is
-// refused (exit 2) where in-toto-run would record the file out there.
+// `--exclude` patterns leave paths out; `--base-path` records relative to
+// another directory and `--lstrip-paths` cuts prefixes off recorded names (two
+// names colliding after that, or overlapping prefixes, fail in both). A link
+// out of the working directory is refused (exit 2) where in-toto-run would
+// record the file out there.
 // `.ci/run` installs the tools; without them every test skips with the reason.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -128,6 +131,121 @@ describe('vouch run --format in-toto-link records artifacts as in-toto-run 1.3.1
     const names = Object.keys((mine as { materials: object }).materials).sort();
     assert.ok(names.includes('mod.pyc') && names.includes('prev.abcd1234.link'), names.join());
     assert.ok(!names.some((n) => n.startsWith('build/') || n.endsWith('.txt')), names.join());
+  });
+
+  test('--base-path: paths looked up in, and recorded relative to, the base path', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const { intoto, mine } = await both(['.', 'sub'], {
+      intoto: ['--base-path', 'src'],
+      vouch: ['--base-path', 'src'],
+    });
+    assert.deepEqual(mine, intoto);
+    assert.deepEqual(Object.keys((mine as { materials: object }).materials).sort(), [
+      'a.txt',
+      'sub/b.txt',
+    ]);
+  });
+
+  test('--lstrip-paths: the first matching prefix is cut, with or without its slash', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const prefixes = ['src', 'build/'];
+    const { intoto, mine } = await both(['src', 'build', 'crlf.txt'], {
+      intoto: ['--lstrip-paths', ...prefixes],
+      vouch: prefixes.flatMap((p) => ['--lstrip-paths', p]),
+    });
+    assert.deepEqual(mine, intoto);
+    assert.deepEqual(Object.keys((mine as { products: object }).products).sort(), [
+      '/a.txt',
+      '/sub/b.txt',
+      'c.o',
+      'crlf.txt',
+    ]);
+  });
+
+  test('--base-path and --lstrip-paths together', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const { intoto, mine } = await both(['.'], {
+      intoto: ['--base-path', 'src', '--lstrip-paths', 'sub/'],
+      vouch: ['--base-path', 'src', '--lstrip-paths', 'sub/'],
+    });
+    assert.deepEqual(mine, intoto);
+    assert.deepEqual(Object.keys((mine as { materials: object }).materials).sort(), [
+      'a.txt',
+      'b.txt',
+    ]);
+  });
+
+  test('names colliding after --lstrip-paths, or overlapping prefixes, fail in both; no link', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const cases: { paths: string[]; prefixes: string[]; error: RegExp }[] = [
+      // dir-link/a.txt and src/a.txt both become a.txt.
+      {
+        paths: ['src', 'dir-link'],
+        prefixes: ['src/', 'dir-link/'],
+        error: /"dir-link\/a\.txt" the name "a\.txt", which is already recorded/,
+      },
+      // As in in-toto-run, with prefixes a file recorded twice collides with itself.
+      {
+        paths: ['src', 'src/a.txt'],
+        prefixes: ['build/'],
+        error: /"src\/a\.txt" the name "src\/a\.txt", which is already recorded/,
+      },
+      { paths: ['src'], prefixes: ['src', 'src/sub'], error: /one is a prefix of the other/ },
+    ];
+    for (const { paths, prefixes, error } of cases) {
+      const { dir, tree } = project();
+      const py = spawnSync(
+        'in-toto-run',
+        [
+          ...['-n', 'py', '-t', 'ed25519', '-k', '../key', '-d', '..'],
+          ...['-m', ...paths, '--lstrip-paths', ...prefixes, '--', 'true'],
+        ],
+        { cwd: tree, encoding: 'utf8' },
+      );
+      assert.notEqual(py.status, 0, `in-toto-run should fail for ${prefixes.join(' ')}`);
+      assert.match(py.stderr, /PrefixError|non unique|left substring/);
+      const r = await vouch(
+        [
+          ...['run', '--format', 'in-toto-link', '--step-name', 'mine', '--key', '../key'],
+          ...['--out', '../mine.link'],
+          ...paths.flatMap((p) => ['--materials', p]),
+          ...prefixes.flatMap((p) => ['--lstrip-paths', p]),
+          ...['--', 'true'],
+        ],
+        { cwd: tree },
+      );
+      assert.equal(r.code, 2, output(r));
+      assert.match(r.stderr, error);
+      assert.equal(spawnSync('ls', ['mine.link'], { cwd: dir }).status, 2, 'no link written');
+    }
+  });
+
+  test('--base-path: default products (changed files) are those under it; a missing one is exit 2', async (t) => {
+    if (skipWithoutTools(t)) return;
+    const { tree } = project();
+    const r = await vouch(
+      [
+        ...['run', '--format', 'in-toto-link', '--step-name', 's', '--key', '../key'],
+        ...['--base-path', 'src', '--lstrip-paths', 'new/', '--json'],
+        ...['--', 'sh', '-c', 'mkdir src/new && echo x > src/new/n.txt && echo y > out.txt'],
+      ],
+      { cwd: tree },
+    );
+    assert.equal(r.code, 0, output(r));
+    assert.deepEqual(Object.keys(JSON.parse(r.stdout).products), ['n.txt']);
+    const missing = await vouch(
+      [
+        ...['run', '--format', 'in-toto-link', '--step-name', 's', '--key', '../key'],
+        ...['--base-path', 'nowhere', '--', 'touch', 'ran'],
+      ],
+      { cwd: tree },
+    );
+    assert.equal(missing.code, 2, output(missing));
+    assert.match(missing.stderr, /--base-path does not exist/);
+    assert.equal(spawnSync('ls', ['ran'], { cwd: tree }).status, 2, 'the step did not run');
+    const noFormat = await vouch(['run', '--lstrip-paths', 'src/', '--', 'true'], { cwd: tree });
+    assert.equal(noFormat.code, 2, output(noFormat));
+    assert.match(noFormat.stderr, /--lstrip-paths is for --format in-toto-link/);
   });
 
   test('a link out of the working directory is refused (exit 2), not recorded', async (t) => {

@@ -5,7 +5,12 @@ import { ATTESTORS } from '../../attest/registry.ts';
 import { runAndAttest } from '../../attest/run.ts';
 import type { TeeAttestation } from '../../attest/tee.ts';
 import { parse, usage } from '../args.ts';
-import { INTOTO_RUN_HELP, INTOTO_RUN_OPTIONS, runIntotoLink } from '../intoto.ts';
+import {
+  INTOTO_RUN_HELP,
+  INTOTO_RUN_OPTIONS,
+  refuseIntotoRunFlags,
+  runIntotoLink,
+} from '../intoto.ts';
 import { printJson } from '../io.ts';
 import { PUBLISH_OPTIONS, signAndPublish } from '../publish.ts';
 import { SIGNING_HELP, SIGNING_OPTIONS, signingModeFrom } from '../signing.ts';
@@ -73,6 +78,7 @@ export const runCommand: Command = {
         throw usage('run', '--image and --image-digest-file are for provenance, not in-toto links');
       return runIntotoLink(values, rest, io);
     }
+    refuseIntotoRunFlags(values);
     if (rest.length === 0) throw usage('run', 'missing the command to run after --');
     // Load the key (and ask for its passphrase) before the build, not after it.
     const mode = await signingModeFrom('run', values, io);

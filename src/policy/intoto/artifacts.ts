@@ -55,6 +55,61 @@ export function excludeMatcher(
 }
 
 /**
+ * in-toto-run's `--lstrip-paths` check (runlib.record_artifacts_as_dict): no
+ * prefix may be a left substring of another, since which one strips would
+ * then depend on their order.
+ *
+ * @throws VouchError USAGE naming both prefixes
+ */
+export function checkLstripPrefixes(prefixes: readonly string[]): void {
+  for (let i = 0; i < prefixes.length; i++) {
+    for (let j = i + 1; j < prefixes.length; j++) {
+      const a = prefixes[i] as string;
+      const b = prefixes[j] as string;
+      if (a.startsWith(b) || b.startsWith(a)) {
+        throw new VouchError(
+          'USAGE',
+          `--lstrip-paths ${JSON.stringify(a)} and ${JSON.stringify(b)}: one is a prefix of the other`,
+          { field: 'lstrip-paths' },
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The name an artifact is recorded under with in-toto-run's `--lstrip-paths`
+ * (runlib._apply_left_strip): the first prefix it starts with is cut off (a
+ * plain string prefix: without a trailing `/` the name keeps its `/`), and,
+ * whenever prefixes are given, a name already recorded is an error, not an
+ * overwrite: two artifacts must not collide after stripping.
+ *
+ * @throws VouchError USAGE naming the path and the name it collides on
+ */
+export function strippedName(
+  path: string,
+  recorded: Artifacts,
+  prefixes: readonly string[],
+): string {
+  if (prefixes.length === 0) return path;
+  let name = path;
+  for (const prefix of prefixes) {
+    if (name.startsWith(prefix)) {
+      name = name.slice(prefix.length);
+      break;
+    }
+  }
+  if (Object.hasOwn(recorded, name)) {
+    throw new VouchError(
+      'USAGE',
+      `--lstrip-paths makes ${JSON.stringify(path)} the name ${JSON.stringify(name)}, which is already recorded (in-toto: "non unique dictionary key")`,
+      { file: path, field: 'lstrip-paths' },
+    );
+  }
+  return name;
+}
+
+/**
  * Records artifacts as in-toto-run does (runlib.record_artifacts_as_dict):
  * each path names a file or a directory (recorded recursively), symbolic
  * links are followed (to files and to directories), dangling links and
@@ -64,14 +119,20 @@ export function excludeMatcher(
  * is an error, not a digest of a file out there under an innocent name, and a
  * link back to a directory being walked is not walked again.
  *
+ * `workdir` is in-toto-run's `--base-path` when one is given: names are
+ * relative to it. `lstrip` are `--lstrip-paths` prefixes (see strippedName).
+ *
  * @param paths relative to `workdir` (globs already expanded)
- * @throws VouchError PATH_ESCAPE | FILE_READ
+ * @throws VouchError PATH_ESCAPE | FILE_READ | USAGE (lstrip prefixes that overlap or make names collide)
  */
 export async function recordArtifacts(
   workdir: string,
   paths: readonly string[],
   excludes: readonly string[] = DEFAULT_EXCLUDES,
+  lstrip: readonly string[] = [],
 ): Promise<Artifacts> {
+  // As in-toto: the prefixes are checked only when there is something to record.
+  if (paths.length > 0) checkLstripPrefixes(lstrip);
   const root = await realpath(workdir);
   const isExcluded = excludeMatcher(excludes);
   const out: Artifacts = {};
@@ -97,7 +158,7 @@ export async function recordArtifacts(
     const info = await stat(real);
     if (info.isFile()) {
       if (rel !== '' && !isExcluded(rel, false)) {
-        out[rel] = { sha256: (await digestFile(real)).sha256 as string };
+        out[strippedName(rel, out, lstrip)] = { sha256: (await digestFile(real)).sha256 as string };
       }
       return;
     }

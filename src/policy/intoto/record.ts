@@ -1,3 +1,5 @@
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { expandGlobs } from '../../attest/globs.ts';
 import {
   type Attestor,
@@ -7,7 +9,15 @@ import {
   productsAttestor,
   runAndAttest,
 } from '../../attest/index.ts';
-import { DEFAULT_EXCLUDES, excludeMatcher, recordArtifacts } from './artifacts.ts';
+import { toSlash } from '../../attest/paths.ts';
+import { errorMessage, VouchError } from '../../core/errors.ts';
+import {
+  checkLstripPrefixes,
+  DEFAULT_EXCLUDES,
+  excludeMatcher,
+  recordArtifacts,
+  strippedName,
+} from './artifacts.ts';
 import { makeLink } from './link.ts';
 import type { Artifacts, Link } from './model.ts';
 
@@ -31,6 +41,18 @@ export interface RecordLinkOptions {
    * (`*.link*`, `.git`, `*.pyc`, `*~`). Given patterns replace the defaults, as in-toto-run's `--exclude`.
    */
   exclude?: string[];
+  /**
+   * in-toto-run's `--base-path`: materials and products are looked up and
+   * recorded relative to this directory (relative to `workdir` when not
+   * absolute); the command still runs in `workdir`.
+   */
+  basePath?: string;
+  /**
+   * in-toto-run's `--lstrip-paths`: the first of these prefixes a recorded
+   * name starts with is removed from it; no prefix may start another, and
+   * two artifacts recorded under the same name are an error.
+   */
+  lstripPaths?: string[];
   stdio?: 'inherit' | 'pipe';
   log?: (m: string) => void;
 }
@@ -57,13 +79,49 @@ function intotoArtifacts(
   phase: 'before' | 'after',
   globs: readonly string[],
   excludes: readonly string[],
+  base: string | undefined,
+  lstrip: readonly string[],
 ): Attestor<Artifacts> {
   return {
     name,
     phase,
-    attest: async (ctx) =>
-      recordArtifacts(ctx.workdir, await expandPaths(globs, ctx.workdir), excludes),
+    attest: async (ctx) => {
+      const root = base ?? ctx.workdir;
+      return recordArtifacts(root, await expandPaths(globs, root), excludes, lstrip);
+    },
   };
+}
+
+/**
+ * The base path as a real directory, checked before the step runs.
+ *
+ * @throws VouchError FILE_NOT_FOUND | USAGE (not a directory) | FILE_READ
+ */
+async function realBasePath(basePath: string, workdir: string): Promise<string> {
+  const path = resolve(workdir, basePath);
+  try {
+    const real = await realpath(path);
+    if (!(await stat(real)).isDirectory()) {
+      throw new VouchError('USAGE', '--base-path is not a directory', { file: basePath });
+    }
+    return real;
+  } catch (e) {
+    if (e instanceof VouchError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new VouchError('FILE_NOT_FOUND', '--base-path does not exist', { file: basePath });
+    }
+    throw new VouchError('FILE_READ', `cannot use as --base-path: ${errorMessage(e)}`, {
+      file: basePath,
+      cause: e,
+    });
+  }
+}
+
+/** `abs` relative to `base` with `/`, or undefined when it is not below it. */
+function underBase(base: string, abs: string): string | undefined {
+  const rel = relative(base, abs);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return toSlash(rel);
 }
 
 // Not named materials/products: runAndAttest reads those as its own attestors' results.
@@ -73,21 +131,29 @@ const PRODUCTS = 'intoto-products';
 /**
  * Runs one supply-chain step and describes it as an in-toto link (unsigned):
  * the command, the materials before it and the products after it, each
- * digested with sha256, paths relative to the working directory, recorded as
- * in-toto-run records them (see recordArtifacts).
+ * digested with sha256, paths relative to the working directory (or the
+ * base path), recorded as in-toto-run records them (see recordArtifacts).
  *
  * @throws VouchError COMMAND_FAILED_TO_START | PATH_ESCAPE | FILE_NOT_FOUND | FILE_READ | USAGE
+ *   (USAGE also for --lstrip-paths prefixes that overlap or make two names collide)
  */
 export async function recordLink(options: RecordLinkOptions): Promise<RecordLinkResult> {
   const excludes = options.exclude ?? DEFAULT_EXCLUDES;
   const isExcluded = excludeMatcher(excludes);
+  const lstrip = options.lstripPaths ?? [];
+  // in-toto-run checks this when it records; products are always recorded here, so before the step.
+  checkLstripPrefixes(lstrip);
+  const base =
+    options.basePath === undefined
+      ? undefined
+      : await realBasePath(options.basePath, options.workdir);
   const attestors: Attestor[] = [commandAttestor];
   if (options.materials?.length) {
-    attestors.push(intotoArtifacts(MATERIALS, 'before', options.materials, excludes));
+    attestors.push(intotoArtifacts(MATERIALS, 'before', options.materials, excludes, base, lstrip));
   }
   attestors.push(
     options.products?.length
-      ? intotoArtifacts(PRODUCTS, 'after', options.products, excludes)
+      ? intotoArtifacts(PRODUCTS, 'after', options.products, excludes, base, lstrip)
       : productsAttestor,
   );
   const result = await runAndAttest({
@@ -105,11 +171,14 @@ export async function recordLink(options: RecordLinkOptions): Promise<RecordLink
   let products = result.attestations[PRODUCTS] as Artifacts | undefined;
   if (!products) {
     // The files the command created or changed, less what in-toto would exclude.
+    // With a base path, those under it, named relative to it.
+    const workdir = await realpath(options.workdir);
     products = {};
     for (const p of (result.attestations.products as ProductsAttestation | undefined)?.products ??
       []) {
-      if (p.digest.sha256 && !isExcluded(p.name, false))
-        products[p.name] = { sha256: p.digest.sha256 };
+      const name = base === undefined ? p.name : underBase(base, resolve(workdir, p.name));
+      if (name === undefined || !p.digest.sha256 || isExcluded(name, false)) continue;
+      products[strippedName(name, products, lstrip)] = { sha256: p.digest.sha256 };
     }
   }
   return {
