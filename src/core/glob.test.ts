@@ -4,11 +4,10 @@ import { type GlobOptions, globRegExp } from './glob.ts';
 
 // The two callers' options: in-toto exclude patterns (src/policy/intoto/artifacts.ts)
 // and admission --images selection (src/server/admission/image.ts).
-const IN_TOTO: GlobOptions = { doubleStarDropsSlash: true, dotAll: true };
-const IMAGES: GlobOptions = { doubleStarDropsSlash: false, dotAll: false };
+const IN_TOTO: GlobOptions = { doubleStarSlashOptional: true, dotAll: true };
+const IMAGES: GlobOptions = { doubleStarSlashOptional: false, dotAll: false };
 
-// [pattern, name, matches with IN_TOTO, matches with IMAGES]: what each
-// translator matched before they became this one function.
+// [pattern, name, matches with IN_TOTO, matches with IMAGES].
 const TABLE: ReadonlyArray<[string, string, boolean, boolean]> = [
   ['*.pyc', 'x.pyc', true, true],
   ['*.pyc', 'x/y.pyc', false, false],
@@ -25,14 +24,14 @@ const TABLE: ReadonlyArray<[string, string, boolean, boolean]> = [
   ['a/*', 'a/b/c', false, false],
   ['a/**', 'a/b/c', true, true],
   ['a/**', 'a/', true, true],
-  // in-toto drops the `/` after `**` (not optional: so "ab" and "a/xb" match too).
+  // For in-toto, `**` + `/` is zero or more whole directories (gitwildmatch): not "ab" or "a/xb".
   ['**/b', 'b', true, false],
   ['**/b', 'x/y/b', true, true],
-  ['**/b', 'ab', true, false],
+  ['**/b', 'ab', false, false],
   ['a/**/b', 'a/b', true, false],
   ['a/**/b', 'a/x/y/b', true, true],
   ['a/**/b', 'axb', false, false],
-  ['a/**/b', 'a/xb', true, false],
+  ['a/**/b', 'a/xb', false, false],
   // dotAll: `**` crosses a line break only for in-toto; `*` always did.
   ['**', 'a\nb', true, false],
   ['*', 'a\nb', true, true],
@@ -67,10 +66,10 @@ test('globRegExp: each option set matches as its caller did (patterns × names)'
 });
 
 test('globRegExp: each option alone changes only what it says', () => {
-  const dropsSlash = { doubleStarDropsSlash: true, dotAll: false };
+  const dropsSlash = { doubleStarSlashOptional: true, dotAll: false };
   assert.ok(globRegExp('**/b', dropsSlash).test('b'));
   assert.ok(!globRegExp('**', dropsSlash).test('a\nb'));
-  const dotAll = { doubleStarDropsSlash: false, dotAll: true };
+  const dotAll = { doubleStarSlashOptional: false, dotAll: true };
   assert.ok(!globRegExp('**/b', dotAll).test('b'));
   assert.ok(globRegExp('**', dotAll).test('a\nb'));
 });

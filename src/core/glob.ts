@@ -4,12 +4,11 @@
  */
 export interface GlobOptions {
   /**
-   * The `/` right after `**` is dropped, so `**` then `/` also matches no
-   * directory at all (`**` + `/x` matches `x`), as in-toto's exclude
-   * patterns (gitwildmatch) want it. Dropped, not made optional: that pattern
-   * also matches `ax`. When false, that `/` is literal and must be there.
+   * `**` then `/` matches zero or more whole directories (`**` + `/x` matches
+   * `x` and `a/x`, not `ax`), as gitwildmatch (in-toto's exclude patterns,
+   * pathspec) does. When false, that `/` is literal and must be there.
    */
-  doubleStarDropsSlash: boolean;
+  doubleStarSlashOptional: boolean;
   /** `**` also matches line breaks (the RegExp `s` flag). */
   dotAll: boolean;
 }
@@ -24,9 +23,11 @@ export function globRegExp(pattern: string, options: GlobOptions): RegExp {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
     if (c === '*' && pattern[i + 1] === '*') {
-      re += '.*';
       i++;
-      if (options.doubleStarDropsSlash && pattern[i + 1] === '/') i++;
+      if (options.doubleStarSlashOptional && pattern[i + 1] === '/') {
+        re += '(?:.*/)?';
+        i++;
+      } else re += '.*';
     } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');

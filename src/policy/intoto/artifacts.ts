@@ -9,8 +9,8 @@ import type { Artifacts } from './model.ts';
 /** in-toto 1.3.1's default exclude patterns (settings.ARTIFACT_EXCLUDE_PATTERNS). */
 export const DEFAULT_EXCLUDES: readonly string[] = ['*.link*', '.git', '*.pyc', '*~'];
 
-// As in-toto matched them: `**` then `/` also matches no directory; `**` crosses line breaks.
-const IN_TOTO_GLOB: GlobOptions = { doubleStarDropsSlash: true, dotAll: true };
+// As in-toto (pathspec's gitwildmatch) matches them: `**/` is zero or more directories; `**` crosses line breaks.
+const IN_TOTO_GLOB: GlobOptions = { doubleStarSlashOptional: true, dotAll: true };
 
 /**
  * A gitignore-style exclude pattern as in-toto applies it (pathspec's

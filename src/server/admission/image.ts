@@ -81,6 +81,6 @@ export function ociReference(ref: ImageReference, digest?: string): OciReference
  */
 export function imageMatcher(patterns: readonly string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => true;
-  const res = patterns.map((p) => globRegExp(p, { doubleStarDropsSlash: false, dotAll: false }));
+  const res = patterns.map((p) => globRegExp(p, { doubleStarSlashOptional: false, dotAll: false }));
   return (name) => res.some((r) => r.test(name));
 }
