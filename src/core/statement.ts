@@ -78,11 +78,13 @@ export function statementFromJson(value: unknown, source: string): Statement {
     if (!isObject(s)) throw bad(field, 'not a JSON object');
     if (s.name !== undefined && typeof s.name !== 'string')
       throw bad(`${field}/name`, 'not a string');
-    if (!isObject(s.digest) || Object.keys(s.digest).length === 0) {
-      throw bad(`${field}/digest`, 'must be a non-empty object of algorithm to hex digest');
-    }
+    const emptyDigest = () =>
+      bad(`${field}/digest`, 'must be a non-empty object of algorithm to hex digest');
+    if (!isObject(s.digest)) throw emptyDigest();
     const digest: DigestSet = {};
+    let algorithms = 0;
     for (const [alg, hex] of Object.entries(s.digest)) {
+      algorithms++;
       if (typeof hex !== 'string') throw bad(`${field}/digest/${alg}`, 'not a string');
       const len = HEX_LENGTH[alg];
       if (len !== undefined && !hexOfLength(len).test(hex)) {
@@ -90,6 +92,7 @@ export function statementFromJson(value: unknown, source: string): Statement {
       }
       digest[alg] = len !== undefined ? hex.toLowerCase() : hex;
     }
+    if (algorithms === 0) throw emptyDigest();
     return { name: s.name ?? '', digest };
   });
   if (typeof value.predicateType !== 'string' || !isUri(value.predicateType)) {
