@@ -88,3 +88,17 @@ test('invalid statements name the field', () => {
     );
   }
 });
+
+test('digest algorithm names that are Object properties: toString is just an unknown algorithm, __proto__ is refused', () => {
+  const text = (digest: string) =>
+    `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":${digest}}],"predicateType":"https://p","predicate":{}}`;
+  // JSON.parse makes each an own key, as an attacker's payload would.
+  const st = parseStatement(text(`{"sha256":"${HEX}","toString":"not hex at all"}`), 's.json');
+  assert.deepEqual(st.subject[0]?.digest, { sha256: HEX, toString: 'not hex at all' });
+  assert.throws(
+    () => parseStatement(text(`{"__proto__":"${HEX}"}`), 's.json'),
+    (e: unknown) =>
+      (e as { code?: string; field?: string }).code === 'STATEMENT_MALFORMED' &&
+      (e as { field?: string }).field === '/subject/0/digest/__proto__',
+  );
+});

@@ -86,7 +86,9 @@ export function statementFromJson(value: unknown, source: string): Statement {
     for (const [alg, hex] of Object.entries(s.digest)) {
       algorithms++;
       if (typeof hex !== 'string') throw bad(`${field}/digest/${alg}`, 'not a string');
-      const len = HEX_LENGTH[alg];
+      // JSON.parse makes "__proto__" an own key; assigning it would set the prototype.
+      if (alg === '__proto__') throw bad(`${field}/digest/${alg}`, 'not a digest algorithm name');
+      const len = Object.hasOwn(HEX_LENGTH, alg) ? HEX_LENGTH[alg] : undefined;
       if (len !== undefined && !hexOfLength(len).test(hex)) {
         throw bad(`${field}/digest/${alg}`, `not a ${len}-character hex ${alg} digest`);
       }
