@@ -201,3 +201,32 @@ test('vouch vulns sha256:… verifies the stored SBOM first, attests the result,
   });
   assert.equal(gate.code, 1, 'a bundle that does not verify fails the gate');
 });
+
+test('vouch vulns --json --attest-key: a signing failure leaves stdout to the one error document', async (t) => {
+  const { dir, env } = await project(t);
+  await writeFile(join(dir, 'app.bin'), 'the artifact\n');
+  const { key } = await generateKey(dir, env);
+  // --out below a regular file: signing works, writing the bundle fails.
+  await writeFile(join(dir, 'blocker'), 'a file, not a directory\n');
+  const r = await vouch(
+    [
+      'vulns',
+      '.',
+      '--db',
+      'db',
+      '--json',
+      '--attest-key',
+      key,
+      '--subject',
+      'app.bin',
+      '--no-store',
+      '--out',
+      'blocker/vulns.sigstore.json',
+    ],
+    { cwd: dir, env },
+  );
+  assert.equal(r.code, 2, show(r));
+  const doc = jsonOf(r);
+  assert.ok(doc.error?.code, `one JSON document, the error: ${r.stdout.slice(0, 200)}`);
+  assert.equal(doc.findings, undefined);
+});

@@ -256,12 +256,8 @@ export const vulnsCommand: Command = {
       io.stderr(`vouch vulns: skipped ${report.result.withdrawn.length} withdrawn record(s)\n`);
     }
 
-    const text = format.render(report);
-    if (values.output) {
-      await writeFileAtomic(resolve(io.cwd, values.output), text);
-      io.stderr(`vouch vulns: wrote ${values.output} (${format.name})\n`);
-    } else io.stdout(text);
-
+    // Signed before the report is written: a signing failure then leaves
+    // stdout to its one error document (--json), not a report and an error.
     if (mode && subject) {
       const published = await signAndPublish(vulnsStatement(report, subject), mode, values, io);
       io.stderr(
@@ -270,6 +266,12 @@ export const vulnsCommand: Command = {
       if (published.stored) io.stderr(`vouch vulns: stored ${published.stored.path}\n`);
       if (published.out) io.stderr(`vouch vulns: wrote ${published.out}\n`);
     }
+
+    const text = format.render(report);
+    if (values.output) {
+      await writeFileAtomic(resolve(io.cwd, values.output), text);
+      io.stderr(`vouch vulns: wrote ${values.output} (${format.name})\n`);
+    } else io.stdout(text);
     return failOn !== undefined && failing(report, failOn) ? 1 : 0;
   },
 };
