@@ -123,6 +123,8 @@ export class AdmissionGate {
   readonly #coalescer = new Coalescer<PolicyVerdict>();
   readonly #selected: (name: string) => boolean;
   readonly #now: () => Date;
+  /** The policy has a `select: newest` rule: an allow is cached no longer than a deny. */
+  readonly #newerCanDeny: boolean;
 
   constructor(options: GateOptions) {
     this.options = options;
@@ -135,6 +137,7 @@ export class AdmissionGate {
       () => this.verificationCache.stats,
     );
     this.trustVersion = trustVersion(options.policy);
+    this.#newerCanDeny = newerEvidenceCanDeny(options.policy);
     this.#selected = imageMatcher(options.images ?? []);
     this.#now = options.now ?? (() => new Date());
   }
@@ -353,7 +356,7 @@ export class AdmissionGate {
       let expires = verdictExpiry(policy, verdict, t, this.options.cacheTtlMs ?? DEFAULT_CACHE_TTL);
       // Evidence pushed meanwhile is seen soon: after a deny, and after an
       // allow that a newer statement can overturn (select: newest).
-      if (!verdict.ok || newerEvidenceCanDeny(policy))
+      if (!verdict.ok || this.#newerCanDeny)
         expires = Math.min(expires, t + (this.options.denyCacheTtlMs ?? DEFAULT_DENY_TTL));
       this.cache.set(key, { verdict, expires });
       return verdict;
