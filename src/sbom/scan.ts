@@ -353,17 +353,7 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
   const stack: string[] = [''];
   while (stack.length > 0) {
     const dir = stack.pop() as string;
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(dir === '' ? root : join(root, ...dir.split('/')), {
-        withFileTypes: true,
-      });
-    } catch (e) {
-      throw new VouchError('FILE_READ', `cannot list directory: ${errorMessage(e)}`, {
-        file: dir || root,
-        cause: e,
-      });
-    }
+    const entries = await listDirectory(root, dir);
     // Directories are listed before anything below them: a node_modules
     // directory sees the lockfiles of every directory above it.
     for (const e of entries)
@@ -398,6 +388,18 @@ async function walk(root: string, ignore: readonly string[]): Promise<string[]> 
   return out.sort(cmp);
 }
 
+/** The entries of `dir` (relative to `root`, '' for the root itself). */
+async function listDirectory(root: string, dir: string): Promise<import('node:fs').Dirent[]> {
+  try {
+    return await readdir(join(root, ...dir.split('/')), { withFileTypes: true });
+  } catch (e) {
+    throw new VouchError('FILE_READ', `cannot list directory: ${errorMessage(e)}`, {
+      file: dir || root,
+      cause: e,
+    });
+  }
+}
+
 /**
  * Whether `dir/name` is a regular file reached through real directories only
  * (`.pnpm` may not be a link out of the tree: links are not followed).
@@ -425,25 +427,15 @@ async function installedManifests(
   ignored: ((rel: string) => boolean) | undefined,
 ): Promise<string[]> {
   const out: string[] = [];
-  const list = async (dir: string) => {
-    try {
-      return await readdir(join(root, ...dir.split('/')), { withFileTypes: true });
-    } catch (e) {
-      throw new VouchError('FILE_READ', `cannot list directory: ${errorMessage(e)}`, {
-        file: dir,
-        cause: e,
-      });
-    }
-  };
   const stack = [nodeModules];
   while (stack.length > 0) {
     const nm = stack.pop() as string;
     const packages: string[] = [];
-    for (const e of await list(nm)) {
+    for (const e of await listDirectory(root, nm)) {
       if (!e.isDirectory() || e.name.startsWith('.')) continue;
       if (!e.name.startsWith('@')) packages.push(`${nm}/${e.name}`);
       else
-        for (const s of await list(`${nm}/${e.name}`))
+        for (const s of await listDirectory(root, `${nm}/${e.name}`))
           if (s.isDirectory() && !s.name.startsWith('.'))
             packages.push(`${nm}/${e.name}/${s.name}`);
     }
