@@ -122,12 +122,9 @@ export async function* readTar(
         await input.drain();
         return;
       }
-      const h = parseHeader(
-        block,
-        name,
-        headerAt,
-        pax?.values.get('GNU.sparse.name') ?? pax?.values.get('path') ?? longName,
-      );
+      // The member's name from a preceding pax or GNU long-name header, if any.
+      const pending = pax?.values.get('GNU.sparse.name') ?? pax?.values.get('path') ?? longName;
+      const h = parseHeader(block, name, headerAt, pending);
       const padded = Math.ceil(h.size / BLOCK) * BLOCK;
       switch (h.typeflag) {
         case 'x':
@@ -156,8 +153,7 @@ export async function* readTar(
           break;
       }
       const paxMeta = pax;
-      const rawPath =
-        paxMeta?.values.get('GNU.sparse.name') ?? paxMeta?.values.get('path') ?? longName ?? h.name;
+      const rawPath = pending ?? h.name;
       const rawLink = paxMeta?.values.get('linkpath') ?? longLink ?? h.linkname;
       pax = undefined;
       longName = undefined;
