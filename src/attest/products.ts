@@ -86,7 +86,7 @@ export async function changedFiles(
       return;
     }
     const same = stampMatches(old, st);
-    if (same && st.ctimeNs < racy) return; // unchanged and not racy (isRacy)
+    if (same && st.ctimeNs < racy) return; // unchanged and not racy (racyFrom)
     const material = materials.get(path);
     // Links: materials hold the link text's digest, so nothing comparable; a touched link counts.
     if (material?.sha256 && isFile) toCompare.push([path, material]);

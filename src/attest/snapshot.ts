@@ -43,11 +43,7 @@ export interface TreeSnapshot {
   baselines: Map<string, DigestSet>;
 }
 
-export function isRacy(stamp: Pick<FileStamp, 'ctimeNs'>, snapshot: TreeSnapshot): boolean {
-  return stamp.ctimeNs >= racyFrom(snapshot);
-}
-
-/** The ctime from which a file is racy (isRacy), for loops that ask for every file. */
+/** The ctime from which a file is racy: its stamp alone cannot show it unchanged, its content is compared. */
 export function racyFrom(snapshot: TreeSnapshot): bigint {
   return snapshot.takenAtNs - snapshot.racyWindowNs;
 }
