@@ -24,8 +24,11 @@ export async function keylessBundle(
   payloadType: string,
   mode: KeylessMode,
 ): Promise<object> {
-  const token = mode.identityToken ?? (await ambientIdentityToken());
-  const { signer, witnesses } = keylessParts({ ...mode, identityToken: token });
+  const withToken = {
+    ...mode,
+    identityToken: mode.identityToken ?? (await ambientIdentityToken()),
+  };
+  const { signer, witnesses } = keylessParts(withToken);
   const builder = new DSSEBundleBuilder({ signer, witnesses });
   try {
     const bundle = await builder.create({ data: payload, type: payloadType });
@@ -33,19 +36,20 @@ export async function keylessBundle(
     return bundleToJSON(bundle) as object;
   } catch (e) {
     if (e instanceof VouchError) throw e;
-    throw keylessError(e, { ...mode, identityToken: token });
+    throw keylessError(e, withToken);
   }
 }
 
 /**
  * The signer and witnesses for keyless signing: an ephemeral key certified
  * by Fulcio for the OIDC identity, logged to Rekor, optionally timestamped.
- * Without `identityToken`, the token is the CI's (see `ambientIdentityToken`).
+ * The token is resolved by the caller (keylessBundle: given, or the CI's).
  */
-export function keylessParts(mode: KeylessMode): { signer: Signer; witnesses: Witness[] } {
-  const identityProvider: IdentityProvider = {
-    getToken: async () => mode.identityToken ?? ambientIdentityToken(),
-  };
+export function keylessParts(mode: KeylessMode & { identityToken: string }): {
+  signer: Signer;
+  witnesses: Witness[];
+} {
+  const identityProvider: IdentityProvider = { getToken: async () => mode.identityToken };
   const signer = new FulcioSigner({ identityProvider, fulcioBaseURL: mode.fulcioURL });
   const witnesses: Witness[] = [
     new RekorWitness({ rekorBaseURL: mode.rekorURL, entryType: 'dsse' }),
