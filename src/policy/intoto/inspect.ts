@@ -2,11 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { digestTree } from '../../core/digest.ts';
 import { errorMessage, VouchError } from '../../core/errors.ts';
+import { DEFAULT_EXCLUDES } from './artifacts.ts';
 import type { Artifacts, Link } from './model.ts';
 import { fnmatch } from './rules.ts';
-
-/** What in-toto 1.3.1 leaves out when it records an inspection's artifacts (settings.py). */
-const EXCLUDED = ['*.link*', '.git', '*.pyc', '*~'];
 
 /** in-toto 1.3.1's settings.LINK_CMD_EXEC_TIMEOUT. */
 export const DEFAULT_INSPECTION_TIMEOUT_SECONDS = 10;
@@ -30,7 +28,8 @@ export function checkInspectionTimeout(seconds: number): void {
 
 function excluded(rel: string): boolean {
   const parts = rel.split('/');
-  return parts.some((part) => EXCLUDED.some((p) => fnmatch(part, p)));
+  // What in-toto 1.3.1 leaves out when it records an inspection's artifacts.
+  return parts.some((part) => DEFAULT_EXCLUDES.some((p) => fnmatch(part, p)));
 }
 
 async function recordTree(workdir: string): Promise<Artifacts> {
