@@ -272,7 +272,12 @@ function tcbCheck(
     : { name, ok: false, detail: `REPORTED_TCB does not match the ${who}: ${diffs.join('; ')}` };
 }
 
-function policyChecks(report: SnpReport, options: TeeVerifyOptions): TeeCheck[] {
+/** The guest policy checks, then the caller's expected values ({@link snpExpectationChecks}). */
+function policyChecks(
+  report: SnpReport,
+  product: SnpProduct | undefined,
+  options: TeeVerifyOptions,
+): TeeCheck[] {
   const checks: TeeCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   const policy = options.policy ?? {};
@@ -330,6 +335,7 @@ function policyChecks(report: SnpReport, options: TeeVerifyOptions): TeeCheck[] 
         : `REPORT_DATA ${hex(report.reportData)} is not the expected ${hex(options.expectReportData)}`,
     );
   }
+  checks.push(...snpExpectationChecks(report, product, policy));
   return checks;
 }
 
@@ -475,8 +481,7 @@ export function verifySnpReportWithKey(
   checks.push(signatureCheck(report, key, 'given key'));
   checks.push(chipIdCheck(report, product, { kind, haveCert: false }));
   checks.push(tcbCheck(report, product, undefined, false));
-  checks.push(...policyChecks(report, options));
-  checks.push(...snpExpectationChecks(report, product, options.policy ?? {}));
+  checks.push(...policyChecks(report, product, options));
   return makeVerdict('sev-snp', checks, snpClaims(report, product));
 }
 
@@ -630,8 +635,7 @@ async function verifySnp(
   // TCB: the certificate certifies exactly the REPORTED_TCB.
   checks.push(tcbCheck(report, product, signer, true));
 
-  checks.push(...policyChecks(report, options));
-  checks.push(...snpExpectationChecks(report, product, policy));
+  checks.push(...policyChecks(report, product, options));
 
   const claims = snpClaims(report, product);
   if (signer?.kind === 'vlek') {
