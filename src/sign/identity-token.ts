@@ -1,4 +1,5 @@
 import { errorMessage, VouchError } from '../core/errors.ts';
+import { isObject } from '../core/json.ts';
 
 /** The audience Fulcio expects in OIDC tokens. */
 export const FULCIO_AUDIENCE = 'sigstore';
@@ -94,9 +95,7 @@ export function unverifiedClaims(token: string): Record<string, unknown> | undef
     const claims: unknown = JSON.parse(
       Buffer.from(parts[1] as string, 'base64url').toString('utf8'),
     );
-    return claims !== null && typeof claims === 'object' && !Array.isArray(claims)
-      ? (claims as Record<string, unknown>)
-      : undefined;
+    return isObject(claims) ? claims : undefined;
   } catch {
     return undefined;
   }
