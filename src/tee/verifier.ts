@@ -69,9 +69,9 @@ export interface TeePolicyOptions {
   trustedAuthorKeyDigests?: readonly string[];
   /** TDX: minimum TEE_TCB_SVN (16 bytes, lower-case hex), compared byte by byte. */
   minimumTeeTcbSvn?: string;
-  /** TDX: minimum QE SVN of the quote header. */
+  /** TDX: minimum QE SVN: the QE report's ISVSVN (the quote header's field is reserved in v4). */
   minimumQeSvn?: number;
-  /** TDX: minimum PCE SVN of the quote header. */
+  /** TDX: minimum PCE SVN: the PCK certificate's PCESVN. */
   minimumPceSvn?: number;
   /** TDX: expected MRCONFIGID (48 bytes, lower-case hex). */
   mrConfigId?: string;
