@@ -321,7 +321,7 @@ export function matchComponents(
     const version = new QueriedVersion(key.version);
     // A version the ecosystem's scheme cannot read is not matchable, unless
     // a record lists it explicitly (`versions`), which needs no parsing.
-    let versionProblem = unreadable(key.ecosystem, key.version);
+    let versionProblem = unreadable(key.ecosystem, version);
     for (const row of rows) {
       let rec = cache.get(row.id);
       if (rec === undefined) {
@@ -376,10 +376,14 @@ export function matchComponents(
   return result;
 }
 
-/** Why the ecosystem's version scheme cannot read `version`, or undefined when it can. */
-function unreadable(ecosystem: string, version: string): string | undefined {
+/**
+ * Why the ecosystem's version scheme cannot read `version`, or undefined when
+ * it can. Parsed through `version`, which keeps the result for the records.
+ */
+function unreadable(ecosystem: string, version: QueriedVersion): string | undefined {
+  const scheme = schemeFor(ecosystem);
   try {
-    schemeFor(ecosystem)?.parse(version);
+    if (scheme) version.parsedBy(scheme);
     return undefined;
   } catch (e) {
     if (!isVouchError(e)) throw e;
