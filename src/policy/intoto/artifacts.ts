@@ -165,8 +165,9 @@ export async function recordArtifacts(
     if (!info.isDirectory() || onStack.includes(real)) return;
     if (rel !== '' && isExcluded(rel, true)) return;
     const names = (await readdir(real)).sort();
+    const below = [...onStack, real];
     for (const name of names) {
-      await visit(rel === '' ? name : `${rel}/${name}`, [...onStack, real]);
+      await visit(rel === '' ? name : `${rel}/${name}`, below);
     }
   };
 
