@@ -28,8 +28,8 @@ export interface Segment {
 /** Largest table read (program headers, load commands, section headers, section names). */
 export const MAX_TABLE = 1024 * 1024;
 
-/** A name in a fixed-width field at `at`: up to its first NUL. */
-function fixedName(b: Buffer, at: number, width: number): string {
+/** A name in a fixed-width field at `at`: up to its first NUL (or the buffer's end). */
+export function fixedName(b: Buffer, at: number, width: number): string {
   let end = at;
   while (end < at + width && b[end] !== 0) end++;
   return b.toString('latin1', at, end);

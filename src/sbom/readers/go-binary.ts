@@ -4,6 +4,7 @@ import type { ReaderResult } from '../model.ts';
 import type { ContentMatch, Reader, SourceFile } from '../reader.ts';
 import {
   elfSegments,
+  fixedName,
   MAX_TABLE,
   machoLoadSegments,
   machoSegments,
@@ -85,13 +86,6 @@ function bufferReadAt(d: Buffer): ReadAt {
   return async (offset, length) => d.subarray(offset, offset + length);
 }
 
-/** NUL-terminated name at `at` (at most `max` bytes). */
-function cstring(b: Buffer, at: number, max = 256): string {
-  if (at < 0 || at >= b.length) return '';
-  const end = b.indexOf(0, at);
-  return b.toString('latin1', at, Math.min(end < 0 ? b.length : end, at + max));
-}
-
 /** Where the data holding the build info header starts, and how long it is. */
 type Range = [start: number, size: number];
 
@@ -135,7 +129,8 @@ async function elfRange(h: Buffer, readAt: ReadAt): Promise<Range | undefined> {
         const s = sec(i);
         if (!s) break;
         // SHT_NOBITS (8) has no bytes in the file.
-        if (s.type !== 8 && cstring(names, s.name) === '.go.buildinfo') return [s.offset, s.size];
+        if (s.type !== 8 && fixedName(names, s.name, 256) === '.go.buildinfo')
+          return [s.offset, s.size];
       }
     }
   }
