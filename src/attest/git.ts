@@ -185,10 +185,10 @@ async function submodulesOf(
     const own = isDir ? await s(['rev-parse', '--show-prefix']) : undefined;
     const checkedOut = own?.ok === true && own.stdout.trim() === '';
     const declared = configured.get(path);
+    const declaredUrl = declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined;
     if (!checkedOut) {
-      const url = declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined;
       const one: GitSubmodule = { path: prefix + path, pinned, checkedOut: false };
-      if (url) one.url = url;
+      if (declaredUrl) one.url = declaredUrl;
       return [one];
     }
     const [head, branch] = await Promise.all([
@@ -197,7 +197,7 @@ async function submodulesOf(
     ]);
     const b = branch.ok ? branch.stdout.trim() : '';
     const { remote } = await remoteOf(s, b || undefined);
-    const url = remote?.url ?? (declared ? resolveSubmoduleUrl(declared, parentUrl) : undefined);
+    const url = remote?.url ?? declaredUrl;
     const one: GitSubmodule = { path: prefix + path, pinned, checkedOut: true };
     if (head.ok && head.stdout.trim()) one.commit = head.stdout.trim();
     if (b) one.branch = b;
