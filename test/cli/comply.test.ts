@@ -230,6 +230,17 @@ async function comply(args: string[], cwd = fx.root) {
   return vouch(['comply', fx.artifact, '--policy', 'policy.yaml', ...args], { cwd, env: fx.env });
 }
 
+/** `comply --format json` run from `cwd` over the fixture's store plus the given bundles. */
+async function complyWithBundles(cwd: string, bundles: string[]) {
+  const policy = join(fx.root, 'policy.yaml');
+  const store = join(fx.root, '.vouch');
+  const given = bundles.flatMap((b) => ['--bundle', b]);
+  return vouch(
+    ['comply', fx.artifact, '--policy', policy, '--format', 'json', '--store', store, ...given],
+    { cwd, env: fx.env },
+  );
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: the report as JSON
 function task(report: any, id: string): any {
   // biome-ignore lint/suspicious/noExplicitAny: the report as JSON
@@ -369,25 +380,11 @@ describe('vouch comply', { concurrency: false }, () => {
     unsigned.dsseEnvelope.signatures[0].sig = Buffer.alloc(70, 1).toString('base64');
     await writeFile(join(dir, 'unsigned.json'), JSON.stringify(unsigned));
 
-    const copy = await vouch(
-      [
-        'comply',
-        fx.artifact,
-        '--policy',
-        join(fx.root, 'policy.yaml'),
-        '--format',
-        'json',
-        '--store',
-        join(fx.root, '.vouch'),
-        '--bundle',
-        join(dir, 'tampered.json'),
-        '--bundle',
-        join(dir, 'stranger.json'),
-        '--bundle',
-        join(dir, 'unsigned.json'),
-      ],
-      { cwd: dir, env: fx.env },
-    );
+    const copy = await complyWithBundles(dir, [
+      join(dir, 'tampered.json'),
+      join(dir, 'stranger.json'),
+      join(dir, 'unsigned.json'),
+    ]);
     const report = jsonOf(copy);
     const dropped = Object.fromEntries(
       report.dropped.map((d: { source: string; reasons: string[] }) => [
@@ -442,21 +439,7 @@ describe('vouch comply', { concurrency: false }, () => {
       { cwd: fx.root, env: fx.env },
     );
     assert.equal(a.code, 0, show(a));
-    const r = await vouch(
-      [
-        'comply',
-        fx.artifact,
-        '--policy',
-        join(fx.root, 'policy.yaml'),
-        '--format',
-        'json',
-        '--store',
-        join(fx.root, '.vouch'),
-        '--bundle',
-        join(dir, 'rescan.json'),
-      ],
-      { cwd: dir, env: fx.env },
-    );
+    const r = await complyWithBundles(dir, [join(dir, 'rescan.json')]);
     assert.equal(r.code, 1, show(r));
     const report = jsonOf(r);
     for (const id of ['PW.4.4', 'RV.1.3', 'RV.2.2']) {
