@@ -1,4 +1,4 @@
-import { isVouchError, VouchError } from '../core/errors.ts';
+import { VouchError } from '../core/errors.ts';
 import { readTextFile } from '../core/json.ts';
 // Not sign/index.ts: that would load the verifier (and its protobufs) into every signing verb.
 import { ambientIdentityToken } from '../sign/identity-token.ts';
@@ -151,7 +151,11 @@ export async function signingModeFrom(
     };
     if (v['identity-token'] !== undefined)
       mode.identityToken = await identityTokenFrom(verb, v['identity-token'], prefix);
-    else if (prefix !== '') mode.identityToken = await ambientTokenFor(prefix, io);
+    // A prefixed verb signs after other work (a decision after verifying, a scan
+    // after matching): the CI's token is fetched now, so none is an error before
+    // that work, naming the verb's own flag.
+    else if (prefix !== '')
+      mode.identityToken = await ambientIdentityToken(io.env, `--${prefix}identity-token`);
     if (v['tsa-url'] !== undefined) mode.tsaURL = v['tsa-url'];
     return mode;
   }
@@ -176,27 +180,6 @@ async function identityTokenFrom(verb: string, value: string, prefix: string): P
   const token = (await readTextFile(value, 64 * 1024)).trim();
   if (token === '') throw usage(verb, `--${prefix}identity-token file ${value} is empty`);
   return token;
-}
-
-/**
- * The CI's token, fetched now for a verb whose signing comes after other
- * work (a decision after verifying, a scan after matching): no token is an
- * error before that work, and it names the verb's own flag.
- *
- * @throws VouchError IDENTITY_TOKEN_MISSING
- */
-async function ambientTokenFor(prefix: string, io: Io): Promise<string> {
-  try {
-    return await ambientIdentityToken(io.env);
-  } catch (e) {
-    if (isVouchError(e) && e.code === 'IDENTITY_TOKEN_MISSING')
-      throw new VouchError(
-        e.code,
-        e.message.replace('--identity-token', `--${prefix}identity-token`),
-        { cause: e },
-      );
-    throw e;
-  }
 }
 
 function isEncryptedPem(pem: string): boolean {

@@ -11,11 +11,15 @@ const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
  * The ambient OIDC token of a CI job, for audience `sigstore`, from (first
  * that applies): `SIGSTORE_ID_TOKEN` (GitLab `id_tokens`, cosign's variable),
  * a GitHub Actions job with `id-token: write`, a Buildkite job. Never a
- * browser flow.
+ * browser flow. `flag` is how the verb spells `--identity-token`, for the
+ * message when there is no token.
  *
  * @throws VouchError IDENTITY_TOKEN_MISSING naming what is missing, or what the CI answered.
  */
-export async function ambientIdentityToken(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ambientIdentityToken(
+  env: NodeJS.ProcessEnv = process.env,
+  flag = '--identity-token',
+): Promise<string> {
   const missing = (message: string) => new VouchError('IDENTITY_TOKEN_MISSING', message);
   if (env.SIGSTORE_ID_TOKEN) return env.SIGSTORE_ID_TOKEN;
   const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
@@ -47,7 +51,7 @@ export async function ambientIdentityToken(env: NodeJS.ProcessEnv = process.env)
     );
   }
   throw missing(
-    'no OIDC identity token: pass --identity-token TOKEN|FILE, set SIGSTORE_ID_TOKEN, or run in GitHub Actions with "permissions: id-token: write" (GitLab: id_tokens SIGSTORE_ID_TOKEN with aud sigstore)',
+    `no OIDC identity token: pass ${flag} TOKEN|FILE, set SIGSTORE_ID_TOKEN, or run in GitHub Actions with "permissions: id-token: write" (GitLab: id_tokens SIGSTORE_ID_TOKEN with aud sigstore)`,
   );
 }
 
