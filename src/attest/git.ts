@@ -251,7 +251,7 @@ async function submoduleUrls(g: Git): Promise<Map<string, string>> {
  */
 function resolveSubmoduleUrl(url: string, parentUrl: string | undefined): string | undefined {
   if (!/^\.\.?\//.test(url)) return sanitizeRemoteUrl(url);
-  if (!parentUrl || !/^[a-z][a-z0-9+.-]*:\/\//i.test(parentUrl)) return undefined;
+  if (!parentUrl || !isUrlForm(parentUrl)) return undefined;
   try {
     return sanitizeRemoteUrl(new URL(url, `${parentUrl.replace(/\/+$/, '')}/`).toString());
   } catch {
@@ -260,6 +260,11 @@ function resolveSubmoduleUrl(url: string, parentUrl: string | undefined): string
 }
 
 type Git = (args: string[]) => ReturnType<typeof git>;
+
+/** `scheme://…`, as opposed to scp-like `host:path` or a local path. */
+function isUrlForm(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+}
 
 /** The branch's upstream remote, else `origin`, else the first remote. */
 async function remoteOf(
@@ -289,7 +294,7 @@ async function remoteOf(
  * secret. Local paths are dropped: they only reveal the machine's layout.
  */
 export function sanitizeRemoteUrl(url: string): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  if (isUrlForm(url)) {
     try {
       const u = new URL(url);
       if (u.protocol === 'file:') return undefined;
