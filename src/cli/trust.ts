@@ -38,13 +38,12 @@ export const WORKFLOW_FLAGS = {
   'certificate-github-workflow-trigger': 'trigger',
 } as const satisfies Record<string, keyof KeylessIdentity>;
 
-export const WORKFLOW_OPTIONS = {
-  'certificate-github-workflow-repository': { type: 'string' },
-  'certificate-github-workflow-ref': { type: 'string' },
-  'certificate-github-workflow-sha': { type: 'string' },
-  'certificate-github-workflow-name': { type: 'string' },
-  'certificate-github-workflow-trigger': { type: 'string' },
-} as const;
+type WorkflowFlag = keyof typeof WORKFLOW_FLAGS;
+
+/** The parse options of WORKFLOW_FLAGS: each takes a string. */
+export const WORKFLOW_OPTIONS = Object.fromEntries(
+  Object.keys(WORKFLOW_FLAGS).map((flag) => [flag, { type: 'string' }]),
+) as { readonly [F in WorkflowFlag]: { readonly type: 'string' } };
 
 export const WORKFLOW_HELP = `GitHub Actions claims (keyless; exact match against the certificate's Fulcio
 extension; a certificate without it fails):
@@ -67,7 +66,7 @@ export const POLICY_EXCLUDES = [
   'tuf-mirror',
   'tuf-root',
   'tuf-cache-only',
-  ...(Object.keys(WORKFLOW_FLAGS) as Array<keyof typeof WORKFLOW_FLAGS>),
+  ...(Object.keys(WORKFLOW_FLAGS) as WorkflowFlag[]),
   'type',
 ] as const;
 
@@ -87,7 +86,7 @@ export const TRUST_HELP = `Trust (one of):
                                       metadata while none of it has expired`;
 
 /** The trust flags' parsed values; verbs that take more extend this. */
-export interface TrustValues {
+export interface TrustValues extends WorkflowValues {
   key?: string[] | undefined;
   'certificate-identity'?: string | undefined;
   'certificate-identity-regexp'?: string | undefined;
@@ -96,12 +95,9 @@ export interface TrustValues {
   'tuf-mirror'?: string | undefined;
   'tuf-root'?: string | undefined;
   'tuf-cache-only'?: boolean | undefined;
-  'certificate-github-workflow-repository'?: string | undefined;
-  'certificate-github-workflow-ref'?: string | undefined;
-  'certificate-github-workflow-sha'?: string | undefined;
-  'certificate-github-workflow-name'?: string | undefined;
-  'certificate-github-workflow-trigger'?: string | undefined;
 }
+
+type WorkflowValues = { [F in WorkflowFlag]?: string | undefined };
 
 /**
  * @throws VouchError USAGE | FILE_* | KEY_* | TRUSTED_ROOT_MALFORMED | TRUST_UPDATE_FAILED
@@ -168,7 +164,7 @@ export async function trustPolicyFrom(
       ? { issuer, subject: identity }
       : { issuer, subjectRegExp: identityRe as string };
   for (const [flag, value] of Object.entries(claims))
-    keylessIdentity[WORKFLOW_FLAGS[flag as keyof typeof WORKFLOW_FLAGS]] = value;
+    keylessIdentity[WORKFLOW_FLAGS[flag as WorkflowFlag]] = value;
   return {
     mode: 'keyless',
     trustedRoot: await trustedRootFrom(v, cacheDir),
@@ -184,7 +180,7 @@ export async function trustPolicyFrom(
  */
 function workflowClaimsFrom(verb: string, v: TrustValues): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const flag of Object.keys(WORKFLOW_FLAGS) as Array<keyof typeof WORKFLOW_FLAGS>) {
+  for (const flag of Object.keys(WORKFLOW_FLAGS) as WorkflowFlag[]) {
     const value = v[flag];
     if (value === undefined) continue;
     if (value === '') throw usage(verb, `--${flag} needs a value`);
